@@ -1,0 +1,59 @@
+# The two commands: `make run` and `make test`. Needs only python3 (3.11), make and git.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYTEST_ARGS ?=
+
+.PHONY: run test test-pg lint format bench install install-dev sysdeps sysdeps-browser clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+sysdeps:
+	@scripts/ensure-system-packages.sh
+
+sysdeps-browser:
+	@scripts/ensure-system-packages.sh --browser
+
+## make run: migrate, create a local superuser, load the demo, then web + worker + beat (Ctrl-C stops all)
+run: install sysdeps
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py ensure_superuser
+	$(PY) manage.py load_demo
+	@echo "Serving on http://$${WEB_HOST:-127.0.0.1}:$${WEB_PORT:-8000}/ (admin at /admin/)"
+	$(VENV)/bin/honcho start -f Procfile
+
+## make test: the whole suite (SQLite, eager tasks, browser tests included)
+test: install-dev sysdeps-browser
+	$(PY) -m pytest -m "not postgres" $(PYTEST_ARGS)
+
+## make test-pg: the whole suite on DATABASE_URL/CELERY_BROKER_URL (PostgreSQL + Redis); used by .ci/run
+test-pg: install-dev sysdeps-browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var

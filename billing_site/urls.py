@@ -1,0 +1,19 @@
+"""Root URLs: admin, /api/v1 (Lago-compatible), health, landing page."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.views import healthz, landing
+
+urlpatterns = [
+    path("", landing, name="landing"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("billing_site.api_urls")),
+]
+
+handler404 = "core.api.handlers.not_found"
+handler500 = "core.api.handlers.server_error"

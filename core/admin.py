@@ -1,0 +1,59 @@
+"""Admin for API keys (raw key shown once, revoke action) and heartbeats; site branding."""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from core.models import ApiKey, Heartbeat
+from core.services import api_key_create, api_key_revoke
+
+admin.site.site_header = "Billing back-office"
+admin.site.site_title = "Billing back-office"
+admin.site.index_title = "Billing administration"
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "status", "created_at", "created_by", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    readonly_fields = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    fields = ["name", *readonly_fields]
+    actions = ["revoke_keys"]
+
+    @admin.display(description="status")
+    def status(self, obj: ApiKey) -> str:
+        return "active" if obj.is_active else "revoked"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: the row stays as a record of the key
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        _, raw_key = api_key_create(
+            name=obj.name, created_by=request.user.get_username(), instance=obj
+        )
+        self.message_user(
+            request,
+            format_html(
+                "API key created. Copy it now, it is not shown again: <code>{}</code>", raw_key
+            ),
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        for key in queryset:
+            api_key_revoke(key=key)
+            self.log_change(request, key, "Revoked")
+        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "last_seen_at", "runs"]
+    readonly_fields = ["name", "last_seen_at", "runs"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,39 @@
+"""Domain errors raised by services; the API maps them to Lago error shapes."""
+
+from collections.abc import Mapping
+
+
+class BillingError(Exception):
+    """Base class of every error a service raises on purpose."""
+
+
+class ValidationFailed(BillingError):
+    """Input is invalid: a mapping of field name to a list of reason codes (Lago's codes)."""
+
+    def __init__(self, errors: Mapping[str, list[str] | str]):
+        self.errors = {
+            field: [codes] if isinstance(codes, str) else list(codes)
+            for field, codes in errors.items()
+        }
+        super().__init__(self.errors)
+
+
+class NotFound(BillingError):
+    """A referenced object does not exist; `resource` names it (customer, plan, ...)."""
+
+    def __init__(self, resource: str):
+        self.resource = resource
+        super().__init__(f"{resource}_not_found")
+
+    @property
+    def code(self) -> str:
+        return f"{self.resource}_not_found"
+
+
+class RuleViolation(BillingError):
+    """The input is well-formed but a business rule forbids the operation."""
+
+    def __init__(self, code: str, message: str = ""):
+        self.code = code
+        self.message = message or code
+        super().__init__(f"{code}: {self.message}")

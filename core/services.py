@@ -1,0 +1,63 @@
+"""API key lifecycle: create (raw key returned once), revoke, touch on use."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import ApiKey, Heartbeat
+
+KEY_PREFIX = "blk_"
+
+
+def api_key_digest(raw_key: str) -> str:
+    """SHA-256 of a key. Keys carry 256 random bits, so a fast hash is safe against guessing."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(*, name: str, created_by: str = "", instance: ApiKey | None = None):
+    """Create a key and return (ApiKey, raw_key). The raw key is never stored or logged."""
+    raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = instance or ApiKey()
+    key.name = name
+    key.created_by = created_by or key.created_by
+    key.prefix = raw_key[:12]
+    key.digest = api_key_digest(raw_key)
+    key.save()
+    return key, raw_key
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    """Revoke a key for good; later requests with it get 401."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+def api_key_touch(*, key: ApiKey) -> None:
+    """Record last use, at most once a minute per key so the hot path does not write per request."""
+    now = timezone.now()
+    resolution = timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
+    if key.last_used_at and now - key.last_used_at < resolution:
+        return
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now
+
+
+def heartbeat_record(*, name: str) -> Heartbeat:
+    """Upsert the heartbeat row for `name` with the current time."""
+    with transaction.atomic():
+        beat, _ = Heartbeat.objects.select_for_update().get_or_create(
+            name=name, defaults={"last_seen_at": timezone.now()}
+        )
+        beat.last_seen_at = timezone.now()
+        beat.runs += 1
+        beat.save(update_fields=["last_seen_at", "runs"])
+    return beat

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class UsageConfig(AppConfig):
+    """Usage events: ingestion, deduplication, aggregation in SQL."""
+
+    name = "usage"
