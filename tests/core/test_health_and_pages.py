@@ -15,7 +15,7 @@ def test_healthz_reports_database_and_broker_ok(client):
 
 def test_healthz_is_503_naming_the_broker_when_it_is_down(client, monkeypatch):
     # A real connection attempt to a port where nothing listens (no mock of our code).
-    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setitem(celery_app.conf, "broker_write_url", "redis://127.0.0.1:9/0")
     monkeypatch.setitem(celery_app.conf, "broker_transport_options", {})
     response = client.get("/healthz")
     assert response.status_code == 503
