@@ -1,7 +1,14 @@
-"""The /api/v1 router. Each app registers its viewsets here; no trailing slashes (Lago)."""
+"""The /api/v1 router. No trailing slashes and ids may contain dots (Lago's client)."""
 
 from rest_framework.routers import SimpleRouter
 
+from customers.api import CustomerViewSet, SubscriptionViewSet
+from plans.api import BillableMetricViewSet, PlanViewSet
+
 router = SimpleRouter(trailing_slash=False)
+router.register("billable_metrics", BillableMetricViewSet, basename="billable_metric")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 
 urlpatterns = router.urls

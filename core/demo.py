@@ -1,14 +1,237 @@
-"""The demo data set shown by `make run`: an AI API company and its customers.
+"""The demo data set shown by `make run`: an AI API company, its catalog and its customers.
 
-Each capability adds its part here; every step is idempotent (looked up by code/external id).
+Each capability adds its part here; every step is idempotent (looked up by code/external id),
+and goes through the same services as the API.
 """
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from core.models import ApiKey
 from core.services import api_key_create
+from customers.models import Customer, Subscription
+from customers.services import customer_upsert, subscription_create
+from plans.models import BillableMetric, Plan
+from plans.services import billable_metric_create, plan_create
 
 DEMO_KEY_NAME = "demo"
+
+METRICS = [
+    {
+        "name": "LLM tokens",
+        "code": "llm_tokens",
+        "description": "Input + output tokens, by model.",
+        "aggregation_type": "sum_agg",
+        "field_name": "tokens",
+        "filters": [{"key": "model", "values": ["gpt-4o", "gpt-4o-mini", "llama-3-70b"]}],
+    },
+    {
+        "name": "GPU seconds",
+        "code": "gpu_seconds",
+        "description": "Seconds of dedicated GPU time.",
+        "aggregation_type": "sum_agg",
+        "field_name": "seconds",
+        "rounding_function": "ceil",
+        "rounding_precision": 0,
+    },
+    {
+        "name": "API calls",
+        "code": "api_calls",
+        "description": "Requests to the API.",
+        "aggregation_type": "count_agg",
+    },
+    {
+        "name": "Fine-tuned models hosted",
+        "code": "hosted_models",
+        "description": "Distinct fine-tuned models kept deployed (recurring).",
+        "aggregation_type": "unique_count_agg",
+        "field_name": "model_id",
+        "recurring": True,
+    },
+]
+
+
+def _included_then(per_unit: str, included: int) -> dict:
+    """Lago's way of saying "N units included, then a price per unit": a free first tier."""
+    return {
+        "graduated_ranges": [
+            {"from_value": 0, "to_value": included, "per_unit_amount": "0", "flat_amount": "0"},
+            {
+                "from_value": included + 1,
+                "to_value": None,
+                "per_unit_amount": per_unit,
+                "flat_amount": "0",
+            },
+        ]
+    }
+
+
+def _plans(metric_ids: dict[str, str]) -> list[dict]:
+    tokens, gpu = metric_ids["llm_tokens"], metric_ids["gpu_seconds"]
+    calls, hosted = metric_ids["api_calls"], metric_ids["hosted_models"]
+    return [
+        {
+            "name": "Starter",
+            "code": "starter",
+            "description": "$50/month including 500,000 tokens, then $0.01 per 1,000 tokens.",
+            "interval": "monthly",
+            "amount_cents": 5000,
+            "amount_currency": "USD",
+            "pay_in_advance": True,
+            "charges": [
+                {
+                    "billable_metric_id": tokens,
+                    "charge_model": "graduated",
+                    "invoice_display_name": "Tokens",
+                    "properties": _included_then("0.00001", 500_000),
+                },
+            ],
+        },
+        {
+            "name": "Pro",
+            "code": "pro",
+            "description": "$100/month including 1,000,000 tokens, then $0.02 per 1,000 tokens; "
+            "GPT-4o tokens at $0.03 per 1,000; GPU time and API calls metered.",
+            "interval": "monthly",
+            "amount_cents": 10000,
+            "amount_currency": "USD",
+            "pay_in_advance": True,
+            "charges": [
+                {
+                    "billable_metric_id": tokens,
+                    "charge_model": "graduated",
+                    "invoice_display_name": "Tokens",
+                    "properties": _included_then("0.00002", 1_000_000),
+                    "filters": [
+                        {
+                            "invoice_display_name": "GPT-4o tokens",
+                            "values": {"model": ["gpt-4o"]},
+                            "properties": {
+                                "graduated_ranges": [
+                                    {
+                                        "from_value": 0,
+                                        "to_value": None,
+                                        "per_unit_amount": "0.00003",
+                                        "flat_amount": "0",
+                                    }
+                                ]
+                            },
+                        }
+                    ],
+                },
+                {
+                    "billable_metric_id": gpu,
+                    "charge_model": "standard",
+                    "invoice_display_name": "GPU time",
+                    "properties": {"amount": "0.0008"},
+                },
+                {
+                    "billable_metric_id": calls,
+                    "charge_model": "package",
+                    "invoice_display_name": "API calls",
+                    "properties": {"amount": "1", "package_size": 10_000, "free_units": 100_000},
+                },
+                {
+                    "billable_metric_id": hosted,
+                    "charge_model": "standard",
+                    "invoice_display_name": "Hosted fine-tuned models",
+                    "properties": {"amount": "20"},
+                },
+            ],
+        },
+        {
+            "name": "Enterprise (yearly)",
+            "code": "enterprise_yearly",
+            "description": "$12,000/year, usage billed monthly, $2,000 monthly minimum on usage.",
+            "interval": "yearly",
+            "amount_cents": 1_200_000,
+            "amount_currency": "USD",
+            "pay_in_advance": True,
+            "bill_charges_monthly": True,
+            "minimum_commitment": {"amount_cents": 2_400_000},
+            "usage_thresholds": [{"amount_cents": 500_000, "threshold_display_name": "$5,000"}],
+            "charges": [
+                {
+                    "billable_metric_id": tokens,
+                    "charge_model": "volume",
+                    "invoice_display_name": "Tokens (volume)",
+                    "properties": {
+                        "volume_ranges": [
+                            {
+                                "from_value": 0,
+                                "to_value": 100_000_000,
+                                "per_unit_amount": "0.000015",
+                                "flat_amount": "0",
+                            },
+                            {
+                                "from_value": 100_000_001,
+                                "to_value": None,
+                                "per_unit_amount": "0.00001",
+                                "flat_amount": "0",
+                            },
+                        ]
+                    },
+                },
+                {
+                    "billable_metric_id": gpu,
+                    "charge_model": "standard",
+                    "properties": {"amount": "0.0006"},
+                },
+            ],
+        },
+    ]
+
+
+CUSTOMERS = [
+    {
+        "external_id": "acme_ai",
+        "name": "Acme AI Labs",
+        "customer_type": "company",
+        "email": "billing@acme-ai.example",
+        "legal_name": "Acme AI Labs Inc.",
+        "address_line1": "1 Market St",
+        "city": "San Francisco",
+        "state": "CA",
+        "zipcode": "94105",
+        "country": "US",
+        "currency": "USD",
+        "timezone": "America/Los_Angeles",
+        "net_payment_term": 30,
+        "plan": "pro",
+    },
+    {
+        "external_id": "nimbus_health",
+        "name": "Nimbus Health GmbH",
+        "customer_type": "company",
+        "email": "finance@nimbus.example",
+        "address_line1": "Friedrichstr. 10",
+        "city": "Berlin",
+        "zipcode": "10117",
+        "country": "DE",
+        "currency": "USD",
+        "timezone": "Europe/Berlin",
+        "plan": "starter",
+    },
+    {
+        "external_id": "orbit_search",
+        "name": "Orbit Search",
+        "customer_type": "company",
+        "email": "ap@orbit.example",
+        "country": "US",
+        "currency": "USD",
+        "timezone": "America/New_York",
+        "plan": "enterprise_yearly",
+    },
+    {
+        "external_id": "jane_dev",
+        "firstname": "Jane",
+        "lastname": "Doe",
+        "customer_type": "individual",
+        "email": "jane@example.com",
+        "country": "GB",
+        "plan": "starter",
+    },
+]
 
 
 def demo_api_key() -> Iterator[str]:
@@ -20,6 +243,43 @@ def demo_api_key() -> Iterator[str]:
     yield f"Demo API key (shown once): {raw_key}"
 
 
+def demo_catalog() -> Iterator[str]:
+    for data in METRICS:
+        if not BillableMetric.objects.live().filter(code=data["code"]).exists():
+            billable_metric_create(data=data)
+    metric_ids = {m.code: str(m.lago_id) for m in BillableMetric.objects.live()}
+    for data in _plans(metric_ids):
+        if not Plan.objects.live().filter(code=data["code"], parent__isnull=True).exists():
+            plan_create(data=data)
+    yield f"Catalog: {len(METRICS)} metrics, {Plan.objects.live().count()} plans."
+
+
+def demo_customers(now: datetime | None = None) -> Iterator[str]:
+    """Customers subscribed since the start of the current month."""
+    now = now or datetime.now(UTC)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for data in CUSTOMERS:
+        fields = {k: v for k, v in data.items() if k != "plan"}
+        if not Customer.objects.live().filter(external_id=data["external_id"]).exists():
+            customer_upsert(data=fields)
+        sub_id = f"{data['external_id']}_main"
+        if not Subscription.objects.filter(external_id=sub_id).exists():
+            subscription_create(
+                data={
+                    "external_customer_id": data["external_id"],
+                    "external_id": sub_id,
+                    "plan_code": data["plan"],
+                    "subscription_at": start,
+                    "name": "Main",
+                }
+            )
+    yield f"Customers: {Customer.objects.live().count()}, subscriptions: " + str(
+        Subscription.objects.filter(status="active").count()
+    )
+
+
 def demo_load() -> Iterator[str]:
     """Run every demo step and yield what each did."""
     yield from demo_api_key()
+    yield from demo_catalog()
+    yield from demo_customers()

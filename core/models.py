@@ -38,3 +38,20 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Organization(models.Model):
+    """The seller: one row holding organization-wide defaults (time zone, payment terms, ...)."""
+
+    name = models.CharField(max_length=255, default="Demo AI Inc.")
+    timezone = models.CharField(max_length=64, default="UTC")  # IANA, default for customers
+    default_currency = models.CharField(max_length=3, default="USD")
+    net_payment_term = models.PositiveIntegerField(default=0)  # days
+    invoice_grace_period = models.PositiveIntegerField(default=0)  # days invoices stay draft
+    finalize_zero_amount_invoice = models.BooleanField(default=True)
+    document_locale = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name

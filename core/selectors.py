@@ -45,3 +45,11 @@ def system_health() -> dict[str, str]:
         "database": "ok" if database_is_up() else "down",
         "broker": "ok" if broker_is_up() else "down",
     }
+
+
+def organization_get():
+    """The organization row, created with defaults on first use."""
+    from core.models import Organization
+
+    organization = Organization.objects.order_by("pk").first()
+    return organization or Organization.objects.create()

@@ -1,1 +1,251 @@
-"""Models of this app (filled by its issue)."""
+"""The catalog: billable metrics, plans, charges (with filters), commitments, usage thresholds.
+
+Prices in charge `properties` are decimal strings in major units (Lago's wire format) and are
+priced by the pure engine in plans/pricing.py. Billed amounts (`*_cents`) are integers in the
+currency's minor unit.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from djmoney.models.fields import MoneyField
+
+
+class AggregationType(models.TextChoices):
+    COUNT = "count_agg", "count"
+    SUM = "sum_agg", "sum"
+    MAX = "max_agg", "max"
+    UNIQUE_COUNT = "unique_count_agg", "unique count"
+    LATEST = "latest_agg", "latest"
+    WEIGHTED_SUM = "weighted_sum_agg", "weighted sum"
+
+
+class RoundingFunction(models.TextChoices):
+    ROUND = "round", "round (half up)"
+    CEIL = "ceil", "ceil"
+    FLOOR = "floor", "floor"
+
+
+class Interval(models.TextChoices):
+    WEEKLY = "weekly", "weekly"
+    MONTHLY = "monthly", "monthly"
+    QUARTERLY = "quarterly", "quarterly"
+    SEMIANNUAL = "semiannual", "semiannual"
+    YEARLY = "yearly", "yearly"
+
+
+class ChargeModel(models.TextChoices):
+    STANDARD = "standard", "standard"
+    GRADUATED = "graduated", "graduated"
+    VOLUME = "volume", "volume"
+    PACKAGE = "package", "package"
+    PERCENTAGE = "percentage", "percentage"
+    GRADUATED_PERCENTAGE = "graduated_percentage", "graduated percentage"
+    DYNAMIC = "dynamic", "dynamic"
+
+
+class LiveQuerySet(models.QuerySet):
+    def live(self):
+        """Rows not soft-deleted."""
+        return self.filter(deleted_at__isnull=True)
+
+
+class BillableMetric(models.Model):
+    """What is measured from events and how it is aggregated over a billing period."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=255)
+    code = models.CharField(max_length=255, help_text="Events reference the metric by this code.")
+    description = models.TextField(blank=True)
+    aggregation_type = models.CharField(max_length=32, choices=AggregationType.choices)
+    field_name = models.CharField(
+        max_length=255, blank=True, help_text="Event property aggregated (not for count)."
+    )
+    recurring = models.BooleanField(
+        default=False, help_text="Units carry over from period to period (seats, storage)."
+    )
+    weighted_interval = models.CharField(max_length=16, blank=True)
+    rounding_function = models.CharField(max_length=8, choices=RoundingFunction.choices, blank=True)
+    rounding_precision = models.IntegerField(null=True, blank=True)
+    # Cost of one unit to us (COGS), for margin reports; full precision, major units.
+    unit_cost = MoneyField(
+        max_digits=30, decimal_places=12, default_currency="USD", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(deleted_at__isnull=True), name="metric_code_live_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class BillableMetricFilter(models.Model):
+    """A dimension of a metric (e.g. model ∈ {gpt-4, gpt-4o}) that charges may price separately."""
+
+    metric = models.ForeignKey(BillableMetric, on_delete=models.CASCADE, related_name="filters")
+    key = models.CharField(max_length=255)
+    values = models.JSONField(default=list)  # list[str], case-sensitive
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "key"], name="metric_filter_key_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {', '.join(self.values)}"
+
+
+class Plan(models.Model):
+    """A price list: base fee per interval plus usage charges. Children (parent set) are
+    per-subscription overrides, hidden from the catalog."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="overrides"
+    )
+    name = models.CharField(max_length=255)
+    code = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    invoice_display_name = models.CharField(max_length=255, blank=True)
+    interval = models.CharField(max_length=16, choices=Interval.choices)
+    amount_cents = models.BigIntegerField(default=0)  # base fee, minor units
+    amount_currency = models.CharField(max_length=3)  # ISO 4217
+    pay_in_advance = models.BooleanField(default=False)  # base fee only
+    trial_period = models.DecimalField(max_digits=10, decimal_places=4, default=0)  # days
+    bill_charges_monthly = models.BooleanField(default=False)  # yearly/semiannual only
+    tax_codes = models.JSONField(default=list, blank=True)  # list[str]
+    metadata = models.JSONField(default=dict, blank=True)  # {str: str|None}
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(deleted_at__isnull=True, parent__isnull=True),
+                name="plan_code_live_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        suffix = " (override)" if self.parent_id else ""
+        return f"{self.name} ({self.code}){suffix}"
+
+    @property
+    def catalog_plan(self) -> "Plan":
+        """The plan customers see: the parent of an override, else itself."""
+        return self.parent or self
+
+
+class Commitment(models.Model):
+    """Minimum commitment per billing interval; a shortfall is billed as a true-up fee."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="minimum_commitment")
+    amount_cents = models.BigIntegerField()  # minor units, plan currency
+    invoice_display_name = models.CharField(max_length=255, blank=True)
+    tax_codes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"minimum {self.amount_cents} {self.plan.amount_currency}"
+
+
+class UsageThreshold(models.Model):
+    """Progressive billing: invoice when period usage crosses this amount (billed later)."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="usage_thresholds")
+    threshold_display_name = models.CharField(max_length=255, blank=True)
+    amount_cents = models.BigIntegerField()  # minor units
+    recurring = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["recurring", "amount_cents"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(recurring=True), name="one_recurring_threshold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_cents}{' (recurring)' if self.recurring else ''}"
+
+
+class Charge(models.Model):
+    """How one metric is priced in a plan: a charge model and its properties."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="charges")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="overrides"
+    )
+    billable_metric = models.ForeignKey(
+        BillableMetric, on_delete=models.PROTECT, related_name="charges"
+    )
+    code = models.CharField(max_length=255)
+    charge_model = models.CharField(max_length=32, choices=ChargeModel.choices)
+    properties = models.JSONField(default=dict, blank=True)  # validated per model
+    pay_in_advance = models.BooleanField(default=False)
+    invoiceable = models.BooleanField(default=True)
+    prorated = models.BooleanField(default=False)
+    min_amount_cents = models.BigIntegerField(default=0)  # spending minimum, minor units
+    invoice_display_name = models.CharField(max_length=255, blank=True)
+    tax_codes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "code"],
+                condition=Q(deleted_at__isnull=True),
+                name="charge_code_per_plan_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.billable_metric.code} · {self.charge_model}"
+
+
+class ChargeFilter(models.Model):
+    """Own price for events whose properties match `values` (most specific filter wins)."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    charge = models.ForeignKey(Charge, on_delete=models.CASCADE, related_name="filters")
+    invoice_display_name = models.CharField(max_length=255, blank=True)
+    properties = models.JSONField(default=dict, blank=True)  # same shape as the charge's
+    values = models.JSONField(default=dict)  # {key: [value, ...]}; "__ALL_FILTER_VALUES__" = any
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(self.values.items()))

@@ -35,7 +35,11 @@ def test_web_worker_and_beat_run_a_scheduled_task(tmp_path):
     )
     db_path = tmp_path / "db.sqlite3"
     with sqlite3.connect(db_path) as conn:  # run the heartbeat every second for this test
-        conn.execute("UPDATE django_celery_beat_intervalschedule SET every = 1")
+        conn.execute(
+            "UPDATE django_celery_beat_intervalschedule SET every = 1 WHERE id = "
+            "(SELECT interval_id FROM django_celery_beat_periodictask"
+            " WHERE task = 'core.heartbeat')"
+        )
     log = open(tmp_path / "honcho.log", "w")  # noqa: SIM115
     stack = subprocess.Popen(
         [str(ROOT / ".venv/bin/honcho"), "start", "-f", "Procfile"],

@@ -1,0 +1,58 @@
+"""Reads about customers and subscriptions: lookups, time zones, current billing periods."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from core.errors import NotFound
+from core.selectors import organization_get
+from customers.models import Customer, Subscription
+from plans import periods
+
+
+def customer_get(*, external_id: str) -> Customer:
+    customer = Customer.objects.live().filter(external_id=external_id).first()
+    if customer is None:
+        raise NotFound("customer")
+    return customer
+
+
+def customer_timezone(customer: Customer) -> str:
+    """The customer's IANA zone, else the organization's (UTC by default)."""
+    return customer.timezone or organization_get().timezone or "UTC"
+
+
+def subscription_get(*, external_id: str, status: str | None = None) -> Subscription:
+    """The subscription behind an external id: the active one, else the newest of any status,
+    or exactly `status` when asked (e.g. ?status=pending)."""
+    rows = Subscription.objects.filter(external_id=external_id).select_related("customer", "plan")
+    if status:
+        subscription = rows.filter(status=status).first()
+    else:
+        subscription = rows.filter(status=Subscription.Status.ACTIVE).first() or rows.first()
+    if subscription is None:
+        raise NotFound("subscription")
+    return subscription
+
+
+def subscription_anchor_date(subscription: Subscription, tz: str):
+    """The local date billing periods are aligned on (the original subscription date)."""
+    return periods.local_date(subscription.subscription_at, tz)
+
+
+def subscription_current_period(
+    subscription: Subscription, at: datetime | None = None
+) -> tuple[datetime, datetime] | None:
+    """UTC [from, to) of the billing period containing `at` (now), or None if not started."""
+    if subscription.status != Subscription.Status.ACTIVE or subscription.started_at is None:
+        return None
+    tz = customer_timezone(subscription.customer)
+    anchor = subscription_anchor_date(subscription, tz)
+    day = max(periods.local_date(at or timezone.now(), tz), anchor)
+    period = periods.period_containing(
+        interval=subscription.plan.interval,
+        billing_time=subscription.billing_time,
+        anchor=anchor,
+        day=day,
+    )
+    return periods.local_bounds_utc(period, tz)

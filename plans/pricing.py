@@ -1,0 +1,290 @@
+"""The pricing engine: turns a period's aggregated usage into an amount, per Lago charge model.
+
+It is pure on purpose: no Django, no database, no clock. Inputs are plain dicts (the charge's JSON
+`properties`) and Decimals, so every model can be checked against hand-computed tables and
+Hypothesis properties, and the same code prices invoices, current usage and estimates.
+
+Money is not rounded here. Amounts are in major units with full Decimal precision; `core.money`
+rounds them to the currency's minor unit when a fee is written. Never float.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+UNIT_ROUNDINGS = {"round": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}
+
+
+@dataclass(frozen=True)
+class TierLine:
+    from_value: Decimal  # lower bound as given in the range
+    to_value: Decimal | None  # None = open last tier
+    units: Decimal  # units priced in this tier (for volume: all units, in the one tier)
+    per_unit_amount: Decimal  # per-unit price (for graduated_percentage: the rate in percent)
+    flat_amount: Decimal
+    amount: Decimal  # units * per_unit (or rate) + flat for this tier
+
+
+@dataclass(frozen=True)
+class PricingResult:
+    amount: Decimal  # major units (e.g. dollars), full precision, never negative
+    units: Decimal  # units that were priced (after clamping at 0)
+    unit_amount: Decimal  # amount / units, or 0 when units == 0
+    tiers: tuple[TierLine, ...] = ()
+    details: dict = field(default_factory=dict)  # model-specific breakdown (Decimals / ints)
+
+
+@dataclass(frozen=True)
+class UsageInput:
+    units: Decimal  # aggregated units of the period (after metric rounding)
+    events_count: int = 0  # number of events (percentage fixed fees, free events)
+    first_events_total: Decimal | None = None  # sum of the first `free_units_per_events` values
+    precise_total: Decimal | None = None  # dynamic model: sum of precise amounts, MAJOR units
+    per_event_values: tuple[Decimal, ...] | None = None  # percentage min/max: values in time order
+
+
+def _number(value: object, default: Decimal = ZERO) -> Decimal:
+    """A JSON number or decimal string as a Decimal; missing (None or "") gives `default`."""
+    return default if value is None or value == "" else Decimal(str(value))
+
+
+def _optional(value: object) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def _positive(value: Decimal | int) -> Decimal:
+    """The value as a Decimal, or 0 when it is not positive (also turns -0 into 0)."""
+    return Decimal(value) if value > 0 else ZERO
+
+
+def _result(
+    amount: Decimal, units: Decimal, tiers: Iterable[TierLine] = (), **details: Decimal | int
+) -> PricingResult:
+    unit_amount = amount / units if units > 0 else ZERO
+    return PricingResult(amount, units, unit_amount, tuple(tiers), details)
+
+
+def round_units(units: Decimal, function: str | None, precision: int = 0) -> Decimal:
+    """Apply a billable metric's rounding to aggregated units.
+
+    `function` is None (unchanged), "round" (half up), "ceil" or "floor"; `precision` is the number
+    of decimals and may be negative (-1 rounds to tens).
+    """
+    if function is None:
+        return units
+    if function not in UNIT_ROUNDINGS:
+        raise ValueError(f"unknown rounding function: {function!r}")
+    precision = precision or 0
+    step = Decimal(1).scaleb(-precision)
+    rounded = Decimal(units).quantize(step, rounding=UNIT_ROUNDINGS[function])
+    # A negative precision leaves an exponent (1.2E+2); show it as a plain integer (120).
+    return rounded.quantize(Decimal(1)) if precision < 0 else rounded
+
+
+def standard(properties: dict, usage: UsageInput) -> PricingResult:
+    """Every unit at `amount`."""
+    units = _positive(usage.units)
+    return _result(units * _number(properties.get("amount")), units)
+
+
+def _tier_lines(ranges: list, units: Decimal, price_key: str, percent: bool) -> Iterator[TierLine]:
+    """Tiers up to the one holding `units`; tier i covers (previous to_value, to_value]."""
+    lower = ZERO
+    for tier in ranges:
+        to_value = _optional(tier.get("to_value"))
+        top = units if to_value is None else min(units, to_value)
+        tier_units = _positive(top - lower)
+        unit_price = _number(tier.get(price_key))
+        flat = _number(tier.get("flat_amount")) if units > lower and units > 0 else ZERO
+        variable = tier_units * unit_price / HUNDRED if percent else tier_units * unit_price
+        from_value = _number(tier.get("from_value"))
+        yield TierLine(from_value, to_value, tier_units, unit_price, flat, variable + flat)
+        if to_value is None or to_value >= units:
+            return
+        lower = to_value
+
+
+def _graduated(
+    ranges: list | None, usage: UsageInput, price_key: str, percent: bool
+) -> PricingResult:
+    units = _positive(usage.units)
+    tiers = tuple(_tier_lines(ranges or [], units, price_key, percent))
+    return _result(sum((tier.amount for tier in tiers), ZERO), units, tiers)
+
+
+def graduated(properties: dict, usage: UsageInput) -> PricingResult:
+    """Units in each tier at that tier's price, plus the flat amount of every reached tier."""
+    return _graduated(properties.get("graduated_ranges"), usage, "per_unit_amount", percent=False)
+
+
+def graduated_percentage(properties: dict, usage: UsageInput) -> PricingResult:
+    """Units in each tier times that tier's rate (percent), plus each reached tier's flat amount."""
+    ranges = properties.get("graduated_percentage_ranges")
+    return _graduated(ranges, usage, "rate", percent=True)
+
+
+def _holds(tier: dict, units: Decimal) -> bool:
+    """Whether units are at most the tier's to_value (ranges are in order)."""
+    to_value = _optional(tier.get("to_value"))
+    return to_value is None or units <= to_value
+
+
+def volume(properties: dict, usage: UsageInput) -> PricingResult:
+    """All units at the price of the one tier holding the total, plus that tier's flat amount."""
+    units = _positive(usage.units)
+    ranges = properties.get("volume_ranges") or []
+    if not ranges:
+        return _result(ZERO, units)
+    tier = next((t for t in ranges if _holds(t, units)), ranges[-1])
+    unit_price = _number(tier.get("per_unit_amount"))
+    flat = _number(tier.get("flat_amount")) if units > 0 else ZERO
+    amount = units * unit_price + flat
+    from_value, to_value = _number(tier.get("from_value")), _optional(tier.get("to_value"))
+    line = TierLine(from_value, to_value, units, unit_price, flat, amount)
+    return _result(amount, units, [line])
+
+
+def package(properties: dict, usage: UsageInput) -> PricingResult:
+    """`amount` per started package of `package_size` units, after `free_units`."""
+    units = _positive(usage.units)
+    size = _number(properties.get("package_size"), Decimal(1))
+    if size <= 0:
+        raise ValueError("package_size must be at least 1")
+    free_units = _number(properties.get("free_units"))
+    paid_units = _positive(units - free_units)
+    whole, rest = divmod(paid_units, size)
+    packages = int(whole) + (1 if rest else 0)
+    amount = packages * _number(properties.get("amount"))
+    return _result(amount, units, free_units=free_units, paid_units=paid_units, packages=packages)
+
+
+def percentage_per_transaction(value: Decimal, properties: dict) -> Decimal:
+    """Fee of one transaction: value * rate / 100 + fixed_amount, clamped to the min/max when set.
+
+    A negative value counts as 0.
+    """
+    rate = _number(properties.get("rate"))
+    fee = _positive(value) * rate / HUNDRED + _number(properties.get("fixed_amount"))
+    low = _optional(properties.get("per_transaction_min_amount"))
+    high = _optional(properties.get("per_transaction_max_amount"))
+    if low is not None and fee < low:
+        return low
+    if high is not None and fee > high:
+        return high
+    return fee
+
+
+def _free_amount(free_events: int, free_total: Decimal, usage: UsageInput) -> Decimal:
+    """Free units: the first N events' total, the free total, or the first of the two reached."""
+    first_events_total = usage.first_events_total or ZERO
+    if free_events and free_total:
+        return min(first_events_total, free_total)
+    if free_events:
+        return first_events_total
+    return free_total
+
+
+def _paid_values(
+    values: Iterable[Decimal], free_events: int, free_total: Decimal
+) -> Iterator[Decimal]:
+    """Each event's value left to pay once the free events / free total are used up, in order.
+
+    Free units run out at the first limit reached, as in `_free_amount`. 0 means "not set".
+    """
+    events_left = free_events or None
+    amount_left = free_total or None
+    free = events_left is not None or amount_left is not None
+    for raw in values:
+        value = _positive(raw)
+        if free:
+            used = value if amount_left is None else min(value, amount_left)
+            value -= used
+            amount_left = None if amount_left is None else amount_left - used
+            events_left = None if events_left is None else events_left - 1
+            free = (events_left is None or events_left > 0) and (
+                amount_left is None or amount_left > 0
+            )
+        yield value
+
+
+def _percentage_min_max(properties: dict, usage: UsageInput, units: Decimal) -> PricingResult:
+    """Percentage priced event by event, each fee clamped to the per-transaction min/max."""
+    if usage.per_event_values is None:
+        raise ValueError("per-transaction min/max needs usage.per_event_values")
+    free_events = int(_number(properties.get("free_units_per_events")))
+    free_total = _number(properties.get("free_units_per_total_aggregation"))
+    values = usage.per_event_values
+    paid = [v for v in _paid_values(values, free_events, free_total) if v > 0]
+    rate = _number(properties.get("rate"))
+    fixed_amount = _number(properties.get("fixed_amount"))
+    amount = sum((percentage_per_transaction(v, properties) for v in paid), ZERO)
+    unclamped = sum((v * rate / HUNDRED + fixed_amount for v in paid), ZERO)
+    paid_units = sum(paid, ZERO)
+    return _result(
+        amount,
+        units,
+        free_units=sum((_positive(v) for v in values), ZERO) - paid_units,
+        paid_units=paid_units,
+        free_events=len(values) - len(paid),
+        paid_events=len(paid),
+        percentage_amount=paid_units * rate / HUNDRED,
+        fixed_fees=len(paid) * fixed_amount,
+        min_max_adjustment_total_amount=amount - unclamped,
+    )
+
+
+def percentage(properties: dict, usage: UsageInput) -> PricingResult:
+    """`rate` percent of the paid units, plus `fixed_amount` per paid event.
+
+    Like Lago, no fixed fee is charged when there are no units.
+    """
+    units = _positive(usage.units)
+    if (
+        _optional(properties.get("per_transaction_min_amount")) is not None
+        or _optional(properties.get("per_transaction_max_amount")) is not None
+    ):
+        return _percentage_min_max(properties, usage, units)
+    free_events = int(_number(properties.get("free_units_per_events")))
+    free_total = _number(properties.get("free_units_per_total_aggregation"))
+    free_units = min(_free_amount(free_events, free_total, usage), units)
+    paid_units = units - free_units
+    paid_events = max(0, usage.events_count - free_events) if units > 0 else 0
+    percentage_amount = paid_units * _number(properties.get("rate")) / HUNDRED
+    fixed_fees = paid_events * _number(properties.get("fixed_amount"))
+    return _result(
+        percentage_amount + fixed_fees,
+        units,
+        free_units=free_units,
+        paid_units=paid_units,
+        free_events=min(usage.events_count, free_events),
+        paid_events=paid_events,
+        percentage_amount=percentage_amount,
+        fixed_fees=fixed_fees,
+    )
+
+
+def dynamic(properties: dict, usage: UsageInput) -> PricingResult:
+    """The sum of the events' precise amounts, sent by the customer (major units)."""
+    units = _positive(usage.units)
+    return _result(_positive(usage.precise_total or ZERO), units)
+
+
+MODELS: dict[str, Callable[[dict, UsageInput], PricingResult]] = {
+    "standard": standard,
+    "graduated": graduated,
+    "volume": volume,
+    "package": package,
+    "percentage": percentage,
+    "graduated_percentage": graduated_percentage,
+    "dynamic": dynamic,
+}
+
+
+def price(charge_model: str, properties: dict, usage: UsageInput) -> PricingResult:
+    """Price `usage` with a charge model and its properties (pricing_group_keys are ignored)."""
+    model = MODELS.get(charge_model)
+    if model is None:
+        raise ValueError(f"unknown charge model: {charge_model!r}")
+    return model(properties or {}, usage)

@@ -1,0 +1,50 @@
+"""Reads of the catalog."""
+
+from django.db.models import F
+
+from core.errors import NotFound
+from core.money import from_minor_units, to_minor_units
+from core.validation import parse_decimal
+from plans import pricing
+from plans.models import BillableMetric, Charge, Plan
+
+
+def metric_get(*, code: str) -> BillableMetric:
+    metric = BillableMetric.objects.live().filter(code=code).first()
+    if metric is None:
+        raise NotFound("billable_metric")
+    return metric
+
+
+def plan_get(*, code: str, include_deleted: bool = False) -> Plan:
+    """A catalog plan (not an override) by code; the newest one when deleted ones are allowed."""
+    rows = Plan.objects.filter(parent__isnull=True, code=code)
+    if not include_deleted:
+        rows = rows.filter(deleted_at__isnull=True)
+    plan = (
+        rows.select_related("minimum_commitment")
+        .prefetch_related("charges__billable_metric", "charges__filters", "usage_thresholds")
+        .order_by(F("deleted_at").asc(nulls_first=True), "-created_at")
+        .first()
+    )
+    if plan is None:
+        raise NotFound("plan")
+    return plan
+
+
+def charge_price_preview(*, charge: Charge, units: str) -> dict:
+    """Price `units` on a charge's default properties (admin preview; nothing is saved)."""
+    value = parse_decimal(units)
+    if value is None or value < 0:
+        return {"error": "Enter a number of units (0 or more)."}
+    currency = charge.plan.amount_currency
+    result = pricing.price(
+        charge.charge_model, charge.properties, pricing.UsageInput(units=value, events_count=1)
+    )
+    return {
+        "units": format(value, "f"),
+        "amount": format(result.amount, "f"),
+        "billed": format(from_minor_units(to_minor_units(result.amount, currency), currency), "f"),
+        "currency": currency,
+        "tiers": result.tiers,
+    }
