@@ -4,11 +4,13 @@ from rest_framework.routers import SimpleRouter
 
 from customers.api import CustomerViewSet, SubscriptionViewSet
 from plans.api import BillableMetricViewSet, PlanViewSet
+from usage.api import EventViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("billable_metrics", BillableMetricViewSet, basename="billable_metric")
 router.register("plans", PlanViewSet, basename="plan")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
+router.register("events", EventViewSet, basename="event")
 
 urlpatterns = router.urls

@@ -4,8 +4,9 @@ Each capability adds its part here; every step is idempotent (looked up by code/
 and goes through the same services as the API.
 """
 
+import random
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from core.models import ApiKey
 from core.services import api_key_create
@@ -13,6 +14,7 @@ from customers.models import Customer, Subscription
 from customers.services import customer_upsert, subscription_create
 from plans.models import BillableMetric, Plan
 from plans.services import billable_metric_create, plan_create
+from usage.services import events_ingest
 
 DEMO_KEY_NAME = "demo"
 
@@ -254,10 +256,16 @@ def demo_catalog() -> Iterator[str]:
     yield f"Catalog: {len(METRICS)} metrics, {Plan.objects.live().count()} plans."
 
 
+def _demo_start(now: datetime) -> datetime:
+    """The first day of the previous month: one closed month and the current one."""
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
 def demo_customers(now: datetime | None = None) -> Iterator[str]:
-    """Customers subscribed since the start of the current month."""
+    """Customers subscribed since the start of the previous month."""
     now = now or datetime.now(UTC)
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    start = _demo_start(now)
     for data in CUSTOMERS:
         fields = {k: v for k, v in data.items() if k != "plan"}
         if not Customer.objects.live().filter(external_id=data["external_id"]).exists():
@@ -278,8 +286,69 @@ def demo_customers(now: datetime | None = None) -> Iterator[str]:
     )
 
 
+# Daily usage profile per subscription: (metric code, events per day, properties maker).
+USAGE_PROFILES = {
+    "acme_ai_main": [
+        ("llm_tokens", 24, lambda r: {"tokens": r.randint(800, 4200), "model": r.choice(MODELS)}),
+        ("gpu_seconds", 6, lambda r: {"seconds": round(r.uniform(30, 900), 1)}),
+        ("api_calls", 180, lambda r: {}),
+    ],
+    "nimbus_health_main": [
+        ("llm_tokens", 12, lambda r: {"tokens": r.randint(500, 2500), "model": "gpt-4o-mini"}),
+    ],
+    "orbit_search_main": [
+        ("llm_tokens", 40, lambda r: {"tokens": r.randint(20_000, 90_000), "model": "llama-3-70b"}),
+        ("gpu_seconds", 20, lambda r: {"seconds": round(r.uniform(100, 3600), 1)}),
+    ],
+    "jane_dev_main": [
+        ("llm_tokens", 3, lambda r: {"tokens": r.randint(100, 900), "model": "gpt-4o-mini"}),
+    ],
+}
+MODELS = ["gpt-4o", "gpt-4o-mini", "llama-3-70b"]
+
+
+def _demo_events(now: datetime) -> Iterator[dict]:
+    """Deterministic events (seeded; transaction ids derived from the day) from the demo start
+    until now, so re-running the demo adds nothing."""
+    day = _demo_start(now)
+    while day < now:
+        for subscription_id, profile in USAGE_PROFILES.items():
+            rng = random.Random(f"{subscription_id}-{day:%Y%m%d}")
+            for code, per_day, make_properties in profile:
+                for n in range(per_day):
+                    moment = day + timedelta(seconds=rng.randint(0, 86_399))
+                    if moment >= now:
+                        continue
+                    yield {
+                        "transaction_id": f"demo-{subscription_id}-{code}-{day:%Y%m%d}-{n}",
+                        "external_subscription_id": subscription_id,
+                        "code": code,
+                        "timestamp": moment.isoformat(),
+                        "properties": make_properties(rng),
+                    }
+        day += timedelta(days=1)
+
+
+def demo_usage(now: datetime | None = None) -> Iterator[str]:
+    """A month and a half of usage events through the ingestion service (idempotent)."""
+    now = now or datetime.now(UTC)
+    stored = duplicates = 0
+    batch: list[dict] = []
+    for event in _demo_events(now):
+        batch.append(event)
+        if len(batch) == 1000:
+            result = events_ingest(raws=batch, now=now)
+            stored, duplicates = stored + result.stored, duplicates + result.duplicates
+            batch = []
+    if batch:
+        result = events_ingest(raws=batch, now=now)
+        stored, duplicates = stored + result.stored, duplicates + result.duplicates
+    yield f"Usage events: {stored} stored, {duplicates} already there."
+
+
 def demo_load() -> Iterator[str]:
     """Run every demo step and yield what each did."""
     yield from demo_api_key()
     yield from demo_catalog()
     yield from demo_customers()
+    yield from demo_usage()

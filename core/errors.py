@@ -8,11 +8,12 @@ class BillingError(Exception):
 
 
 class ValidationFailed(BillingError):
-    """Input is invalid: a mapping of field name to a list of reason codes (Lago's codes)."""
+    """Input is invalid: a mapping of field name to a list of reason codes (Lago's codes), or,
+    for batches, of item index to such a mapping."""
 
-    def __init__(self, errors: Mapping[str, list[str] | str]):
+    def __init__(self, errors: Mapping[str, list[str] | str | dict]):
         self.errors = {
-            field: [codes] if isinstance(codes, str) else list(codes)
+            field: codes if isinstance(codes, dict) else _as_list(codes)
             for field, codes in errors.items()
         }
         super().__init__(self.errors)
@@ -37,3 +38,7 @@ class RuleViolation(BillingError):
         self.code = code
         self.message = message or code
         super().__init__(f"{code}: {self.message}")
+
+
+def _as_list(codes) -> list[str]:
+    return [codes] if isinstance(codes, str) else list(codes)

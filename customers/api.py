@@ -2,10 +2,14 @@
 
 from datetime import timedelta
 
+from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
+from rest_framework.response import Response
 
 from core.api.formats import iso
+from core.api.pagination import LagoPagination
 from core.api.viewsets import LagoViewSet
+from core.errors import NotFound
 from customers.models import Customer, Subscription
 from customers.selectors import (
     customer_get,
@@ -23,6 +27,8 @@ from customers.services import (
     subscription_update,
 )
 from plans.periods import local_date
+from usage.reports import current_usage, past_periods, subscription_usage
+from usage.usage_json import usage_json
 
 ONE_SECOND = timedelta(seconds=1)  # Lago shows period ends as 23:59:59 of the last day
 
@@ -125,6 +131,13 @@ def _downgrade_day(successor: Subscription | None) -> str | None:
     return local_date(start, customer_timezone(successor.customer)).isoformat()
 
 
+class _ListAsQueryset(list):
+    """A list with .count(), so the Lago paginator can page it."""
+
+    def count(self, *args) -> int:
+        return len(self)
+
+
 # --- views -----------------------------------------------------------------------------------
 
 
@@ -149,6 +162,34 @@ class CustomerViewSet(LagoViewSet):
     def destroy(self, request, external_id=None):
         customer = customer_delete(customer=customer_get(external_id=external_id))
         return self.render_one(customer_json(customer))
+
+    def _subscription(self, request, external_id: str) -> Subscription:
+        customer = customer_get(external_id=external_id)
+        subscription_id = request.query_params.get("external_subscription_id")
+        if not subscription_id:
+            raise NotFound("subscription")
+        subscription = subscription_get(external_id=subscription_id)
+        if subscription.customer_id != customer.pk:
+            raise NotFound("subscription")
+        return subscription
+
+    @action(detail=True, methods=["get"], url_path="current_usage")
+    def current_usage(self, request, external_id=None):
+        """Usage of the current period, priced (taxes come with the tax capability)."""
+        subscription = self._subscription(request, external_id)
+        if subscription.status != Subscription.Status.ACTIVE:
+            raise NotFound("subscription")
+        return Response({"customer_usage": usage_json(current_usage(subscription))})
+
+    @action(detail=True, methods=["get"], url_path="past_usage")
+    def past_usage(self, request, external_id=None):
+        """Closed periods, newest first, paginated like every list."""
+        subscription = self._subscription(request, external_id)
+        bounds = past_periods(subscription)
+        paginator = LagoPagination()
+        page = paginator.paginate_queryset(_ListAsQueryset(bounds), request, self)
+        reports = [usage_json(subscription_usage(subscription, lo, hi)) for lo, hi in page]
+        return Response({"usage_periods": reports, "meta": paginator.meta()})
 
 
 class SubscriptionViewSet(LagoViewSet):

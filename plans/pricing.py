@@ -43,6 +43,9 @@ class UsageInput:
     first_events_total: Decimal | None = None  # sum of the first `free_units_per_events` values
     precise_total: Decimal | None = None  # dynamic model: sum of precise amounts, MAJOR units
     per_event_values: tuple[Decimal, ...] | None = None  # percentage min/max: values in time order
+    # percentage min/max at scale: the sum of clamped per-transaction fees, computed by the
+    # database with the same rule as _paid_values/percentage_per_transaction (usage/aggregation.py)
+    clamped_fees_total: Decimal | None = None
 
 
 def _number(value: object, default: Decimal = ZERO) -> Decimal:
@@ -211,8 +214,10 @@ def _paid_values(
 
 def _percentage_min_max(properties: dict, usage: UsageInput, units: Decimal) -> PricingResult:
     """Percentage priced event by event, each fee clamped to the per-transaction min/max."""
+    if usage.per_event_values is None and usage.clamped_fees_total is not None:
+        return _result(_positive(usage.clamped_fees_total) if units > 0 else ZERO, units)
     if usage.per_event_values is None:
-        raise ValueError("per-transaction min/max needs usage.per_event_values")
+        raise ValueError("per-transaction min/max needs per_event_values or clamped_fees_total")
     free_events = int(_number(properties.get("free_units_per_events")))
     free_total = _number(properties.get("free_units_per_total_aggregation"))
     values = usage.per_event_values

@@ -1,0 +1,118 @@
+"""REST API v1 for events: single, batch (up to EVENTS_BATCH_MAX), find, list, estimate_fees."""
+
+from django.conf import settings
+from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
+from rest_framework.response import Response
+
+from core.api.exceptions import error_body
+from core.api.formats import iso
+from core.api.viewsets import LagoViewSet
+from core.errors import ValidationFailed
+from usage.models import Event
+from usage.selectors import event_get, events_filtered
+from usage.services import StoredEvent, events_ingest
+from usage.services.estimate import estimate_fees
+
+
+def _timestamp(moment) -> str:
+    """Lago's event timestamps carry milliseconds."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stored_event_json(outcome: StoredEvent) -> dict:
+    event = outcome.event
+    return {
+        "transaction_id": event.transaction_id,
+        "external_subscription_id": event.external_subscription_id,
+        "code": event.code,
+        "timestamp": _timestamp(event.timestamp),
+        "properties": event.properties,
+        "precise_total_amount_cents": _decimal(event.precise_total_amount_cents),
+        "created_at": iso(outcome.created_at),
+        "status": "duplicate" if outcome.duplicate else "stored",
+        "error_code": outcome.error_code or None,
+    }
+
+
+def event_json(event: Event) -> dict:
+    return {
+        "lago_id": str(event.pk),
+        "transaction_id": event.transaction_id,
+        "external_subscription_id": event.external_subscription_id,
+        "code": event.code,
+        "timestamp": _timestamp(event.timestamp),
+        "properties": event.properties,
+        "precise_total_amount_cents": _decimal(event.precise_total_amount_cents),
+        "created_at": iso(event.created_at),
+        "error_code": event.error_code or None,
+    }
+
+
+def _decimal(value) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+class EventViewSet(LagoViewSet):
+    lago_root, lago_plural = "event", "events"
+    lookup_field = "transaction_id"
+
+    def _too_large(self, request) -> Response | None:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.EVENTS_MAX_BODY_BYTES:
+            return Response(error_body(413, "request_too_large"), status=413)
+        return None
+
+    def create(self, request):
+        """One event: {"event": {...}}, or the compact {"user_id", "event_type", ...} form."""
+        too_large = self._too_large(request)
+        if too_large:
+            return too_large
+        data = request.data
+        raw = data.get("event") if isinstance(data, dict) and "event" in data else data
+        if not isinstance(raw, dict):
+            raise ParseError("param is missing or the value is empty: event")
+        key = request.headers.get("Idempotency-Key")
+        try:
+            result = events_ingest(raws=[raw], idempotency_key=key)
+        except ValidationFailed as exc:
+            raise ValidationFailed(exc.errors.get("0", exc.errors)) from exc
+        return self.render_one(stored_event_json(result.accepted[0]))
+
+    @action(detail=False, methods=["post"], url_path="batch")
+    def batch(self, request):
+        """Up to EVENTS_BATCH_MAX events, all or nothing; errors by index."""
+        too_large = self._too_large(request)
+        if too_large:
+            return too_large
+        raws = request.data.get("events") if isinstance(request.data, dict) else None
+        if not isinstance(raws, list):
+            raise ParseError("param is missing or the value is empty: events")
+        if not raws:
+            raise ValidationFailed({"events": ["value_is_mandatory"]})
+        if len(raws) > settings.EVENTS_BATCH_MAX:
+            raise ValidationFailed({"events": ["too_many_events"]})
+        result = events_ingest(raws=raws)
+        events = [stored_event_json(result.accepted[i]) for i in sorted(result.accepted)]
+        return Response({"events": events})
+
+    def retrieve(self, request, transaction_id=None):
+        subscription_id = request.query_params.get("external_subscription_id")
+        event = event_get(transaction_id=transaction_id, external_subscription_id=subscription_id)
+        return self.render_one(event_json(event))
+
+    def list(self, request):
+        params = request.query_params
+        rows = events_filtered(
+            external_subscription_id=params.get("external_subscription_id"),
+            code=params.get("code"),
+            timestamp_from=params.get("timestamp_from"),
+            timestamp_to=params.get("timestamp_to"),
+        )
+        return self.render_page(rows, event_json)
+
+    @action(detail=False, methods=["post"], url_path="estimate_fees")
+    def estimate_fees(self, request):
+        """The fees one hypothetical event would add on pay-in-advance charges (nothing saved)."""
+        raw = self.root_payload(request)
+        return Response({"fees": estimate_fees(raw=raw)})

@@ -1,0 +1,176 @@
+"""Usage of a subscription over a period, priced: the basis of current_usage, past_usage and
+(later) invoice fees. Aggregation happens in SQL (usage/aggregation.py), pricing in the pure engine
+(plans/pricing.py), rounding once per fee line in core/money.py."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from core.money import from_minor_units, to_minor_units
+from customers.models import Subscription
+from customers.selectors import customer_timezone, subscription_anchor_date
+from plans import periods, pricing
+from plans.models import Charge, ChargeFilter
+from usage.aggregation import Bucket, Window, aggregate_charge
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class FeeLine:
+    """One priced bucket: a charge's filter (or default price) and pricing group."""
+
+    charge: Charge
+    charge_filter: ChargeFilter | None
+    group: dict
+    units: Decimal
+    aggregated_units: Decimal
+    events_count: int
+    result: pricing.PricingResult
+    amount_cents: int  # rounded once, here
+
+
+@dataclass
+class ChargeUsage:
+    charge: Charge
+    lines: list[FeeLine] = field(default_factory=list)
+
+    @property
+    def units(self) -> Decimal:
+        return sum((line.units for line in self.lines), ZERO)
+
+    @property
+    def aggregated_units(self) -> Decimal:
+        return sum((line.aggregated_units for line in self.lines), ZERO)
+
+    @property
+    def events_count(self) -> int:
+        return sum(line.events_count for line in self.lines)
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
+
+
+@dataclass
+class UsageReport:
+    subscription: Subscription
+    from_datetime: datetime
+    to_datetime: datetime  # exclusive
+    currency: str
+    charges: list[ChargeUsage]
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(charge.amount_cents for charge in self.charges)
+
+
+def lineage_start(subscription: Subscription) -> datetime:
+    """When the subscription's external id first started (plan changes keep the history)."""
+    start = subscription.started_at or subscription.subscription_at
+    current = subscription
+    while current.previous_subscription_id:
+        current = current.previous_subscription
+        start = min(start, current.started_at or current.subscription_at)
+    return start
+
+
+def charges_period_bounds(subscription: Subscription, at: datetime) -> tuple[datetime, datetime]:
+    """UTC [from, to) of the charges period containing `at` (monthly when a yearly plan bills
+    charges monthly), in the customer's time zone."""
+    tz = customer_timezone(subscription.customer)
+    anchor = subscription_anchor_date(subscription, tz)
+    day = max(periods.local_date(at, tz), anchor)
+    plan = subscription.plan
+    period = periods.charges_period(
+        interval=plan.interval,
+        billing_time=subscription.billing_time,
+        anchor=anchor,
+        day=day,
+        bill_charges_monthly=plan.bill_charges_monthly,
+    )
+    return periods.local_bounds_utc(period, tz)
+
+
+def _price_bucket(charge: Charge, bucket: Bucket, filters: dict, currency: str) -> FeeLine:
+    charge_filter = filters.get(bucket.filter_id)
+    properties = charge_filter.properties if charge_filter else charge.properties
+    metric = charge.billable_metric
+    units = pricing.round_units(
+        bucket.units, metric.rounding_function or None, metric.rounding_precision or 0
+    )
+    usage = pricing.UsageInput(
+        units=units,
+        events_count=bucket.events_count,
+        first_events_total=bucket.first_events_total,
+        clamped_fees_total=bucket.clamped_fees_total,
+        precise_total=from_minor_units(bucket.precise_total_cents, currency),
+    )
+    result = pricing.price(charge.charge_model, properties, usage)
+    group_keys = charge.properties.get("pricing_group_keys") or []
+    return FeeLine(
+        charge=charge,
+        charge_filter=charge_filter,
+        group=dict(zip(group_keys, bucket.group, strict=True)),
+        units=result.units,
+        aggregated_units=bucket.units,
+        events_count=bucket.events_count,
+        result=result,
+        amount_cents=to_minor_units(result.amount, currency),
+    )
+
+
+def charge_usage(charge: Charge, window: Window, currency: str) -> ChargeUsage:
+    """Every bucket of a charge priced; a charge without usage prices zero units once."""
+    filters = {f.pk: f for f in charge.filters.all() if f.deleted_at is None}
+    buckets = aggregate_charge(charge, window, list(filters.values()))
+    if not buckets:
+        group = tuple(None for _ in charge.properties.get("pricing_group_keys") or [])
+        buckets = [Bucket(0, group)]
+    return ChargeUsage(charge, [_price_bucket(charge, b, filters, currency) for b in buckets])
+
+
+def subscription_usage(subscription: Subscription, lower: datetime, upper: datetime) -> UsageReport:
+    """Priced usage of every charge of the subscription's plan in [lower, upper), clipped to the
+    time the subscription was active."""
+    start = max(lower, subscription.started_at or lower)
+    end = min(upper, subscription.terminated_at or upper)
+    window = Window(subscription.external_id, start, max(start, end), lineage_start(subscription))
+    currency = subscription.plan.amount_currency
+    charges = (
+        subscription.plan.charges.live()
+        .select_related("billable_metric")
+        .prefetch_related("filters")
+        .order_by("created_at", "id")
+    )
+    return UsageReport(
+        subscription=subscription,
+        from_datetime=lower,
+        to_datetime=upper,
+        currency=currency,
+        charges=[charge_usage(charge, window, currency) for charge in charges],
+    )
+
+
+def current_usage(subscription: Subscription, at: datetime | None = None) -> UsageReport:
+    lower, upper = charges_period_bounds(subscription, at or timezone.now())
+    return subscription_usage(subscription, lower, upper)
+
+
+def past_periods(subscription: Subscription, at: datetime | None = None) -> list:
+    """The subscription's closed charges periods, newest first, as UTC [from, to) bounds. The
+    period of a termination is closed too."""
+    if subscription.started_at is None:
+        return []
+    if subscription.terminated_at:
+        limit = charges_period_bounds(subscription, subscription.terminated_at)[1]
+    else:
+        limit = charges_period_bounds(subscription, at or timezone.now())[0]
+    bounds, cursor = [], subscription.started_at
+    while cursor < limit:
+        lower, upper = charges_period_bounds(subscription, cursor)
+        bounds.append((lower, upper))
+        cursor = upper
+    return list(reversed(bounds))

@@ -1,0 +1,44 @@
+"""Reads of events (aggregation lives in usage/aggregation.py)."""
+
+from django.utils.dateparse import parse_datetime
+
+from core.errors import NotFound
+from usage.models import Event, EventKey
+
+
+def event_get(*, transaction_id: str, external_subscription_id: str | None = None) -> Event:
+    """An event by transaction id, located through its dedup key (an index seek, any partition)."""
+    keys = EventKey.objects.filter(transaction_id=transaction_id)
+    if external_subscription_id:
+        keys = keys.filter(external_subscription_id=external_subscription_id)
+    key = keys.order_by("-created_at").first()
+    event = None
+    if key is not None:
+        event = Event.objects.filter(
+            external_subscription_id=key.external_subscription_id,
+            code=key.code,
+            timestamp=key.timestamp,
+            transaction_id=transaction_id,
+        ).first()
+    if event is None:
+        raise NotFound("event")
+    return event
+
+
+def events_filtered(
+    *,
+    external_subscription_id: str | None = None,
+    code: str | None = None,
+    timestamp_from: str | None = None,
+    timestamp_to: str | None = None,
+):
+    rows = Event.objects.order_by("-timestamp", "-id")
+    if external_subscription_id:
+        rows = rows.filter(external_subscription_id=external_subscription_id)
+    if code:
+        rows = rows.filter(code=code)
+    if timestamp_from and parse_datetime(timestamp_from):
+        rows = rows.filter(timestamp__gte=parse_datetime(timestamp_from))
+    if timestamp_to and parse_datetime(timestamp_to):
+        rows = rows.filter(timestamp__lt=parse_datetime(timestamp_to))
+    return rows

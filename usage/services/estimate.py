@@ -1,0 +1,120 @@
+"""estimate_fees: what one hypothetical event would add on pay-in-advance charges (no writes).
+
+Like Lago, the fee of an in-advance event is the difference between the price of the period's
+units with and without it."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.errors import NotFound, ValidationFailed
+from core.money import to_minor_units
+from customers.models import Subscription
+from plans import pricing
+from plans.models import AggregationType, Charge, ChargeFilter
+from usage.aggregation import ALL_FILTER_VALUES, Window, ordered_filters
+from usage.parsing import parse_event
+from usage.reports import charge_usage, charges_period_bounds, lineage_start
+from usage.services.ingest import _extract_value
+
+
+def matching_filter(properties: dict, filters: list[ChargeFilter]) -> ChargeFilter | None:
+    """The filter an event belongs to: the first match in most-specific-first order."""
+    for charge_filter in ordered_filters(filters):
+        if all(
+            key in properties and (ALL_FILTER_VALUES in values or str(properties[key]) in values)
+            for key, values in charge_filter.values.items()
+        ):
+            return charge_filter
+    return None
+
+
+def _increment(charge: Charge, value) -> object:
+    aggregation = charge.billable_metric.aggregation_type
+    if aggregation in (AggregationType.COUNT, AggregationType.UNIQUE_COUNT):
+        return 1
+    return value or 0
+
+
+def estimate_fees(*, raw: dict) -> list[dict]:
+    """Fees the event would create, in Lago's FeeResponse shape."""
+    now = timezone.now()
+    max_future = timedelta(seconds=settings.EVENTS_MAX_FUTURE_SECONDS)
+    event = parse_event(raw, now=now, max_future=max_future, idempotency_key="estimate")
+    if isinstance(event, dict):
+        raise ValidationFailed(event)
+    subscription = (
+        Subscription.objects.filter(
+            external_id=event.external_subscription_id, status=Subscription.Status.ACTIVE
+        )
+        .select_related("plan", "customer")
+        .first()
+    )
+    if subscription is None:
+        raise NotFound("subscription")
+    charges = (
+        subscription.plan.charges.live()
+        .filter(pay_in_advance=True, billable_metric__code=event.code)
+        .select_related("billable_metric")
+        .prefetch_related("filters")
+    )
+    currency = subscription.plan.amount_currency
+    lower, upper = charges_period_bounds(subscription, event.timestamp)
+    window = Window(subscription.external_id, lower, upper, lineage_start(subscription))
+    return [_estimate(charge, event, window, currency) for charge in charges]
+
+
+def _estimate(charge: Charge, event, window: Window, currency: str) -> dict:
+    value, errors = _extract_value(event, charge.billable_metric)
+    if errors:
+        raise ValidationFailed(errors)
+    filters = [f for f in charge.filters.all() if f.deleted_at is None]
+    charge_filter = matching_filter(event.properties, filters)
+    properties = charge_filter.properties if charge_filter else charge.properties
+    usage = charge_usage(charge, window, currency)
+    line = next(
+        (
+            line
+            for line in usage.lines
+            if (line.charge_filter.pk if line.charge_filter else 0)
+            == (charge_filter.pk if charge_filter else 0)
+        ),
+        None,
+    )
+    before_units = line.units if line else 0
+    before_events = line.events_count if line else 0
+    increment = _increment(charge, value)
+    before = pricing.price(
+        charge.charge_model,
+        properties,
+        pricing.UsageInput(units=before_units, events_count=before_events),
+    )
+    after = pricing.price(
+        charge.charge_model,
+        properties,
+        pricing.UsageInput(units=before_units + increment, events_count=before_events + 1),
+    )
+    amount = after.amount - before.amount
+    return {
+        "lago_id": None,
+        "lago_charge_id": str(charge.lago_id),
+        "lago_charge_filter_id": str(charge_filter.lago_id) if charge_filter else None,
+        "external_subscription_id": window.external_subscription_id,
+        "amount_cents": to_minor_units(amount, currency),
+        "amount_currency": currency,
+        "precise_amount": format(amount, "f"),
+        "units": str(increment),
+        "events_count": 1,
+        "pay_in_advance": True,
+        "invoiceable": charge.invoiceable,
+        "taxes_amount_cents": 0,
+        "total_amount_cents": to_minor_units(amount, currency),
+        "item": {
+            "type": "charge",
+            "code": charge.billable_metric.code,
+            "name": charge.billable_metric.name,
+            "invoice_display_name": charge.invoice_display_name or None,
+            "lago_item_id": str(charge.lago_id),
+        },
+    }

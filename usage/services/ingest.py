@@ -1,0 +1,274 @@
+"""Event ingestion: validate, deduplicate by (external subscription, transaction id), append.
+
+Exactly-once comes from the EventKey unique constraint, not from a Python check: keys are inserted
+with ON CONFLICT DO NOTHING in the same transaction as the events, so concurrent retries of the
+same transaction id produce one event. A retry with the same content is answered as a duplicate
+(success, counted once); the same transaction id with other content is refused.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ValidationFailed
+from core.validation import parse_decimal
+from customers.models import Customer, Subscription
+from plans.models import AggregationType, BillableMetric
+from usage import storage
+from usage.models import Event
+from usage.parsing import ParsedEvent, parse_event
+
+NUMERIC_AGGREGATIONS = {
+    AggregationType.SUM,
+    AggregationType.MAX,
+    AggregationType.LATEST,
+    AggregationType.WEIGHTED_SUM,
+}
+
+
+@dataclass
+class StoredEvent:
+    """What became of one accepted event."""
+
+    event: ParsedEvent
+    value: Decimal | None
+    error_code: str
+    created_at: datetime
+    duplicate: bool = False
+
+
+@dataclass
+class IngestResult:
+    accepted: dict[int, StoredEvent] = field(default_factory=dict)  # input index -> outcome
+    rejected: dict[int, dict] = field(default_factory=dict)  # input index -> {field: [codes]}
+
+    @property
+    def stored(self) -> int:
+        return sum(1 for e in self.accepted.values() if not e.duplicate)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for e in self.accepted.values() if e.duplicate)
+
+    @property
+    def unmatched(self) -> int:
+        return sum(1 for e in self.accepted.values() if e.error_code and not e.duplicate)
+
+
+def _metrics(codes: set[str]) -> dict[str, BillableMetric]:
+    rows = BillableMetric.objects.live().filter(code__in=codes)
+    return {metric.code: metric for metric in rows.only("code", "aggregation_type", "field_name")}
+
+
+def _customer_subscriptions(customer_ids: set[str]) -> dict[str, list[str]]:
+    """external customer id -> external ids of its active subscriptions."""
+    if not customer_ids:
+        return {}
+    found: dict[str, list[str]] = {
+        external_id: []
+        for external_id in Customer.objects.live()
+        .filter(external_id__in=customer_ids)
+        .values_list("external_id", flat=True)
+    }
+    active = Subscription.objects.filter(
+        customer__external_id__in=customer_ids,
+        customer__deleted_at__isnull=True,
+        status=Subscription.Status.ACTIVE,
+    ).values_list("customer__external_id", "external_id")
+    for customer_id, subscription_id in active:
+        found[customer_id].append(subscription_id)
+    return found
+
+
+def _known_subscriptions(external_ids: set[str]) -> set[str]:
+    rows = Subscription.objects.filter(external_id__in=external_ids)
+    return set(rows.values_list("external_id", flat=True).distinct())
+
+
+def _resolve_customer(event: ParsedEvent, subscriptions: dict[str, list[str]]) -> dict:
+    """The compact/customer form: the customer's one active subscription."""
+    if event.external_subscription_id:
+        return {}
+    active = subscriptions.get(event.external_customer_id)
+    if active is None:
+        return {"external_customer_id": ["customer_not_found"]}
+    if not active:
+        return {"external_customer_id": ["no_active_subscription"]}
+    if len(active) > 1:
+        return {"external_customer_id": ["multiple_active_subscriptions"]}
+    event.external_subscription_id = active[0]
+    return {}
+
+
+def _extract_value(
+    event: ParsedEvent, metric: BillableMetric | None
+) -> tuple[Decimal | None, dict]:
+    """The metric's numeric field; a non-numeric value for a numeric metric is refused."""
+    if metric is None:
+        return None, {}
+    if event.compact_quantity is not None and metric.field_name:
+        event.properties.setdefault(metric.field_name, event.compact_quantity)
+    if metric.aggregation_type not in NUMERIC_AGGREGATIONS:
+        return None, {}
+    raw = event.properties.get(metric.field_name)
+    if raw is None:
+        return None, {}
+    value = parse_decimal(raw)
+    if value is None:
+        return None, {"properties": ["value_is_not_valid_number"]}
+    return value, {}
+
+
+def _validate(
+    raws: list, now: datetime, idempotency_key: str | None
+) -> tuple[dict[int, ParsedEvent], dict[int, dict]]:
+    max_future = timedelta(seconds=settings.EVENTS_MAX_FUTURE_SECONDS)
+    parsed: dict[int, ParsedEvent] = {}
+    rejected: dict[int, dict] = {}
+    for index, raw in enumerate(raws):
+        result = parse_event(raw, now=now, max_future=max_future, idempotency_key=idempotency_key)
+        if isinstance(result, dict):
+            rejected[index] = result
+        else:
+            parsed[index] = result
+    return parsed, rejected
+
+
+def _check_references(parsed: dict[int, ParsedEvent], rejected: dict[int, dict]):
+    """Resolve customers, metrics and subscriptions in three queries for the whole batch."""
+    customers = _customer_subscriptions(
+        {e.external_customer_id for e in parsed.values() if e.external_customer_id}
+    )
+    for index, event in list(parsed.items()):
+        errors = _resolve_customer(event, customers)
+        if errors:
+            rejected[index] = errors
+            del parsed[index]
+    metrics = _metrics({e.code for e in parsed.values()})
+    known = _known_subscriptions({e.external_subscription_id for e in parsed.values()})
+    outcomes: dict[int, tuple[Decimal | None, str]] = {}
+    for index, event in list(parsed.items()):
+        metric = metrics.get(event.code)
+        value, errors = _extract_value(event, metric)
+        if errors:
+            rejected[index] = errors
+            del parsed[index]
+            continue
+        if metric is None:
+            error_code = Event.Error.UNKNOWN_METRIC
+        elif event.external_subscription_id not in known:
+            error_code = Event.Error.UNKNOWN_SUBSCRIPTION
+        else:
+            error_code = Event.Error.NONE
+        outcomes[index] = (value, error_code)
+    return outcomes
+
+
+def _dedupe_in_batch(parsed: dict[int, ParsedEvent], rejected: dict[int, dict]) -> dict:
+    """First occurrence of each key wins; a later one is a duplicate or, if different, refused."""
+    first: dict[tuple[str, str], int] = {}
+    duplicates_of: dict[int, int] = {}
+    for index, event in parsed.items():
+        key = (event.external_subscription_id, event.transaction_id)
+        if key not in first:
+            first[key] = index
+        elif parsed[first[key]].fingerprint() == event.fingerprint():
+            duplicates_of[index] = first[key]
+        else:
+            rejected[index] = {"transaction_id": ["value_already_exist"]}
+    return duplicates_of
+
+
+@transaction.atomic
+def _store(
+    parsed: dict[int, ParsedEvent],
+    outcomes: dict,
+    duplicates_of: dict[int, int],
+    rejected: dict[int, dict],
+    *,
+    now: datetime,
+    already_billed: bool,
+    skip_invalid: bool,
+) -> dict[int, StoredEvent]:
+    candidates = {i: e for i, e in parsed.items() if i not in duplicates_of and i not in rejected}
+    fingerprints = {i: e.fingerprint() for i, e in candidates.items()}
+    key_rows = sorted(  # one global order: concurrent overlapping batches cannot deadlock
+        (e.external_subscription_id, e.transaction_id, e.code, e.timestamp, fingerprints[i], now)
+        for i, e in candidates.items()
+    )
+    inserted = storage.insert_keys(key_rows)
+    existing = storage.existing_fingerprints(
+        [
+            (e.external_subscription_id, e.transaction_id)
+            for e in candidates.values()
+            if (e.external_subscription_id, e.transaction_id) not in inserted
+        ]
+    )
+    accepted: dict[int, StoredEvent] = {}
+    rows = []
+    for index, event in candidates.items():
+        key = (event.external_subscription_id, event.transaction_id)
+        value, error_code = outcomes[index]
+        if key in inserted:
+            accepted[index] = StoredEvent(event, value, error_code, now)
+            rows.append(_row(event, value, error_code, already_billed, now))
+        elif existing.get(key) == fingerprints[index]:
+            accepted[index] = StoredEvent(event, value, error_code, now, duplicate=True)
+        else:
+            rejected[index] = {"transaction_id": ["value_already_exist"]}
+    if rejected and not skip_invalid:
+        raise ValidationFailed({str(i): errors for i, errors in sorted(rejected.items())})
+    storage.insert_events(rows)
+    for index, original in duplicates_of.items():
+        if original in accepted:
+            accepted[index] = StoredEvent(parsed[index], *outcomes[index], now, duplicate=True)
+    return accepted
+
+
+def _row(event: ParsedEvent, value, error_code: str, already_billed: bool, now: datetime):
+    return (
+        event.transaction_id,
+        event.external_subscription_id,
+        event.code,
+        event.timestamp,
+        event.properties,
+        value,
+        event.precise_total_amount_cents,
+        error_code,
+        already_billed,
+        now,
+    )
+
+
+def events_ingest(
+    *,
+    raws: list,
+    idempotency_key: str | None = None,
+    skip_invalid: bool = False,
+    already_billed: bool = False,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Validate and store a batch. All-or-nothing unless `skip_invalid` (the import command),
+    which stores the valid events and reports the others."""
+    now = now or timezone.now()
+    parsed, rejected = _validate(raws, now, idempotency_key)
+    if rejected and not skip_invalid:
+        raise ValidationFailed({str(i): errors for i, errors in sorted(rejected.items())})
+    outcomes = _check_references(parsed, rejected)
+    duplicates_of = _dedupe_in_batch(parsed, rejected)
+    if rejected and not skip_invalid:
+        raise ValidationFailed({str(i): errors for i, errors in sorted(rejected.items())})
+    accepted = _store(
+        parsed,
+        outcomes,
+        duplicates_of,
+        rejected,
+        now=now,
+        already_billed=already_billed,
+        skip_invalid=skip_invalid,
+    )
+    return IngestResult(accepted=accepted, rejected=rejected)

@@ -1,0 +1,96 @@
+"""Lago's CustomerUsageResponse shape for a UsageReport."""
+
+from datetime import timedelta
+
+from core.api.formats import decimal_str, iso
+from customers.selectors import customer_timezone
+from plans import periods
+from usage.reports import ChargeUsage, FeeLine, UsageReport
+
+ONE_SECOND = timedelta(seconds=1)
+
+
+def _filter_json(lines: list[FeeLine], currency: str) -> list[dict]:
+    """One entry per filter (and one for the default price, values null) of a charge."""
+    entries: dict = {}
+    for line in lines:
+        key = line.charge_filter.pk if line.charge_filter else 0
+        entry = entries.setdefault(
+            key,
+            {
+                "invoice_display_name": line.charge_filter.invoice_display_name or None
+                if line.charge_filter
+                else None,
+                "values": line.charge_filter.values if line.charge_filter else None,
+                "units": 0,
+                "total_aggregated_units": 0,
+                "amount_cents": 0,
+                "events_count": 0,
+            },
+        )
+        entry["units"] += line.units
+        entry["total_aggregated_units"] += line.aggregated_units
+        entry["amount_cents"] += line.amount_cents
+        entry["events_count"] += line.events_count
+    for entry in entries.values():
+        entry["units"] = decimal_str(entry["units"])
+        entry["total_aggregated_units"] = decimal_str(entry["total_aggregated_units"])
+    return list(entries.values())
+
+
+def _grouped_json(charge: ChargeUsage, currency: str) -> list[dict]:
+    groups: dict = {}
+    for line in charge.lines:
+        groups.setdefault(tuple(line.group.items()), []).append(line)
+    return [
+        {
+            "grouped_by": dict(key),
+            "amount_cents": sum(line.amount_cents for line in lines),
+            "events_count": sum(line.events_count for line in lines),
+            "units": decimal_str(sum(line.units for line in lines)),
+            "total_aggregated_units": decimal_str(sum(line.aggregated_units for line in lines)),
+            "filters": _filter_json(lines, currency) if charge.charge.filters.all() else [],
+        }
+        for key, lines in groups.items()
+    ]
+
+
+def charge_usage_json(charge: ChargeUsage, currency: str) -> dict:
+    metric = charge.charge.billable_metric
+    has_filters = any(f.deleted_at is None for f in charge.charge.filters.all())
+    has_groups = bool(charge.charge.properties.get("pricing_group_keys"))
+    return {
+        "units": decimal_str(charge.units),
+        "total_aggregated_units": decimal_str(charge.aggregated_units),
+        "events_count": charge.events_count,
+        "amount_cents": charge.amount_cents,
+        "amount_currency": currency,
+        "charge": {
+            "lago_id": str(charge.charge.lago_id),
+            "charge_model": charge.charge.charge_model,
+            "invoice_display_name": charge.charge.invoice_display_name or None,
+        },
+        "billable_metric": {
+            "lago_id": str(metric.lago_id),
+            "name": metric.name,
+            "code": metric.code,
+            "aggregation_type": metric.aggregation_type,
+        },
+        "filters": _filter_json(charge.lines, currency) if has_filters else [],
+        "grouped_usage": _grouped_json(charge, currency) if has_groups else [],
+    }
+
+
+def usage_json(report: UsageReport, taxes_amount_cents: int = 0) -> dict:
+    tz = customer_timezone(report.subscription.customer)
+    return {
+        "from_datetime": iso(report.from_datetime),
+        "to_datetime": iso(report.to_datetime - ONE_SECOND),
+        "issuing_date": periods.local_date(report.to_datetime, tz).isoformat(),
+        "lago_invoice_id": None,
+        "currency": report.currency,
+        "amount_cents": report.amount_cents,
+        "taxes_amount_cents": taxes_amount_cents,
+        "total_amount_cents": report.amount_cents + taxes_amount_cents,
+        "charges_usage": [charge_usage_json(c, report.currency) for c in report.charges],
+    }
