@@ -22,6 +22,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def fresh_ingest_cache():
+    """Each test starts with an empty per-process catalog cache."""
+    from usage import catalog_cache
+
+    catalog_cache.clear()
+    yield
+    catalog_cache.clear()
+
+
 @pytest.fixture
 def raw_api_key(db) -> str:
     _, raw_key = api_key_create(name="tests")

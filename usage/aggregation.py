@@ -12,7 +12,7 @@ apart from seconds-since-epoch.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -21,7 +21,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from plans.models import AggregationType, BillableMetric, Charge, ChargeFilter
-from usage.models import Event
+from usage.models import Event, UsageRollup
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
 ZERO = Decimal(0)
@@ -56,9 +56,9 @@ def ordered_filters(filters: list[ChargeFilter]) -> list[ChargeFilter]:
     return sorted(filters, key=lambda f: (-len(f.values), f.created_at, f.pk))
 
 
-def _text(key: str):
-    """A property as text; a plain text column so IN compares strings (not JSON values)."""
-    return Cast(KT(f"properties__{key}"), output_field=TextField())
+def _text(field: str, key: str):
+    """A JSON property as text; a plain text column so IN compares strings (not JSON values)."""
+    return Cast(KT(f"{field}__{key}"), output_field=TextField())
 
 
 def _filter_condition(charge_filter: ChargeFilter, columns: dict[str, str]) -> Q:
@@ -71,25 +71,30 @@ def _filter_condition(charge_filter: ChargeFilter, columns: dict[str, str]) -> Q
     return condition
 
 
-def base_queryset(metric_code: str, window: Window, filters, group_keys, *, since=None):
-    """Events of the window with `bucket` and `g0..gn` annotations (ORM, not evaluated)."""
-    rows = Event.objects.filter(
-        external_subscription_id=window.external_subscription_id,
-        code=metric_code,
-        timestamp__gte=since or window.lower,
-        timestamp__lt=window.upper,
-        error_code="",
-        already_billed=False,
-    )
+def _bucketed(rows, field: str, filters, group_keys):
+    """Annotate `bucket` (the filter an event counts for) and `g0..gn` (its pricing group)."""
     keys = sorted({key for f in filters for key in f.values})
     columns = {key: f"fkey{index}" for index, key in enumerate(keys)}
-    rows = rows.annotate(**{columns[key]: _text(key) for key in keys})
+    rows = rows.annotate(**{columns[key]: _text(field, key) for key in keys})
     whens = [
         When(_filter_condition(f, columns), then=Value(f.pk)) for f in ordered_filters(filters)
     ]
     bucket = Case(*whens, default=Value(0), output_field=IntegerField()) if whens else Value(0)
     rows = rows.annotate(bucket=bucket)
-    return rows.annotate(**{f"g{i}": KT(f"properties__{key}") for i, key in enumerate(group_keys)})
+    return rows.annotate(**{f"g{i}": KT(f"{field}__{key}") for i, key in enumerate(group_keys)})
+
+
+def base_queryset(metric_code: str, window: Window, filters, group_keys, *, since=None, until=None):
+    """Events of the window with `bucket` and `g0..gn` annotations (ORM, not evaluated)."""
+    rows = Event.objects.filter(
+        external_subscription_id=window.external_subscription_id,
+        code=metric_code,
+        timestamp__gte=since or window.lower,
+        timestamp__lt=until or window.upper,
+        error_code="",
+        already_billed=False,
+    )
+    return _bucketed(rows, "properties", filters, group_keys)
 
 
 def _group_columns(group_keys) -> list[str]:
@@ -112,36 +117,122 @@ def _decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _simple_aggregates(metric: BillableMetric, window: Window, filters, group_keys) -> dict:
-    """count, sum, max and the dynamic total in one GROUP BY."""
-    since = window.history_start if metric.recurring else None
-    rows = base_queryset(metric.code, window, filters, group_keys, since=since)
-    columns = _group_columns(group_keys)
-    stats = rows.values(*columns).annotate(
-        n=Count("id"),
-        total=Sum("value"),
-        top=Max("value"),
-        precise=Sum("precise_total_amount_cents"),
-    )
-    buckets = {}
-    for row in stats:
+Stats = dict[tuple, list]  # (bucket, group) -> [events, sum, max, precise sum]
+
+
+def _merge(into: Stats, rows, columns: list[str]) -> None:
+    for row in rows:
+        if not row["n"]:  # a constant bucket and no rows still yields one empty aggregate row
+            continue
         key = (int(row["bucket"]), tuple(row[c] for c in columns[1:]))
+        n, total, top, precise = into.get(key, [0, None, None, None])
+        values = [row["total"], row["top"], row["precise"]]
+        into[key] = [
+            n + row["n"],
+            _plus(total, values[0]),
+            top if values[1] is None or (top is not None and top >= values[1]) else values[1],
+            _plus(precise, values[2]),
+        ]
+
+
+def _plus(a, b):
+    if b is None:
+        return a
+    return _decimal(b) if a is None else a + _decimal(b)
+
+
+def _raw_stats(metric, window, filters, group_keys, lower, upper, into: Stats) -> None:
+    if lower >= upper:
+        return
+    rows = base_queryset(metric.code, window, filters, group_keys, since=lower, until=upper)
+    columns = _group_columns(group_keys)
+    _merge(
+        into,
+        rows.values(*columns).annotate(
+            n=Count("id"),
+            total=Sum("value"),
+            top=Max("value"),
+            precise=Sum("precise_total_amount_cents"),
+        ),
+        columns,
+    )
+
+
+def _hour_floor(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _rollups_cover(metric, window, filters, group_keys, lower, upper) -> bool:
+    """Every rollup row of the range carries the keys these filters and groups need."""
+    needed = sorted({key for f in filters for key in f.values} | set(group_keys))
+    if not needed:
+        return True
+    missing = Q()
+    for key in needed:
+        missing |= ~Q(dim_keys__contains=f",{key},")
+    return not UsageRollup.objects.filter(
+        missing,
+        external_subscription_id=window.external_subscription_id,
+        code=metric.code,
+        hour__gte=lower,
+        hour__lt=upper,
+    ).exists()
+
+
+def _stats(metric, window, filters, group_keys, lower, upper) -> Stats:
+    """events/sum/max/precise per bucket over [lower, upper): whole hours from the rollups, the
+    partial hours at both edges from the raw events (or everything raw if rollups can't serve)."""
+    stats: Stats = {}
+    first_hour = _hour_floor(lower)
+    first_hour = first_hour if first_hour == lower else first_hour + timedelta(hours=1)
+    last_hour = _hour_floor(upper)
+    if first_hour >= last_hour or not _rollups_cover(
+        metric, window, filters, group_keys, first_hour, last_hour
+    ):
+        _raw_stats(metric, window, filters, group_keys, lower, upper, stats)
+        return stats
+    _raw_stats(metric, window, filters, group_keys, lower, first_hour, stats)
+    _raw_stats(metric, window, filters, group_keys, last_hour, upper, stats)
+    rollups = UsageRollup.objects.filter(
+        external_subscription_id=window.external_subscription_id,
+        code=metric.code,
+        hour__gte=first_hour,
+        hour__lt=last_hour,
+    )
+    columns = _group_columns(group_keys)
+    rows = _bucketed(rollups, "dims", filters, group_keys).values(*columns)
+    _merge(
+        stats,
+        rows.annotate(
+            n=Sum("events_count"),
+            total=Sum("value_sum"),
+            top=Max("value_max"),
+            precise=Sum("precise_sum"),
+        ),
+        columns,
+    )
+    return stats
+
+
+def _simple_aggregates(metric: BillableMetric, window: Window, filters, group_keys) -> dict:
+    """count, sum, max and the dynamic total per bucket."""
+    lower = window.history_start if metric.recurring else window.lower
+    buckets = {}
+    for key, (n, total, top, precise) in _stats(
+        metric, window, filters, group_keys, lower, window.upper
+    ).items():
         units = {
-            AggregationType.COUNT: Decimal(row["n"]),
-            AggregationType.SUM: _decimal(row["total"]),
-            AggregationType.MAX: _decimal(row["top"]),
+            AggregationType.COUNT: Decimal(n),
+            AggregationType.SUM: _decimal(total),
+            AggregationType.MAX: _decimal(top),
         }.get(metric.aggregation_type, ZERO)
-        buckets[key] = Bucket(
-            key[0], key[1], units, row["n"], precise_total_cents=_decimal(row["precise"])
-        )
+        buckets[key] = Bucket(key[0], key[1], units, n, precise_total_cents=_decimal(precise))
     return buckets
 
 
 def _events_count(metric, window, filters, group_keys) -> dict:
-    rows = base_queryset(metric.code, window, filters, group_keys)
-    columns = _group_columns(group_keys)
-    counts = rows.values(*columns).annotate(n=Count("id"))
-    return {(int(r["bucket"]), tuple(r[c] for c in columns[1:])): r["n"] for r in counts}
+    stats = _stats(metric, window, filters, group_keys, window.lower, window.upper)
+    return {key: values[0] for key, values in stats.items()}
 
 
 def _inner(metric, window, filters, group_keys, since=None, extra=()):

@@ -67,3 +67,38 @@ class EventKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_subscription_id}/{self.transaction_id}"
+
+
+class UsageRollup(models.Model):
+    """Hourly pre-aggregate of accepted events, kept in the same transaction as the events.
+
+    `dims` holds the values of the properties that filters and pricing groups of the metric's
+    charges look at (known at ingest; absent ones are left out) and `dim_keys` which properties
+    were looked at (",model,region,"). current_usage reads these rows
+    for whole hours and the raw events only for the partial hours at a window's edges, so a
+    subscription with millions of events in a period is priced from a few thousand rows. A row
+    lacking a key that a charge needs (the charge changed later) makes that charge fall back to
+    the raw events, so a rollup is an optimisation, never a source of different numbers.
+    """
+
+    external_subscription_id = models.CharField(max_length=255)
+    code = models.CharField(max_length=255)
+    hour = models.DateTimeField()  # start of the UTC hour
+    dims = models.JSONField(default=dict)
+    dim_keys = models.CharField(max_length=1024, default=",")  # ",key1,key2," sorted
+    events_count = models.BigIntegerField(default=0)
+    value_sum = models.DecimalField(max_digits=38, decimal_places=12, null=True)
+    value_max = models.DecimalField(max_digits=38, decimal_places=12, null=True)
+    precise_sum = models.DecimalField(max_digits=38, decimal_places=12, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_subscription_id", "code", "hour", "dim_keys", "dims"],
+                name="rollup_uniq",
+            )
+        ]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.external_subscription_id}/{self.code}@{self.hour:%Y-%m-%d %H}"

@@ -121,8 +121,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["core.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.json.OrjsonRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.json.OrjsonParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.LagoPagination",
     "EXCEPTION_HANDLER": "core.api.exceptions.lago_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiKeyRateThrottle"],
@@ -213,6 +213,7 @@ LOGGING = {
 
 # --- Events ---------------------------------------------------------------------------------
 EVENTS_MAX_FUTURE_SECONDS = env.int("EVENTS_MAX_FUTURE_SECONDS", default=24 * 3600)
+INGEST_CACHE_SECONDS = env.float("INGEST_CACHE_SECONDS", default=5.0)
 EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=1000)
 EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=4 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES

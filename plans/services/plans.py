@@ -21,6 +21,7 @@ from plans.models import (
     Plan,
     UsageThreshold,
 )
+from usage import catalog_cache
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
 IN_ADVANCE_AGGREGATIONS = {AggregationType.COUNT, AggregationType.SUM, AggregationType.UNIQUE_COUNT}
@@ -346,6 +347,7 @@ def _write_children(plan: Plan, data: dict, metrics: dict[str, BillableMetric]) 
 @transaction.atomic
 def plan_create(*, data: dict) -> Plan:
     """Create a plan with its nested charges, filters, commitment and thresholds."""
+    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
     data = _normalise_plan({"trial_period": Decimal(0), "tax_codes": [], **data})
     metrics = _validate_all(data, None)
     plan = _save_plan(Plan(), data)
@@ -356,6 +358,7 @@ def plan_create(*, data: dict) -> Plan:
 @transaction.atomic
 def plan_update(*, plan: Plan, data: dict) -> Plan:
     """Partial update. A `charges` list replaces the plan's charges (matched by id or code)."""
+    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     current = {field: getattr(plan, field) for field in PLAN_FIELDS}
     merged = _normalise_plan({**current, **{k: v for k, v in data.items() if v is not None}})
@@ -371,6 +374,7 @@ def plan_update(*, plan: Plan, data: dict) -> Plan:
 @transaction.atomic
 def plan_delete(*, plan: Plan) -> Plan:
     """Soft delete; its live subscriptions are terminated (active) or canceled (pending)."""
+    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
     from customers.services import subscriptions_close_for_plan
 
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
@@ -417,6 +421,7 @@ def _override_charges(parent: Plan, overrides: list[dict]) -> list[dict]:
 def plan_override_create(*, parent: Plan, overrides: dict) -> Plan:
     """A hidden child plan for one subscription: the parent with some prices changed.
     The charge model and interval cannot change (Lago)."""
+    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
     if parent.parent_id:
         parent = parent.parent
     data = {field: getattr(parent, field) for field in PLAN_FIELDS}

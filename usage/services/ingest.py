@@ -6,6 +6,7 @@ same transaction id produce one event. A retry with the same content is answered
 (success, counted once); the same transaction id with other content is refused.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,8 +18,9 @@ from django.utils import timezone
 from core.errors import ValidationFailed
 from core.validation import parse_decimal
 from customers.models import Customer, Subscription
-from plans.models import AggregationType, BillableMetric
-from usage import storage
+from plans.models import AggregationType
+from usage import catalog_cache, storage
+from usage.catalog_cache import MetricInfo
 from usage.models import Event
 from usage.parsing import ParsedEvent, parse_event
 
@@ -59,11 +61,6 @@ class IngestResult:
         return sum(1 for e in self.accepted.values() if e.error_code and not e.duplicate)
 
 
-def _metrics(codes: set[str]) -> dict[str, BillableMetric]:
-    rows = BillableMetric.objects.live().filter(code__in=codes)
-    return {metric.code: metric for metric in rows.only("code", "aggregation_type", "field_name")}
-
-
 def _customer_subscriptions(customer_ids: set[str]) -> dict[str, list[str]]:
     """external customer id -> external ids of its active subscriptions."""
     if not customer_ids:
@@ -84,11 +81,6 @@ def _customer_subscriptions(customer_ids: set[str]) -> dict[str, list[str]]:
     return found
 
 
-def _known_subscriptions(external_ids: set[str]) -> set[str]:
-    rows = Subscription.objects.filter(external_id__in=external_ids)
-    return set(rows.values_list("external_id", flat=True).distinct())
-
-
 def _resolve_customer(event: ParsedEvent, subscriptions: dict[str, list[str]]) -> dict:
     """The compact/customer form: the customer's one active subscription."""
     if event.external_subscription_id:
@@ -104,9 +96,7 @@ def _resolve_customer(event: ParsedEvent, subscriptions: dict[str, list[str]]) -
     return {}
 
 
-def _extract_value(
-    event: ParsedEvent, metric: BillableMetric | None
-) -> tuple[Decimal | None, dict]:
+def _extract_value(event: ParsedEvent, metric: MetricInfo | None) -> tuple[Decimal | None, dict]:
     """The metric's numeric field; a non-numeric value for a numeric metric is refused."""
     if metric is None:
         return None, {}
@@ -148,9 +138,9 @@ def _check_references(parsed: dict[int, ParsedEvent], rejected: dict[int, dict])
         if errors:
             rejected[index] = errors
             del parsed[index]
-    metrics = _metrics({e.code for e in parsed.values()})
-    known = _known_subscriptions({e.external_subscription_id for e in parsed.values()})
-    outcomes: dict[int, tuple[Decimal | None, str]] = {}
+    metrics = catalog_cache.metrics_info({e.code for e in parsed.values()})
+    known = catalog_cache.known_subscriptions({e.external_subscription_id for e in parsed.values()})
+    outcomes: dict[int, tuple[Decimal | None, str, MetricInfo | None]] = {}
     for index, event in list(parsed.items()):
         metric = metrics.get(event.code)
         value, errors = _extract_value(event, metric)
@@ -164,7 +154,7 @@ def _check_references(parsed: dict[int, ParsedEvent], rejected: dict[int, dict])
             error_code = Event.Error.UNKNOWN_SUBSCRIPTION
         else:
             error_code = Event.Error.NONE
-        outcomes[index] = (value, error_code)
+        outcomes[index] = (value, error_code, metric)
     return outcomes
 
 
@@ -183,6 +173,24 @@ def _dedupe_in_batch(parsed: dict[int, ParsedEvent], rejected: dict[int, dict]) 
     return duplicates_of
 
 
+def _dims(event: ParsedEvent, metric: MetricInfo | None, error_code: str, billed: bool):
+    """Rollup dimensions: the properties the metric's filters and pricing groups look at."""
+    if metric is None or error_code or billed:
+        return None
+    return {
+        key: _dim_value(event.properties[key])
+        for key in metric.rollup_keys
+        if event.properties.get(key) is not None
+    }
+
+
+def _dim_value(value):
+    """Filters compare properties as text (usage/aggregation.py); store them the same way."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, dict | list | bool) else str(value)
+
+
 @transaction.atomic
 def _store(
     parsed: dict[int, ParsedEvent],
@@ -196,11 +204,27 @@ def _store(
 ) -> dict[int, StoredEvent]:
     candidates = {i: e for i, e in parsed.items() if i not in duplicates_of and i not in rejected}
     fingerprints = {i: e.fingerprint() for i, e in candidates.items()}
-    key_rows = sorted(  # one global order: concurrent overlapping batches cannot deadlock
-        (e.external_subscription_id, e.transaction_id, e.code, e.timestamp, fingerprints[i], now)
-        for i, e in candidates.items()
-    )
-    inserted = storage.insert_keys(key_rows)
+    rows = []
+    for index, event in candidates.items():
+        value, error_code, metric = outcomes[index]
+        rows.append(
+            storage.EventRow(
+                external_subscription_id=event.external_subscription_id,
+                transaction_id=event.transaction_id,
+                code=event.code,
+                timestamp=event.timestamp,
+                fingerprint=fingerprints[index],
+                properties=event.properties,
+                value=value,
+                precise_total_amount_cents=event.precise_total_amount_cents,
+                error_code=error_code,
+                already_billed=already_billed,
+                created_at=now,
+                dims=_dims(event, metric, error_code, already_billed),
+                dim_keys=",".join(["", *(metric.rollup_keys if metric else ()), ""]),
+            )
+        )
+    inserted = storage.store(rows)
     existing = storage.existing_fingerprints(
         [
             (e.external_subscription_id, e.transaction_id)
@@ -209,39 +233,22 @@ def _store(
         ]
     )
     accepted: dict[int, StoredEvent] = {}
-    rows = []
     for index, event in candidates.items():
         key = (event.external_subscription_id, event.transaction_id)
-        value, error_code = outcomes[index]
+        value, error_code, _ = outcomes[index]
         if key in inserted:
             accepted[index] = StoredEvent(event, value, error_code, now)
-            rows.append(_row(event, value, error_code, already_billed, now))
         elif existing.get(key) == fingerprints[index]:
             accepted[index] = StoredEvent(event, value, error_code, now, duplicate=True)
         else:
             rejected[index] = {"transaction_id": ["value_already_exist"]}
     if rejected and not skip_invalid:
         raise ValidationFailed({str(i): errors for i, errors in sorted(rejected.items())})
-    storage.insert_events(rows)
     for index, original in duplicates_of.items():
         if original in accepted:
-            accepted[index] = StoredEvent(parsed[index], *outcomes[index], now, duplicate=True)
+            value, error_code, _ = outcomes[index]
+            accepted[index] = StoredEvent(parsed[index], value, error_code, now, duplicate=True)
     return accepted
-
-
-def _row(event: ParsedEvent, value, error_code: str, already_billed: bool, now: datetime):
-    return (
-        event.transaction_id,
-        event.external_subscription_id,
-        event.code,
-        event.timestamp,
-        event.properties,
-        value,
-        event.precise_total_amount_cents,
-        error_code,
-        already_billed,
-        now,
-    )
 
 
 def events_ingest(
