@@ -53,6 +53,7 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 bench: install-dev
+	@scripts/ensure-system-packages.sh --bench
 	$(PY) bench/run.py
 
 clean:

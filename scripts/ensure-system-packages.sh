@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages pip cannot bring, when missing: Pango/HarfBuzz for WeasyPrint
-# (PDF invoices) and, with --browser, Debian's chromium for the browser tests.
+# (PDF invoices); with --browser, Debian's chromium for the browser tests; with --bench, wrk.
 # As root on Debian it uses apt-get; elsewhere it stops and says exactly what to install.
 set -euo pipefail
 
@@ -11,6 +11,9 @@ have_lib 'libpangoft2-1.0.so.0' || missing+=(libpangoft2-1.0-0)
 have_lib 'libharfbuzz-subset.so.0' || missing+=(libharfbuzz-subset0)
 if [[ "${1:-}" == "--browser" ]] && [[ ! -x /usr/bin/chromium ]]; then
   missing+=(chromium)
+fi
+if [[ "${1:-}" == "--bench" ]] && ! command -v wrk >/dev/null 2>&1; then
+  missing+=(wrk)
 fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
