@@ -5,7 +5,9 @@ import re
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(authorization:?\s*bearer\s+)[^\s'\"]+"),
-    re.compile(r"(?i)((?:api[_-]?key|secret|password|token)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
+    re.compile(
+        r"(?i)((?:api[_-]?key|signing[_-]?secret|secret|password|token)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"
+    ),
     re.compile(r"\b(?:sk|rk|whsec)_[A-Za-z0-9_]+"),
 ]
 

@@ -7,6 +7,7 @@ and goes through the same services as the API.
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from core.models import ApiKey
 from core.services import api_key_create
@@ -144,7 +145,8 @@ def _plans(metric_ids: dict[str, str]) -> list[dict]:
         {
             "name": "Enterprise (yearly)",
             "code": "enterprise_yearly",
-            "description": "$12,000/year, usage billed monthly, $2,000 monthly minimum on usage.",
+            "description": "$12,000/year in advance, usage billed monthly, "
+            "$24,000 minimum commitment a year.",
             "interval": "yearly",
             "amount_cents": 1_200_000,
             "amount_currency": "USD",
@@ -262,11 +264,19 @@ def _demo_start(now: datetime) -> datetime:
     return (first - timedelta(days=1)).replace(day=1)
 
 
+def _local_month_start(now: datetime, tz: str) -> datetime:
+    """Midnight of the first day of the previous month in the customer's zone, in UTC."""
+    local = now.astimezone(ZoneInfo(tz))
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    return datetime(previous.year, previous.month, 1, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
 def demo_customers(now: datetime | None = None) -> Iterator[str]:
-    """Customers subscribed since the start of the previous month."""
+    """Customers subscribed since the start of the previous month (in their time zone)."""
     now = now or datetime.now(UTC)
-    start = _demo_start(now)
     for data in CUSTOMERS:
+        start = _local_month_start(now, data.get("timezone", "UTC"))
         fields = {k: v for k, v in data.items() if k != "plan"}
         if not Customer.objects.live().filter(external_id=data["external_id"]).exists():
             customer_upsert(data=fields)
@@ -346,9 +356,23 @@ def demo_usage(now: datetime | None = None) -> Iterator[str]:
     yield f"Usage events: {stored} stored, {duplicates} already there."
 
 
+def demo_invoices(now: datetime | None = None) -> Iterator[str]:
+    """Invoice the closed month (the demo's subscriptions are backdated, which by default bills
+    no past period) and finalize what is due; idempotent like every close."""
+    from invoices.models import Invoice
+    from invoices.services import subscription_bill_due, subscription_catch_up
+
+    now = now or datetime.now(UTC)
+    for subscription in Subscription.objects.filter(status="active", external_id__endswith="_main"):
+        subscription_catch_up(subscription=subscription, now=now)
+        subscription_bill_due(subscription_id=subscription.pk, now=now)
+    yield f"Invoices: {Invoice.objects.exclude(status='closed').count()}."
+
+
 def demo_load() -> Iterator[str]:
     """Run every demo step and yield what each did."""
     yield from demo_api_key()
     yield from demo_catalog()
     yield from demo_customers()
     yield from demo_usage()
+    yield from demo_invoices()

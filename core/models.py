@@ -50,6 +50,16 @@ class Organization(models.Model):
     invoice_grace_period = models.PositiveIntegerField(default=0)  # days invoices stay draft
     finalize_zero_amount_invoice = models.BooleanField(default=True)
     document_locale = models.CharField(max_length=8, default="en")
+    invoice_prefix = models.CharField(max_length=10, default="INV")
+    email = models.CharField(max_length=255, blank=True)  # shown on invoices, reply-to
+    legal_name = models.CharField(max_length=255, blank=True)
+    address_line1 = models.CharField(max_length=255, blank=True)
+    address_line2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=255, blank=True)
+    zipcode = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=255, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    tax_identification_number = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

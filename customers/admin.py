@@ -149,14 +149,44 @@ class SubscriptionAdmin(admin.ModelAdmin):
             self.message_user(request, f"Not created: {exc.errors}", messages.ERROR)
             return redirect(request.get_full_path())
 
+    actions = ["bill_now"]
+
     @admin.display(description="actions")
     def lifecycle_actions(self, obj: Subscription) -> str:
         if obj.status != Subscription.Status.ACTIVE:
             return "—"
         return format_html(
-            '<a class="button" href="{}">Terminate</a> <a class="button" href="{}">Change plan</a>',
+            '<a class="button" href="{}">Terminate</a> <a class="button" href="{}">Change plan</a>'
+            ' <a class="button" href="{}">Preview next invoice</a>',
             reverse("admin:customers_subscription_terminate", args=[obj.pk]),
             reverse("admin:customers_subscription_change_plan", args=[obj.pk]),
+            reverse("admin:customers_subscription_preview", args=[obj.pk]),
+        )
+
+    @admin.action(description="Bill now what is due", permissions=["change"])
+    def bill_now(self, request, queryset):
+        """Runs the period close for the selected subscriptions at once (what beat would do)."""
+        from invoices.services import subscription_bill_due, subscription_schedule
+
+        created = 0
+        for subscription in queryset:
+            subscription_schedule(subscription=subscription)
+            created += len(subscription_bill_due(subscription_id=subscription.pk))
+        self.message_user(request, f"{created} invoice(s) created.", messages.SUCCESS)
+
+    def preview_view(self, request, pk: int):
+        """The next invoice as it would be now: a dry run, nothing saved."""
+        from invoices.services import subscription_preview
+
+        subscription = self._get_for_action(request, pk)
+        plan = subscription_preview(subscription=subscription)
+        return self._render(
+            request,
+            "admin/customers/subscription/preview.html",
+            subscription,
+            title=f"Next invoice of {subscription.external_id} (preview)",
+            plan=plan,
+            currency=subscription.plan.amount_currency,
         )
 
     def get_urls(self):
@@ -165,6 +195,11 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 "<int:pk>/terminate/",
                 self.admin_site.admin_view(self.terminate_view),
                 name="customers_subscription_terminate",
+            ),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="customers_subscription_preview",
             ),
             path(
                 "<int:pk>/change-plan/",

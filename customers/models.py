@@ -134,6 +134,9 @@ class Subscription(models.Model):
     terminated_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
     trial_ended_at = models.DateTimeField(null=True, blank=True)
+    # The next moment to bill (a period end, or the start for a pay-in-advance base fee);
+    # beat bills every active subscription whose next_billing_at has passed. Null = nothing due.
+    next_billing_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The subscription this one replaces (upgrade: terminated; downgrade: still active until its
     # period ends, this row waiting as pending).
     previous_subscription = models.ForeignKey(

@@ -179,6 +179,15 @@ def customer_delete(*, customer: Customer) -> Customer:
 # --- subscriptions ---------------------------------------------------------------------------
 
 
+def _bill_now(subscription: Subscription, now: datetime | None = None) -> None:
+    """Invoicing follows state changes in the same transaction: a start schedules billing and
+    may bill a base fee in advance, a termination bills its final invoice at once."""
+    from invoices.services import subscription_bill_due, subscription_schedule
+
+    subscription_schedule(subscription=subscription, now=now)
+    subscription_bill_due(subscription_id=subscription.pk, now=now)
+
+
 def _close(subscription: Subscription) -> None:
     if subscription.status == Status.ACTIVE:
         subscription_terminate(subscription=subscription)
@@ -276,6 +285,8 @@ def subscription_create(*, data: dict, now: datetime | None = None) -> Subscript
         subscription.status, subscription.started_at = Status.ACTIVE, subscription_at
     _save_subscription(subscription)
     _adopt_currency(customer, effective_plan)
+    if subscription.status == Status.ACTIVE:
+        _bill_now(subscription, now)
     return subscription
 
 
@@ -322,12 +333,16 @@ def _change_plan(current: Subscription, plan: Plan, data: dict, now: datetime) -
         ending_at=current.ending_at,
         previous_subscription=current,
     )
-    if yearly_amount_cents(new_plan) >= yearly_amount_cents(current.plan):
+    upgrade = yearly_amount_cents(new_plan) >= yearly_amount_cents(current.plan)
+    if upgrade:
         current.status, current.terminated_at = Status.TERMINATED, now
         current.save(update_fields=["status", "terminated_at", "updated_at"])
         successor.status, successor.started_at = Status.ACTIVE, now
         successor.trial_ended_at = now  # the trial is not applied again after a plan change
     _save_subscription(successor)
+    if upgrade:
+        _bill_now(current, now)
+        _bill_now(successor, now)
     return successor
 
 
@@ -394,6 +409,7 @@ def subscription_terminate(
     subscription.save(update_fields=["status", "terminated_at", "updated_at"])
     for pending in subscription.next_subscriptions.filter(status=Status.PENDING):
         subscription_cancel(subscription=pending)
+    _bill_now(subscription, now)
     return subscription
 
 
@@ -410,35 +426,40 @@ def subscription_cancel(*, subscription: Subscription) -> Subscription:
     return subscription
 
 
+def activation_time(subscription: Subscription) -> datetime | None:
+    """When a pending subscription starts: its subscription_at, or for a downgrade the end of
+    the period of the plan it replaces."""
+    if subscription.previous_subscription_id:
+        return downgrade_date(subscription)
+    return subscription.subscription_at
+
+
 @transaction.atomic
 def subscription_activate(*, subscription: Subscription, now: datetime) -> Subscription:
-    """Start a pending subscription whose time has come (future start or downgrade)."""
+    """Start a pending subscription whose time has come, dated at that time (not the time the
+    beat task ran), terminating the subscription it replaces at the same instant."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
-    if subscription.status != Status.PENDING:
+    start = activation_time(subscription) if subscription.status == Status.PENDING else None
+    if start is None or start > now:
         return subscription
     previous = subscription.previous_subscription
     if previous is not None and previous.status == Status.ACTIVE:
-        previous.status, previous.terminated_at = Status.TERMINATED, now
+        previous = Subscription.objects.select_for_update().get(pk=previous.pk)
+        previous.status, previous.terminated_at = Status.TERMINATED, start
         previous.save(update_fields=["status", "terminated_at", "updated_at"])
-    subscription.status, subscription.started_at = Status.ACTIVE, now
+        _bill_now(previous, now)
+    subscription.status, subscription.started_at = Status.ACTIVE, start
     subscription.save(update_fields=["status", "started_at", "updated_at"])
+    _bill_now(subscription, now)
     return subscription
 
 
 def subscriptions_due_for_activation(now: datetime) -> list[int]:
     """Pending subscriptions to start now: future starts reached, downgrades at period end."""
-    due = []
     pending = Subscription.objects.filter(status=Status.PENDING).select_related(
         "previous_subscription__plan", "previous_subscription__customer"
     )
-    for subscription in pending:
-        start = downgrade_date(subscription) if subscription.previous_subscription_id else None
-        start = start or (
-            None if subscription.previous_subscription_id else subscription.subscription_at
-        )
-        if start is not None and start <= now:
-            due.append(subscription.pk)
-    return due
+    return [s.pk for s in pending if (start := activation_time(s)) is not None and start <= now]
 
 
 def subscriptions_terminate_ended(now: datetime) -> int:

@@ -1,1 +1,182 @@
-"""Models of this app (filled by its issue)."""
+"""Invoices, the subscriptions and periods they bill, their fees, and the number series.
+
+Amounts are integers in the currency's minor unit; precise amounts keep full precision. A
+finalized invoice never changes (void it and issue a credit note instead).
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class Invoice(models.Model):
+    class InvoiceType(models.TextChoices):
+        SUBSCRIPTION = "subscription", "subscription"
+        ONE_OFF = "one_off", "one-off"
+        CREDIT = "credit", "credit (wallet top-up)"
+        PROGRESSIVE_BILLING = "progressive_billing", "progressive billing"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        FINALIZED = "finalized", "finalized"
+        VOIDED = "voided", "voided"
+        CLOSED = "closed", "closed (zero amount, skipped)"  # internal: never shown in the API
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending", "pending"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="invoices"
+    )
+    invoice_type = models.CharField(
+        max_length=32, choices=InvoiceType.choices, default=InvoiceType.SUBSCRIPTION
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    payment_status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    payment_overdue = models.BooleanField(default=False)
+    currency = models.CharField(max_length=3)
+    # Gapless number, set at finalization only (PREFIX-YYYYMM-NNNN); never changes afterwards.
+    number = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    sequential_id = models.PositiveIntegerField(null=True, blank=True)
+    issuing_date = models.DateField()
+    payment_due_date = models.DateField()
+    net_payment_term = models.PositiveIntegerField(default=0)  # days
+    finalize_after = models.DateTimeField(null=True, blank=True)  # end of the grace period
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    # Totals, minor units. total = sub_total_including_taxes - credit notes - prepaid credits.
+    fees_amount_cents = models.BigIntegerField(default=0)
+    coupons_amount_cents = models.BigIntegerField(default=0)
+    progressive_billing_credit_amount_cents = models.BigIntegerField(default=0)
+    sub_total_excluding_taxes_amount_cents = models.BigIntegerField(default=0)
+    taxes_amount_cents = models.BigIntegerField(default=0)
+    sub_total_including_taxes_amount_cents = models.BigIntegerField(default=0)
+    credit_notes_amount_cents = models.BigIntegerField(default=0)
+    prepaid_credit_amount_cents = models.BigIntegerField(default=0)
+    total_amount_cents = models.BigIntegerField(default=0)
+    version_number = models.PositiveIntegerField(default=4)
+    metadata = models.JSONField(default=list, blank=True)  # [{"id", "key", "value"}]
+    file = models.FileField(upload_to="invoices/%Y/%m/", blank=True)  # the PDF, once rendered
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-issuing_date", "-id"]
+        indexes = [
+            models.Index(fields=["status", "finalize_after"], name="invoice_drafts_due"),
+            models.Index(fields=["customer", "issuing_date"], name="invoice_customer_date"),
+            models.Index(fields=["payment_status", "payment_due_date"], name="invoice_unpaid_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"draft {str(self.lago_id)[:8]}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class InvoiceSubscription(models.Model):
+    """One billing of one subscription at one boundary. The unique constraint on (subscription,
+    boundary) is what makes period close happen once, whatever fires twice or crashes."""
+
+    class Reason(models.TextChoices):
+        STARTING = "subscription_starting", "subscription starting"
+        PERIODIC = "subscription_periodic", "end of period"
+        TERMINATING = "subscription_terminating", "termination"
+        PROGRESSIVE = "progressive_billing", "progressive billing"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="billings")
+    subscription = models.ForeignKey(
+        "customers.Subscription", on_delete=models.PROTECT, related_name="billings"
+    )
+    boundary = models.DateTimeField()  # the moment billed: start, period end or termination
+    invoicing_reason = models.CharField(max_length=32, choices=Reason.choices)
+    from_datetime = models.DateTimeField()  # base-fee period billed
+    to_datetime = models.DateTimeField()
+    charges_from_datetime = models.DateTimeField()
+    charges_to_datetime = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "boundary"],
+                condition=~Q(invoicing_reason="progressive_billing"),
+                name="one_invoice_per_subscription_boundary",
+            )
+        ]
+        indexes = [models.Index(fields=["subscription", "charges_from_datetime"])]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} @ {self.boundary:%Y-%m-%d %H:%M}"
+
+
+class Fee(models.Model):
+    """One line of an invoice."""
+
+    class FeeType(models.TextChoices):
+        SUBSCRIPTION = "subscription", "base fee"
+        CHARGE = "charge", "usage charge"
+        COMMITMENT = "commitment", "minimum commitment true-up"
+        ADD_ON = "add_on", "add-on"
+        CREDIT = "credit", "credit"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="fees")
+    subscription = models.ForeignKey(
+        "customers.Subscription", null=True, blank=True, on_delete=models.PROTECT
+    )
+    charge = models.ForeignKey("plans.Charge", null=True, blank=True, on_delete=models.PROTECT)
+    charge_filter = models.ForeignKey(
+        "plans.ChargeFilter", null=True, blank=True, on_delete=models.PROTECT
+    )
+    true_up_parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="true_ups"
+    )
+    fee_type = models.CharField(max_length=16, choices=FeeType.choices)
+    description = models.CharField(max_length=255, blank=True)
+    invoice_display_name = models.CharField(max_length=255, blank=True)
+    grouped_by = models.JSONField(default=dict, blank=True)
+    units = models.DecimalField(max_digits=38, decimal_places=12, default=0)
+    total_aggregated_units = models.DecimalField(max_digits=38, decimal_places=12, default=0)
+    events_count = models.BigIntegerField(default=0)
+    precise_unit_amount = models.DecimalField(max_digits=38, decimal_places=15, default=0)
+    precise_amount = models.DecimalField(max_digits=38, decimal_places=15, default=0)  # major
+    amount_cents = models.BigIntegerField(default=0)  # minor units, rounded once (core.money)
+    amount_currency = models.CharField(max_length=3)
+    taxes_amount_cents = models.BigIntegerField(default=0)
+    amount_details = models.JSONField(default=dict, blank=True)
+    from_datetime = models.DateTimeField(null=True, blank=True)
+    to_datetime = models.DateTimeField(null=True, blank=True)
+    pay_in_advance = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.invoice_display_name or self.description or self.fee_type
+
+
+class NumberSequence(models.Model):
+    """The last invoice number used per prefix and month; locked while a number is taken."""
+
+    prefix = models.CharField(max_length=20)
+    period = models.CharField(max_length=6)  # YYYYMM
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "period"], name="number_sequence_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.period}: {self.last_value}"

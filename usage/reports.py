@@ -132,16 +132,21 @@ def charge_usage(charge: Charge, window: Window, currency: str) -> ChargeUsage:
     return ChargeUsage(charge, [_price_bucket(charge, b, filters, currency) for b in buckets])
 
 
-def subscription_usage(subscription: Subscription, lower: datetime, upper: datetime) -> UsageReport:
+def subscription_usage(
+    subscription: Subscription, lower: datetime, upper: datetime, *, billable_only: bool = False
+) -> UsageReport:
     """Priced usage of every charge of the subscription's plan in [lower, upper), clipped to the
-    time the subscription was active."""
+    time the subscription was active. `billable_only` keeps the charges an end-of-period invoice
+    bills (in arrears and invoiceable)."""
     start = max(lower, subscription.started_at or lower)
     end = min(upper, subscription.terminated_at or upper)
     window = Window(subscription.external_id, start, max(start, end), lineage_start(subscription))
     currency = subscription.plan.amount_currency
+    charges = subscription.plan.charges.live()
+    if billable_only:
+        charges = charges.filter(pay_in_advance=False, invoiceable=True)
     charges = (
-        subscription.plan.charges.live()
-        .select_related("billable_metric")
+        charges.select_related("billable_metric")
         .prefetch_related("filters")
         .order_by("created_at", "id")
     )

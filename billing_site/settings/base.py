@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "plans",
     "usage",
     "invoices",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 RATE_LIMIT_CACHE = "default"
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120_000)
+
+# --- Documents and webhooks -------------------------------------------------------------------
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+DOCUMENT_LINK_MAX_AGE_SECONDS = env.int("DOCUMENT_LINK_MAX_AGE_SECONDS", default=12 * 3600)
+WEBHOOK_SIGNING_KEY = env.str("WEBHOOK_SIGNING_KEY", default="")
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
 
 # --- Billing --------------------------------------------------------------------------------
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60

@@ -1,0 +1,226 @@
+"""Invoices in the admin: fees inline, read-only once issued, lifecycle buttons with
+confirmation pages (finalize, refresh, void, download PDF, resend e-mail)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from core.errors import BillingError
+from core.money import from_minor_units
+from invoices.models import Fee, Invoice, InvoiceSubscription
+from invoices.services import invoice_finalize, invoice_refresh, invoice_void
+
+
+def money(cents: int, currency: str) -> str:
+    return f"{from_minor_units(cents, currency)} {currency}"
+
+
+class FeeInline(admin.TabularInline):
+    model = Fee
+    extra = 0
+    can_delete = False
+    fields = ["invoice_display_name", "fee_type", "units", "precise_unit_amount", "amount"]
+    readonly_fields = fields
+
+    @admin.display(description="amount")
+    def amount(self, fee: Fee) -> str:
+        return money(fee.amount_cents, fee.amount_currency)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class BillingInline(admin.TabularInline):
+    model = InvoiceSubscription
+    extra = 0
+    can_delete = False
+    fields = ["subscription", "invoicing_reason", "from_datetime", "to_datetime", "boundary"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title, parameter_name = "overdue", "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "overdue"), ("no", "not overdue")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(payment_overdue=self.value() == "yes")
+        return queryset
+
+
+ACTIONS = {
+    "finalize": ("Finalize", "It gets its number and can no longer change.", invoice_finalize),
+    "refresh": ("Refresh", "Its fees are recomputed from the usage as it is now.", invoice_refresh),
+    "void": ("Void", "It stays on record as voided; nothing is owed on it any more.", invoice_void),
+}
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "customer",
+        "issuing_date",
+        "status",
+        "payment_status",
+        "payment_overdue",
+        "total",
+        "invoice_type",
+    ]
+    list_filter = ["status", "payment_status", OverdueFilter, "currency", "invoice_type"]
+    search_fields = ["number", "customer__external_id", "customer__name", "=lago_id"]
+    list_select_related = ["customer"]
+    date_hierarchy = "issuing_date"
+    inlines = [BillingInline, FeeInline]
+    readonly_fields = [
+        "lago_id",
+        "number",
+        "customer",
+        "invoice_type",
+        "status",
+        "payment_status",
+        "payment_overdue",
+        "currency",
+        "issuing_date",
+        "payment_due_date",
+        "net_payment_term",
+        "finalize_after",
+        "finalized_at",
+        "voided_at",
+        "fees_amount",
+        "taxes_amount",
+        "total",
+        "file",
+        "email_sent_at",
+        "lifecycle_actions",
+    ]
+    fields = [*readonly_fields, "metadata"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != Invoice.Status.DRAFT:
+            return [*self.readonly_fields, "metadata"]  # issued invoices never change
+        return self.readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # invoices come from period close (and one-off invoices from the API)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="fees")
+    def fees_amount(self, invoice: Invoice) -> str:
+        return money(invoice.fees_amount_cents, invoice.currency)
+
+    @admin.display(description="taxes")
+    def taxes_amount(self, invoice: Invoice) -> str:
+        return money(invoice.taxes_amount_cents, invoice.currency)
+
+    @admin.display(description="total", ordering="total_amount_cents")
+    def total(self, invoice: Invoice) -> str:
+        return money(invoice.total_amount_cents, invoice.currency)
+
+    @admin.display(description="actions")
+    def lifecycle_actions(self, invoice: Invoice) -> str:
+        if invoice.pk is None:
+            return "—"
+        buttons = []
+        if invoice.status == Invoice.Status.DRAFT:
+            buttons += ["finalize", "refresh"]
+        if invoice.status == Invoice.Status.FINALIZED:
+            buttons += ["void", "resend"]
+        links = [
+            format_html(
+                '<a class="button" href="{}">{}</a>',
+                reverse("admin:invoices_invoice_action", args=[invoice.pk, name]),
+                ACTIONS[name][0] if name in ACTIONS else "Resend e-mail",
+            )
+            for name in buttons
+        ]
+        links.append(
+            format_html(
+                '<a class="button" href="{}">Download PDF</a>',
+                reverse("admin:invoices_invoice_pdf", args=[invoice.pk]),
+            )
+        )
+        return format_html(" ".join(["{}"] * len(links)), *links)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="invoices_invoice_pdf",
+            ),
+            path(
+                "<int:pk>/do/<str:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="invoices_invoice_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    def pdf_view(self, request, pk: int):
+        from invoices.views import pdf_response
+
+        invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+        return pdf_response(invoice)
+
+    def action_view(self, request, pk: int, action: str):
+        """Confirmation page, then the service call, log_change and a message."""
+        invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+        if not self.has_change_permission(request, invoice) or action not in (*ACTIONS, "resend"):
+            raise PermissionDenied
+        back = reverse("admin:invoices_invoice_change", args=[pk])
+        if request.method != "POST":
+            label, consequence = ACTIONS[action][:2] if action in ACTIONS else ("Resend e-mail", "")
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": invoice,
+                "title": f"{label} {invoice}?",
+                "consequence": consequence,
+                "back": back,
+            }
+            return TemplateResponse(request, "admin/invoices/invoice/confirm.html", context)
+        try:
+            self._run(action, invoice)
+        except BillingError as exc:
+            self.message_user(request, f"Not done: {exc}", messages.ERROR)
+        else:
+            self.log_change(request, invoice, f"{action}")
+            self.message_user(request, f"{invoice}: {action} done.", messages.SUCCESS)
+        return redirect(back)
+
+    def _run(self, action: str, invoice: Invoice) -> None:
+        if action == "resend":
+            from invoices.documents import invoice_email_send, invoice_pdf_store
+
+            invoice_email_send(invoice=invoice_pdf_store(invoice=invoice), force=True)
+            return
+        ACTIONS[action][2](invoice=invoice)
+
+
+@admin.register(Fee)
+class FeeAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "invoice", "fee_type", "units", "amount_cents", "amount_currency"]
+    list_filter = ["fee_type", "amount_currency"]
+    search_fields = ["invoice__number", "invoice_display_name", "subscription__external_id"]
+    list_select_related = ["invoice"]
+    readonly_fields = [f.name for f in Fee._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

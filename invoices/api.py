@@ -1,0 +1,112 @@
+"""REST API v1 for invoices (Lago wire format)."""
+
+import uuid
+
+from django.utils.dateparse import parse_date
+from rest_framework.decorators import action
+
+from core.api.viewsets import LagoViewSet
+from core.errors import NotFound, RuleViolation
+from invoices.links import pdf_url
+from invoices.models import Invoice
+from invoices.serializers import invoice_json
+from invoices.services import invoice_finalize, invoice_refresh, invoice_update, invoice_void
+
+VISIBLE = [Invoice.Status.DRAFT, Invoice.Status.FINALIZED, Invoice.Status.VOIDED]
+
+
+def _invoices():
+    return (
+        Invoice.objects.filter(status__in=VISIBLE)
+        .select_related("customer")
+        .prefetch_related(
+            "customer__metadata",
+            "billings__subscription__plan__parent",
+            "billings__subscription__customer",
+            "fees__charge__billable_metric",
+            "fees__charge_filter",
+            "fees__subscription",
+            "fees__true_up_parent",
+        )
+    )
+
+
+class InvoiceViewSet(LagoViewSet):
+    lago_root, lago_plural = "invoice", "invoices"
+    lookup_field = "lago_id"
+
+    def get_queryset(self):
+        rows = _invoices().order_by("-issuing_date", "-id")
+        params = self.request.query_params
+        if params.get("external_customer_id"):
+            rows = rows.filter(customer__external_id=params["external_customer_id"])
+        for field in ("status", "payment_status", "invoice_type", "currency"):
+            if params.get(field):
+                rows = rows.filter(**{field: params[field]})
+        if params.get("payment_overdue") in ("true", "True", "1"):
+            rows = rows.filter(payment_overdue=True)
+        if parse_date(params.get("issuing_date_from") or ""):
+            rows = rows.filter(issuing_date__gte=parse_date(params["issuing_date_from"]))
+        if parse_date(params.get("issuing_date_to") or ""):
+            rows = rows.filter(issuing_date__lte=parse_date(params["issuing_date_to"]))
+        return rows
+
+    def _get(self, lago_id) -> Invoice:
+        invoice = _invoices().filter(lago_id=lago_id).first() if _is_uuid(lago_id) else None
+        if invoice is None:
+            raise NotFound("invoice")
+        return invoice
+
+    def _render(self, invoice: Invoice):
+        invoice = self._get(invoice.lago_id)
+        url = pdf_url(invoice, self.request) if invoice.file else None
+        return self.render_one(invoice_json(invoice, file_url=url))
+
+    def list(self, request):
+        return self.render_page(
+            self.get_queryset(),
+            lambda i: invoice_json(i, file_url=pdf_url(i, request) if i.file else None),
+        )
+
+    def retrieve(self, request, lago_id=None):
+        return self._render(self._get(lago_id))
+
+    def update(self, request, lago_id=None):
+        data = self.root_payload(request)
+        return self._render(invoice_update(invoice=self._get(lago_id), data=data))
+
+    @action(detail=True, methods=["put"], url_path="finalize")
+    def finalize(self, request, lago_id=None):
+        invoice = self._get(lago_id)
+        if invoice.status != Invoice.Status.DRAFT:
+            raise NotFound("invoice")  # Lago: only drafts are found by this route
+        return self._render(invoice_finalize(invoice=invoice))
+
+    @action(detail=True, methods=["put"], url_path="refresh")
+    def refresh(self, request, lago_id=None):
+        return self._render(invoice_refresh(invoice=self._get(lago_id)))
+
+    @action(detail=True, methods=["post"], url_path="void")
+    def void(self, request, lago_id=None):
+        return self._render(invoice_void(invoice=self._get(lago_id)))
+
+    @action(detail=True, methods=["post"], url_path="download")
+    def download(self, request, lago_id=None):
+        """Answers with file_url, a signed link to the PDF (rendered now if not stored yet)."""
+        from invoices.documents import invoice_pdf_store
+
+        invoice = self._get(lago_id)
+        if invoice.status == Invoice.Status.FINALIZED and not invoice.file:
+            invoice_pdf_store(invoice=invoice)
+        elif invoice.status == Invoice.Status.VOIDED and not invoice.file:
+            raise RuleViolation("invoice_voided", "A voided invoice without a PDF has none.")
+        invoice = self._get(lago_id)
+        return self.render_one(invoice_json(invoice, file_url=pdf_url(invoice, request)))
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

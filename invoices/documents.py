@@ -1,0 +1,328 @@
+"""Invoice documents: the HTML/PDF rendering (WeasyPrint, never the network) and the e-mail.
+
+Amounts come from the invoice's stored minor units (`core.money.from_minor_units`); nothing is
+rounded here. Words come from `invoices.labels`, numbers and dates from babel (CLDR).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+from zoneinfo import ZoneInfo
+
+import weasyprint
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, parse_pattern
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint.urls import URLFetcher
+
+from core.errors import RuleViolation
+from core.money import currency_exponent, from_minor_units
+from core.selectors import organization_get
+from customers.selectors import customer_timezone
+from invoices.labels import label
+from invoices.models import Invoice
+
+TEMPLATE = "invoices/invoice_pdf.html"
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "invoices"
+UNIT_PRICE_MAX_DECIMALS = 6
+UNITS_MAX_DECIMALS = 6
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+
+def invoice_locale(invoice: Invoice) -> str:
+    """The customer's document locale, else the organization's, else English."""
+    for code in (invoice.customer.document_locale, organization_get().document_locale):
+        try:
+            if code:
+                return str(Locale.parse(code.replace("-", "_")))
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+    return "en"
+
+
+def _pattern(locale: str, *, currency: bool, min_frac: int, max_frac: int):
+    """The locale's own number pattern with our decimals (ISO 4217's, not CLDR's, for money)."""
+    cldr = Locale.parse(locale)
+    base = cldr.currency_formats["standard"] if currency else cldr.decimal_formats[None]
+    pattern = parse_pattern(base.pattern)  # a fresh copy: babel's cached pattern stays intact
+    pattern.frac_prec = (min_frac, max_frac)
+    return pattern
+
+
+def money_format(cents: int, currency: str, locale: str) -> str:
+    """A billed amount exactly as stored, e.g. 1 234,50 $US in fr."""
+    exponent = currency_exponent(currency)
+    pattern = _pattern(locale, currency=True, min_frac=exponent, max_frac=exponent)
+    amount = from_minor_units(cents, currency)
+    return format_currency(amount, currency, pattern, locale=locale, currency_digits=False)
+
+
+def unit_price_format(amount: Decimal, currency: str, locale: str) -> str:
+    """A precise unit price: the currency's decimals, and more (up to 6) when they matter."""
+    exponent = currency_exponent(currency)
+    pattern = _pattern(
+        locale, currency=True, min_frac=exponent, max_frac=max(exponent, UNIT_PRICE_MAX_DECIMALS)
+    )
+    return format_currency(amount, currency, pattern, locale=locale, currency_digits=False)
+
+
+def units_format(units: Decimal, locale: str) -> str:
+    """Units without the 12 stored trailing zeros."""
+    return format_decimal(
+        units,
+        _pattern(locale, currency=False, min_frac=0, max_frac=UNITS_MAX_DECIMALS),
+        locale=locale,
+    )
+
+
+# --- document content ------------------------------------------------------------------------
+
+
+def _country(code: str, locale: str) -> str:
+    return Locale.parse(locale).territories.get(code.upper(), code) if code else ""
+
+
+def _address(party, locale: str) -> list[str]:
+    """Organization and Customer share these field names."""
+    city = " ".join(part for part in (party.zipcode, party.city) if part)
+    lines = [party.address_line1, party.address_line2, city, party.state]
+    return [line for line in [*lines, _country(party.country, locale)] if line]
+
+
+def _seller(organization, locale: str) -> dict:
+    legal_name = organization.legal_name if organization.legal_name != organization.name else ""
+    return {
+        "name": organization.name,
+        "legal_name": legal_name,
+        "address": _address(organization, locale),
+        "tax_id": organization.tax_identification_number,
+        "email": organization.email,
+    }
+
+
+def _buyer(customer, locale: str) -> dict:
+    legal_name = customer.legal_name if customer.legal_name != customer.display_name else ""
+    return {
+        "name": customer.display_name,
+        "legal_name": legal_name,
+        "address": _address(customer, locale),
+        "tax_id": customer.tax_identification_number,
+        "metadata": list(customer.metadata.filter(display_in_invoice=True).order_by("key")),
+    }
+
+
+def _billing_periods(invoice: Invoice, locale: str) -> list[dict]:
+    """Local dates in the customer's zone; the end bound is exclusive, so its last second."""
+    zone = ZoneInfo(customer_timezone(invoice.customer))
+    billings = invoice.billings.select_related("subscription__plan").order_by("from_datetime", "id")
+    periods = []
+    for billing in billings:
+        start = billing.from_datetime.astimezone(zone).date()
+        end = max(start, (billing.to_datetime - timedelta(seconds=1)).astimezone(zone).date())
+        period = {
+            "name": billing.subscription.name or billing.subscription.plan.name,
+            "from": format_date(start, format="long", locale=locale),
+            "to": format_date(end, format="long", locale=locale),
+        }
+        if period not in periods:
+            periods.append(period)
+    return periods
+
+
+def _fee_rows(invoice: Invoice, locale: str) -> list[dict]:
+    return [
+        {
+            "name": fee.invoice_display_name
+            or fee.description
+            or label(locale, f"fee_{fee.fee_type}"),
+            "units": units_format(fee.units, locale),
+            "unit_price": unit_price_format(fee.precise_unit_amount, invoice.currency, locale),
+            "amount": money_format(fee.amount_cents, invoice.currency, locale),
+        }
+        for fee in invoice.fees.order_by("id")
+    ]
+
+
+def _total_rows(invoice: Invoice, locale: str) -> list[dict]:
+    """Subtotals and taxes always; deductions only when non-zero (amount due is separate)."""
+    rows = [
+        ("coupons", -invoice.coupons_amount_cents, False),
+        ("progressive_billing_credit", -invoice.progressive_billing_credit_amount_cents, False),
+        ("subtotal_excluding_taxes", invoice.sub_total_excluding_taxes_amount_cents, True),
+        ("taxes", invoice.taxes_amount_cents, True),
+        ("total", invoice.sub_total_including_taxes_amount_cents, True),
+        ("credit_notes", -invoice.credit_notes_amount_cents, False),
+        ("prepaid_credits", -invoice.prepaid_credit_amount_cents, False),
+    ]
+    return [
+        {"label": label(locale, key), "amount": money_format(cents, invoice.currency, locale)}
+        for key, cents, always in rows
+        if always or cents
+    ]
+
+
+def _payment_terms(invoice: Invoice, locale: str) -> str:
+    if not invoice.net_payment_term:
+        return label(locale, "due_on_receipt")
+    return label(locale, "net_days", days=invoice.net_payment_term)
+
+
+def _status_stamp(invoice: Invoice, locale: str) -> str:
+    if invoice.status == Invoice.Status.VOIDED:
+        return label(locale, "voided")
+    return label(locale, "draft") if invoice.number is None else ""
+
+
+def _context(invoice: Invoice) -> dict:
+    locale = invoice_locale(invoice)
+    return {
+        "language": Locale.parse(locale).language,
+        "labels": {key: label(locale, key) for key in _TEMPLATE_LABELS},
+        "number": invoice.number or label(locale, "draft"),
+        "stamp": _status_stamp(invoice, locale),
+        "issuing_date": format_date(invoice.issuing_date, format="long", locale=locale),
+        "payment_due_date": format_date(invoice.payment_due_date, format="long", locale=locale),
+        "payment_terms": _payment_terms(invoice, locale),
+        "seller": _seller(organization_get(), locale),
+        "buyer": _buyer(invoice.customer, locale),
+        "periods": _billing_periods(invoice, locale),
+        "fees": _fee_rows(invoice, locale),
+        "totals": _total_rows(invoice, locale),
+        "amount_due": money_format(invoice.total_amount_cents, invoice.currency, locale),
+    }
+
+
+_TEMPLATE_LABELS = (
+    "invoice",
+    "invoice_number",
+    "issuing_date",
+    "payment_due_date",
+    "payment_terms",
+    "from",
+    "bill_to",
+    "tax_id",
+    "email",
+    "billing_period",
+    "item",
+    "units",
+    "unit_price",
+    "amount",
+    "amount_due",
+)
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+class _LocalOnlyFetcher(URLFetcher):
+    """Only our stylesheet folder and data: URIs: a PDF never waits on, nor leaks to, the web."""
+
+    def fetch(self, url, headers=None):
+        parsed = urlparse(url)
+        if parsed.scheme == "data":
+            return super().fetch(url, headers)
+        path = Path(url2pathname(parsed.path)).resolve()
+        if parsed.scheme != "file" or not path.is_relative_to(STATIC_DIR):
+            raise ValueError(f"invoice documents fetch no external resource: {url}")
+        return super().fetch(url, headers)
+
+
+def invoice_html_render(*, invoice: Invoice) -> str:
+    """The document as HTML: what the PDF shows, and what tests can read."""
+    return render_to_string(TEMPLATE, _context(invoice))
+
+
+def invoice_pdf_render(*, invoice: Invoice) -> bytes:
+    """The PDF, built from local files only (drafts are rendered on demand, never stored)."""
+    document = weasyprint.HTML(
+        string=invoice_html_render(invoice=invoice),
+        base_url=STATIC_DIR.as_uri() + "/",
+        url_fetcher=_LocalOnlyFetcher(allowed_protocols=("file", "data")),
+    )
+    return document.write_pdf()
+
+
+def invoice_file_name(invoice: Invoice) -> str:
+    return f"invoice-{invoice.number or invoice.lago_id}.pdf"
+
+
+def _has_stored_file(invoice: Invoice) -> bool:
+    return bool(invoice.file) and invoice.file.storage.exists(invoice.file.name)
+
+
+def invoice_pdf_store(*, invoice: Invoice) -> Invoice:
+    """Render and keep a numbered invoice's PDF once: a task run twice stores one file.
+
+    Rendering happens outside any transaction (it takes a while and must not hold a lock);
+    the file is attached under a short row lock, keeping the first one stored."""
+    invoice = Invoice.objects.select_related("customer").get(pk=invoice.pk)
+    if invoice.number is None:
+        raise RuleViolation("invoice_not_finalized", "A draft invoice's PDF is not stored.")
+    if _has_stored_file(invoice):
+        return invoice
+    pdf = invoice_pdf_render(invoice=invoice)
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
+        if not _has_stored_file(invoice):
+            invoice.file.save(invoice_file_name(invoice), ContentFile(pdf), save=False)
+            invoice.save(update_fields=["file", "updated_at"])
+    return invoice
+
+
+# --- e-mail ----------------------------------------------------------------------------------
+
+
+def invoice_recipients(invoice: Invoice) -> list[str]:
+    """Customer.email may hold several comma-separated addresses (as in Lago)."""
+    return [address.strip() for address in invoice.customer.email.split(",") if address.strip()]
+
+
+def _email_message(invoice: Invoice, recipients: list[str]) -> EmailMessage:
+    locale, organization = invoice_locale(invoice), organization_get()
+    body = label(
+        locale,
+        "email_body",
+        customer=invoice.customer.display_name,
+        number=invoice.number,
+        amount=money_format(invoice.total_amount_cents, invoice.currency, locale),
+        due_date=format_date(invoice.payment_due_date, format="long", locale=locale),
+        seller=organization.name,
+    )
+    message = EmailMessage(
+        subject=label(locale, "email_subject", number=invoice.number, seller=organization.name),
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        reply_to=[organization.email] if organization.email else None,
+    )
+    with invoice.file.open("rb") as pdf:
+        message.attach(invoice_file_name(invoice), pdf.read(), "application/pdf")
+    return message
+
+
+def invoice_email_send(*, invoice: Invoice, force: bool = False) -> bool:
+    """E-mail a finalized invoice's PDF once (force=True resends, e.g. from the admin).
+
+    Sent outside any transaction (no lock held on a slow mail server) and recorded after
+    sending: a crash in between may resend, never lose it."""
+    invoice = Invoice.objects.select_related("customer").get(pk=invoice.pk)
+    recipients = invoice_recipients(invoice)
+    if invoice.status != Invoice.Status.FINALIZED or not recipients:
+        return False
+    if invoice.email_sent_at is not None and not force:
+        return False
+    invoice = invoice_pdf_store(invoice=invoice)
+    _email_message(invoice, recipients).send()
+    Invoice.objects.filter(pk=invoice.pk).update(email_sent_at=timezone.now())
+    invoice.refresh_from_db(fields=["email_sent_at", "updated_at"])
+    return True

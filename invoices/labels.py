@@ -1,0 +1,135 @@
+"""Words printed on invoice documents and e-mails, per language (no gettext catalogs to compile).
+
+Placeholders use str.format: {days}, {number}, {seller}, {customer}, {amount}, {due_date}.
+"""
+
+DEFAULT_LANGUAGE = "en"
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "invoice": "Invoice",
+        "draft": "DRAFT",
+        "voided": "VOIDED",
+        "invoice_number": "Invoice number",
+        "issuing_date": "Issue date",
+        "payment_due_date": "Payment due date",
+        "payment_terms": "Payment terms",
+        "net_days": "Net {days} days",
+        "due_on_receipt": "Due on receipt",
+        "from": "From",
+        "bill_to": "Bill to",
+        "tax_id": "Tax ID",
+        "email": "Email",
+        "billing_period": "Billing period",
+        "item": "Item",
+        "units": "Units",
+        "unit_price": "Unit price",
+        "amount": "Amount",
+        "coupons": "Coupons",
+        "progressive_billing_credit": "Progressive billing credit",
+        "subtotal_excluding_taxes": "Subtotal (excl. taxes)",
+        "taxes": "Taxes",
+        "total": "Total (incl. taxes)",
+        "credit_notes": "Credit notes",
+        "prepaid_credits": "Prepaid credits",
+        "amount_due": "Amount due",
+        "fee_subscription": "Subscription fee",
+        "fee_charge": "Usage charge",
+        "fee_commitment": "Minimum commitment true-up",
+        "fee_add_on": "Add-on",
+        "fee_credit": "Credits",
+        "email_subject": "Invoice {number} from {seller}",
+        "email_body": (
+            "Hello {customer},\n\n"
+            "Please find attached invoice {number} for {amount}, due on {due_date}.\n\n"
+            "Thank you,\n{seller}\n"
+        ),
+    },
+    "fr": {
+        "invoice": "Facture",
+        "draft": "BROUILLON",
+        "voided": "ANNULÉE",
+        "invoice_number": "Numéro de facture",
+        "issuing_date": "Date d'émission",
+        "payment_due_date": "Date d'échéance",
+        "payment_terms": "Conditions de paiement",
+        "net_days": "Paiement à {days} jours",
+        "due_on_receipt": "Payable à réception",
+        "from": "Émetteur",
+        "bill_to": "Facturé à",
+        "tax_id": "N° de TVA",
+        "email": "E-mail",
+        "billing_period": "Période de facturation",
+        "item": "Article",
+        "units": "Unités",
+        "unit_price": "Prix unitaire",
+        "amount": "Montant",
+        "coupons": "Coupons",
+        "progressive_billing_credit": "Crédit de facturation progressive",
+        "subtotal_excluding_taxes": "Sous-total (HT)",
+        "taxes": "Taxes",
+        "total": "Total (TTC)",
+        "credit_notes": "Avoirs",
+        "prepaid_credits": "Crédits prépayés",
+        "amount_due": "Montant dû",
+        "fee_subscription": "Abonnement",
+        "fee_charge": "Consommation",
+        "fee_commitment": "Régularisation de l'engagement minimum",
+        "fee_add_on": "Supplément",
+        "fee_credit": "Crédits",
+        "email_subject": "Facture {number} de {seller}",
+        "email_body": (
+            "Bonjour {customer},\n\n"
+            "Veuillez trouver ci-joint la facture {number} d'un montant de {amount}, "
+            "à régler avant le {due_date}.\n\n"
+            "Merci,\n{seller}\n"
+        ),
+    },
+    "de": {
+        "invoice": "Rechnung",
+        "draft": "ENTWURF",
+        "voided": "STORNIERT",
+        "invoice_number": "Rechnungsnummer",
+        "issuing_date": "Rechnungsdatum",
+        "payment_due_date": "Fälligkeitsdatum",
+        "payment_terms": "Zahlungsbedingungen",
+        "net_days": "Zahlbar innerhalb von {days} Tagen",
+        "due_on_receipt": "Zahlbar sofort nach Erhalt",
+        "from": "Von",
+        "bill_to": "Rechnungsempfänger",
+        "tax_id": "USt-IdNr.",
+        "email": "E-Mail",
+        "billing_period": "Abrechnungszeitraum",
+        "item": "Position",
+        "units": "Menge",
+        "unit_price": "Einzelpreis",
+        "amount": "Betrag",
+        "coupons": "Gutscheine",
+        "progressive_billing_credit": "Gutschrift aus progressiver Abrechnung",
+        "subtotal_excluding_taxes": "Zwischensumme (netto)",
+        "taxes": "Steuern",
+        "total": "Gesamt (brutto)",
+        "credit_notes": "Gutschriften",
+        "prepaid_credits": "Vorausbezahltes Guthaben",
+        "amount_due": "Fälliger Betrag",
+        "fee_subscription": "Grundgebühr",
+        "fee_charge": "Nutzungsgebühr",
+        "fee_commitment": "Ausgleich der Mindestabnahme",
+        "fee_add_on": "Zusatzleistung",
+        "fee_credit": "Guthaben",
+        "email_subject": "Rechnung {number} von {seller}",
+        "email_body": (
+            "Guten Tag {customer},\n\n"
+            "anbei erhalten Sie die Rechnung {number} über {amount}, "
+            "fällig am {due_date}.\n\n"
+            "Vielen Dank,\n{seller}\n"
+        ),
+    },
+}
+
+
+def label(locale: str, key: str, **values) -> str:
+    """The word for `key` in the locale's language ("fr_CA" → fr), else English, else the key."""
+    language = (locale or DEFAULT_LANGUAGE).replace("-", "_").split("_")[0].lower()
+    text = LABELS.get(language, {}).get(key) or LABELS[DEFAULT_LANGUAGE].get(key, key)
+    return text.format(**values) if values else text

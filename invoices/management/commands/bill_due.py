@@ -1,0 +1,42 @@
+"""python manage.py bill_due [--now ISO8601]: the beat close, synchronously."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from invoices.models import Invoice
+from invoices.services import invoice_finalize, subscription_bill_due, subscriptions_due
+
+
+class Command(BaseCommand):
+    help = (
+        "Bill every subscription with a billing due (as beat does), then finalize drafts whose "
+        "grace period is over. --now pretends it is that time (scripted checks, catch-up)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--now", help="ISO 8601 datetime; default: now")
+
+    def handle(self, *args, now=None, **options):
+        moment = timezone.now()
+        if now:
+            moment = parse_datetime(now)
+            if moment is None:
+                raise CommandError(f"not an ISO 8601 datetime: {now}")
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, timezone.utc)
+        invoices = []
+        for subscription_id in subscriptions_due(moment):
+            invoices += subscription_bill_due(subscription_id=subscription_id, now=moment)
+        finalized = 0
+        drafts = Invoice.objects.filter(status=Invoice.Status.DRAFT, finalize_after__lte=moment)
+        for invoice in drafts:
+            invoice_finalize(invoice=invoice, now=moment)
+            finalized += 1
+        for invoice in invoices:
+            invoice.refresh_from_db()
+            self.stdout.write(
+                f"{invoice.number or 'draft'}  {invoice.customer.external_id}  "
+                f"{invoice.total_amount_cents} {invoice.currency}  {invoice.status}"
+            )
+        self.stdout.write(f"{len(invoices)} invoice(s) created, {finalized} draft(s) finalized.")

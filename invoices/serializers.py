@@ -1,0 +1,120 @@
+"""Lago's InvoiceResponse and FeeResponse shapes."""
+
+from core.api.formats import decimal_str, iso, iso_date
+from core.selectors import organization_get
+from invoices.models import Fee, Invoice
+
+
+def _precise(value) -> str:
+    return format(value.normalize(), "f") if value is not None else "0"
+
+
+def fee_json(fee: Fee) -> dict:
+    charge = fee.charge
+    subscription = fee.subscription
+    return {
+        "lago_id": str(fee.lago_id),
+        "lago_charge_id": str(charge.lago_id) if charge else None,
+        "lago_charge_filter_id": str(fee.charge_filter.lago_id) if fee.charge_filter else None,
+        "lago_invoice_id": str(fee.invoice.lago_id),
+        "lago_true_up_parent_fee_id": (
+            str(fee.true_up_parent.lago_id) if fee.true_up_parent_id else None
+        ),
+        "external_subscription_id": subscription.external_id if subscription else None,
+        "lago_customer_id": str(fee.invoice.customer.lago_id),
+        "external_customer_id": fee.invoice.customer.external_id,
+        "amount_cents": fee.amount_cents,
+        "amount_currency": fee.amount_currency,
+        "precise_amount": _precise(fee.precise_amount),
+        "precise_unit_amount": _precise(fee.precise_unit_amount),
+        "taxes_amount_cents": fee.taxes_amount_cents,
+        "taxes_rate": 0.0,
+        "total_amount_cents": fee.amount_cents + fee.taxes_amount_cents,
+        "total_amount_currency": fee.amount_currency,
+        "units": decimal_str(fee.units),
+        "total_aggregated_units": decimal_str(fee.total_aggregated_units),
+        "events_count": fee.events_count,
+        "description": fee.description or None,
+        "pay_in_advance": fee.pay_in_advance,
+        "invoiceable": True,
+        "from_date": iso(fee.from_datetime),
+        "to_date": iso(fee.to_datetime),
+        "amount_details": fee.amount_details,
+        "created_at": iso(fee.created_at),
+        "item": {
+            "type": fee.fee_type,
+            "code": charge.billable_metric.code if charge else fee.fee_type,
+            "name": fee.description,
+            "invoice_display_name": fee.invoice_display_name or None,
+            "filter_invoice_display_name": (
+                fee.charge_filter.invoice_display_name or None if fee.charge_filter else None
+            ),
+            "filters": fee.charge_filter.values if fee.charge_filter else None,
+            "lago_item_id": str(charge.lago_id) if charge else None,
+            "item_type": "BillableMetric" if charge else "Subscription",
+            "grouped_by": fee.grouped_by,
+        },
+        "applied_taxes": [],
+    }
+
+
+def _billing_periods(invoice: Invoice) -> list[dict]:
+    return [
+        {
+            "lago_subscription_id": str(b.subscription.lago_id),
+            "external_subscription_id": b.subscription.external_id,
+            "lago_plan_id": str(b.subscription.plan.lago_id),
+            "subscription_from_datetime": iso(b.from_datetime),
+            "subscription_to_datetime": iso(b.to_datetime),
+            "charges_from_datetime": iso(b.charges_from_datetime),
+            "charges_to_datetime": iso(b.charges_to_datetime),
+            "invoicing_reason": b.invoicing_reason,
+        }
+        for b in invoice.billings.all()
+    ]
+
+
+def invoice_json(invoice: Invoice, *, file_url: str | None = None, with_fees: bool = True) -> dict:
+    """The invoice as Lago sends it; drafts carry the number PREFIX-DRAFT."""
+    from customers.api import customer_json, subscription_json
+
+    number = invoice.number or f"{organization_get().invoice_prefix}-DRAFT"
+    data = {
+        "lago_id": str(invoice.lago_id),
+        "sequential_id": invoice.sequential_id,
+        "number": number,
+        "issuing_date": iso_date(invoice.issuing_date),
+        "payment_due_date": iso_date(invoice.payment_due_date),
+        "net_payment_term": invoice.net_payment_term,
+        "invoice_type": invoice.invoice_type,
+        "status": invoice.status,
+        "payment_status": invoice.payment_status,
+        "payment_overdue": invoice.payment_overdue,
+        "currency": invoice.currency,
+        "fees_amount_cents": invoice.fees_amount_cents,
+        "coupons_amount_cents": invoice.coupons_amount_cents,
+        "credit_notes_amount_cents": invoice.credit_notes_amount_cents,
+        "progressive_billing_credit_amount_cents": invoice.progressive_billing_credit_amount_cents,
+        "sub_total_excluding_taxes_amount_cents": invoice.sub_total_excluding_taxes_amount_cents,
+        "taxes_amount_cents": invoice.taxes_amount_cents,
+        "sub_total_including_taxes_amount_cents": invoice.sub_total_including_taxes_amount_cents,
+        "prepaid_credit_amount_cents": invoice.prepaid_credit_amount_cents,
+        "total_amount_cents": invoice.total_amount_cents,
+        "total_due_amount_cents": (
+            0 if invoice.payment_status == "succeeded" else invoice.total_amount_cents
+        ),
+        "version_number": invoice.version_number,
+        "file_url": file_url,
+        "voided_at": iso(invoice.voided_at),
+        "created_at": iso(invoice.created_at),
+        "updated_at": iso(invoice.updated_at),
+        "metadata": invoice.metadata,
+        "customer": customer_json(invoice.customer),
+        "billing_periods": _billing_periods(invoice),
+        "subscriptions": [subscription_json(b.subscription) for b in invoice.billings.all()],
+        "applied_taxes": [],
+        "credits": [],
+    }
+    if with_fees:
+        data["fees"] = [fee_json(fee) for fee in invoice.fees.all()]
+    return data

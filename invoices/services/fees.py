@@ -1,0 +1,320 @@
+"""What an invoice bills for one subscription at one boundary: base fee (in advance or arrears,
+prorated by days, trial days free), usage charges of the period, spending minimums and the
+minimum commitment true-up. Computes fee lines; writes nothing (used by close, refresh, preview).
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db.models import Sum
+
+from core.money import from_minor_units, to_minor_units
+from customers.models import Subscription
+from invoices.models import Fee, Invoice, InvoiceSubscription
+from invoices.schedule import Schedule
+from plans.models import Plan
+from usage.reports import ChargeUsage, FeeLine, subscription_usage
+
+Reason = InvoiceSubscription.Reason
+ZERO = Decimal(0)
+
+
+@dataclass
+class FeeSpec:
+    """A fee line before it is saved."""
+
+    fee_type: str
+    amount_cents: int
+    precise_amount: Decimal  # major units, full precision
+    units: Decimal = Decimal(1)
+    precise_unit_amount: Decimal = ZERO
+    description: str = ""
+    invoice_display_name: str = ""
+    from_datetime: datetime | None = None
+    to_datetime: datetime | None = None
+    charge: object = None
+    charge_filter: object = None
+    grouped_by: dict = field(default_factory=dict)
+    total_aggregated_units: Decimal = ZERO
+    events_count: int = 0
+    amount_details: dict = field(default_factory=dict)
+    pay_in_advance: bool = False
+    true_up_of: "FeeSpec | None" = None
+
+
+@dataclass
+class BillingPlan:
+    """Everything one (subscription, boundary) billing produces."""
+
+    subscription: Subscription
+    boundary: datetime
+    reason: str
+    from_datetime: datetime
+    to_datetime: datetime
+    charges_from: datetime
+    charges_to: datetime
+    fees: list[FeeSpec]
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(fee.amount_cents for fee in self.fees)
+
+
+def _fraction_amount(amount_cents: int, fraction: Fraction, currency: str) -> Decimal:
+    """A minor-unit amount times an exact fraction, as a precise major-unit Decimal."""
+    return from_minor_units(amount_cents, currency) * fraction.numerator / fraction.denominator
+
+
+def _trial_end_day(subscription: Subscription, schedule: Schedule) -> date | None:
+    """First billable day after the trial; trials apply to the first plan of a history only."""
+    plan = subscription.plan
+    if not plan.trial_period or subscription.previous_subscription_id:
+        return None
+    start = schedule.day(subscription.started_at)
+    return start + timedelta(days=math.ceil(plan.trial_period))
+
+
+def _first_billable_day(subscription: Subscription, schedule: Schedule) -> date:
+    start = schedule.day(subscription.started_at)
+    trial_end = _trial_end_day(subscription, schedule)
+    return max(start, trial_end) if trial_end else start
+
+
+def _base_fee(
+    subscription: Subscription, schedule: Schedule, period, last_day: date, advance: bool
+) -> FeeSpec | None:
+    """The plan's base fee for `period`, prorated to the days from the first billable day to
+    `last_day`. None when nothing is due (zero fee, or all trial)."""
+    plan = subscription.plan
+    fraction = schedule.used_fraction(period, _first_billable_day(subscription, schedule), last_day)
+    if not plan.amount_cents or fraction == 0:
+        return None
+    precise = _fraction_amount(plan.amount_cents, fraction, plan.amount_currency)
+    start, end = schedule.bounds(period)
+    return FeeSpec(
+        fee_type=Fee.FeeType.SUBSCRIPTION,
+        amount_cents=to_minor_units(precise, plan.amount_currency),
+        precise_amount=precise,
+        precise_unit_amount=precise,
+        description=plan.catalog_plan.name,
+        invoice_display_name=plan.invoice_display_name or plan.catalog_plan.name,
+        from_datetime=max(start, subscription.started_at),
+        to_datetime=end,
+        pay_in_advance=advance,
+        amount_details={"plan_amount_cents": plan.amount_cents, "prorata": str(fraction)},
+    )
+
+
+def _line_name(line: FeeLine) -> str:
+    charge = line.charge
+    name = charge.invoice_display_name or charge.billable_metric.name
+    if line.charge_filter is not None:
+        label = line.charge_filter.invoice_display_name or ", ".join(
+            f"{k}: {'/'.join(v)}" for k, v in sorted(line.charge_filter.values.items())
+        )
+        name = f"{name} — {label}"
+    if line.group:
+        name = f"{name} ({', '.join(str(v) for v in line.group.values())})"
+    return name
+
+
+def _charge_fees(usage: ChargeUsage, lower, upper, currency: str) -> list[FeeSpec]:
+    """One fee per priced bucket with units; zero-unit buckets bill nothing (Lago)."""
+    fees = []
+    for line in usage.lines:
+        if not line.units and not line.amount_cents:
+            continue
+        fees.append(
+            FeeSpec(
+                fee_type=Fee.FeeType.CHARGE,
+                amount_cents=line.amount_cents,
+                precise_amount=line.result.amount,
+                units=line.units,
+                precise_unit_amount=line.result.unit_amount,
+                description=line.charge.billable_metric.name,
+                invoice_display_name=_line_name(line),
+                from_datetime=lower,
+                to_datetime=upper,
+                charge=line.charge,
+                charge_filter=line.charge_filter,
+                grouped_by=line.group,
+                total_aggregated_units=line.aggregated_units,
+                events_count=line.events_count,
+                amount_details=_details(line),
+            )
+        )
+    return fees
+
+
+def _details(line: FeeLine) -> dict:
+    details = {k: str(v) for k, v in line.result.details.items()}
+    if line.result.tiers:
+        details["tiers"] = [
+            {
+                "from_value": str(t.from_value),
+                "to_value": None if t.to_value is None else str(t.to_value),
+                "units": str(t.units),
+                "per_unit_amount": str(t.per_unit_amount),
+                "flat_amount": str(t.flat_amount),
+                "amount": str(t.amount),
+            }
+            for t in line.result.tiers
+        ]
+    return details
+
+
+def _spending_minimum(usage: ChargeUsage, fraction: Fraction, currency: str, lower, upper):
+    """True-up to a charge's min_amount_cents (prorated to the days used)."""
+    charge = usage.charge
+    if not charge.min_amount_cents:
+        return None
+    minimum = _fraction_amount(charge.min_amount_cents, fraction, currency)
+    short = minimum - from_minor_units(usage.amount_cents, currency)
+    if short <= 0:
+        return None
+    name = charge.invoice_display_name or charge.billable_metric.name
+    return FeeSpec(
+        fee_type=Fee.FeeType.CHARGE,
+        amount_cents=to_minor_units(short, currency),
+        precise_amount=short,
+        precise_unit_amount=short,
+        description=f"{name} — minimum spend true-up",
+        invoice_display_name=f"{name} — minimum spend true-up",
+        from_datetime=lower,
+        to_datetime=upper,
+        charge=charge,
+        amount_details={"min_amount_cents": charge.min_amount_cents, "true_up": True},
+    )
+
+
+def _billed_in_period(subscription: Subscription, start: datetime, end: datetime) -> int:
+    """Base and usage fees already invoiced for this subscription inside [start, end)."""
+    total = (
+        Fee.objects.filter(
+            subscription=subscription,
+            fee_type__in=[Fee.FeeType.SUBSCRIPTION, Fee.FeeType.CHARGE],
+            from_datetime__gte=start,
+            to_datetime__lte=end,
+        )
+        .exclude(invoice__status__in=[Invoice.Status.VOIDED])
+        .aggregate(total=Sum("amount_cents"))["total"]
+    )
+    return total or 0
+
+
+def _commitment_fee(
+    subscription: Subscription, schedule: Schedule, period, last_day, current_fees, currency
+) -> FeeSpec | None:
+    """Minimum commitment of the base period, prorated; the shortfall is billed as a true-up."""
+    commitment = getattr(subscription.plan, "minimum_commitment", None)
+    if commitment is None or not commitment.amount_cents:
+        return None
+    start, end = schedule.bounds(period)
+    fraction = schedule.used_fraction(period, schedule.day(subscription.started_at), last_day)
+    minimum = _fraction_amount(commitment.amount_cents, fraction, currency)
+    counted = [
+        f for f in current_fees if f.fee_type != Fee.FeeType.SUBSCRIPTION or not f.pay_in_advance
+    ]
+    billed = _billed_in_period(subscription, start, end) + sum(f.amount_cents for f in counted)
+    short = minimum - from_minor_units(billed, currency)
+    if short <= 0:
+        return None
+    name = commitment.invoice_display_name or "Minimum commitment true-up"
+    return FeeSpec(
+        fee_type=Fee.FeeType.COMMITMENT,
+        amount_cents=to_minor_units(short, currency),
+        precise_amount=short,
+        precise_unit_amount=short,
+        description=name,
+        invoice_display_name=name,
+        from_datetime=max(start, subscription.started_at),
+        to_datetime=end,
+        amount_details={"commitment_amount_cents": commitment.amount_cents},
+    )
+
+
+def _successor_starts_at(subscription: Subscription, boundary: datetime) -> bool:
+    """A pending downgrade that takes over at this boundary (no advance fee for the old plan)."""
+    from customers.services import downgrade_date
+
+    pending = subscription.next_subscriptions.filter(status=Subscription.Status.PENDING)
+    return any(downgrade_date(s) == boundary for s in pending)
+
+
+def starting_plan(subscription: Subscription) -> BillingPlan:
+    """The invoice at the start of a plan with its base fee in advance."""
+    schedule = Schedule.of(subscription)
+    start_day = schedule.day(subscription.started_at)
+    period = schedule.base_period(start_day)
+    fee = _base_fee(subscription, schedule, period, period.end, advance=True)
+    return BillingPlan(
+        subscription=subscription,
+        boundary=subscription.started_at,
+        reason=Reason.STARTING,
+        from_datetime=subscription.started_at,
+        to_datetime=schedule.end(period),
+        charges_from=subscription.started_at,
+        charges_to=subscription.started_at,
+        fees=[fee] if fee else [],
+    )
+
+
+def period_plan(subscription: Subscription, boundary: datetime) -> BillingPlan:
+    """The invoice at the end of a charges period (periodic) or at termination."""
+    schedule = Schedule.of(subscription)
+    plan: Plan = subscription.plan
+    currency = plan.amount_currency
+    terminating = bool(subscription.terminated_at and subscription.terminated_at <= boundary)
+    last_day = schedule.last_day_before(boundary)
+    charges_period = schedule.charges_period(last_day)
+    lower = max(schedule.start(charges_period), subscription.started_at)
+    report = subscription_usage(subscription, lower, boundary, billable_only=True)
+    fees: list[FeeSpec] = []
+    charge_fraction = schedule.used_fraction(
+        charges_period, schedule.day(subscription.started_at), last_day
+    )
+    for usage in report.charges:
+        fees += _charge_fees(usage, lower, boundary, currency)
+        minimum = _spending_minimum(usage, charge_fraction, currency, lower, boundary)
+        if minimum:
+            fees.append(minimum)
+    base_period = schedule.base_period(last_day)
+    base_end = schedule.end(base_period) == boundary
+    if not plan.pay_in_advance and (base_end or terminating):
+        fee = _base_fee(subscription, schedule, base_period, last_day, advance=False)
+        fees += [fee] if fee else []
+    if base_end or terminating:
+        true_up = _commitment_fee(subscription, schedule, base_period, last_day, fees, currency)
+        fees += [true_up] if true_up else []
+    next_to = boundary
+    renews = plan.pay_in_advance and base_end and not terminating
+    if renews and not _successor_starts_at(subscription, boundary):
+        following = schedule.base_period(schedule.day(boundary))
+        fee = _base_fee(subscription, schedule, following, following.end, advance=True)
+        fees += [fee] if fee else []
+        next_to = schedule.end(following)
+    return BillingPlan(
+        subscription=subscription,
+        boundary=boundary,
+        reason=Reason.TERMINATING if terminating else Reason.PERIODIC,
+        from_datetime=max(schedule.start(base_period), subscription.started_at),
+        to_datetime=max(boundary, next_to),
+        charges_from=lower,
+        charges_to=boundary,
+        fees=fees,
+    )
+
+
+def plan_for(subscription: Subscription, boundary: datetime, reason: str) -> BillingPlan:
+    if reason == Reason.STARTING:
+        return starting_plan(subscription)
+    return period_plan(subscription, boundary)
+
+
+def next_boundary(subscription: Subscription, after: datetime) -> datetime:
+    """The end of the charges period containing `after` (the next periodic billing)."""
+    schedule = Schedule.of(subscription)
+    return schedule.end(schedule.charges_period(schedule.day(after)))

@@ -1,0 +1,187 @@
+"""Invoice lifecycle: totals, finalize (number, immutable), refresh (drafts), void, manual
+payment status and metadata, overdue marking. Side effects (PDF, e-mail, webhooks) run after
+commit."""
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import RuleViolation, ValidationFailed
+from core.selectors import organization_get
+from invoices.models import Invoice
+from invoices.services.numbering import next_invoice_number
+
+Status = Invoice.Status
+PaymentStatus = Invoice.PaymentStatus
+
+
+def invoice_totals(invoice: Invoice) -> Invoice:
+    """Recompute the totals from the fee lines (each already rounded): the total is the exact
+    sum of its rounded parts. Order: fees → coupons → taxes → credit notes → prepaid credits."""
+    fees = list(invoice.fees.all())
+    invoice.fees_amount_cents = sum(f.amount_cents for f in fees)
+    invoice.taxes_amount_cents = sum(f.taxes_amount_cents for f in fees)
+    invoice.sub_total_excluding_taxes_amount_cents = (
+        invoice.fees_amount_cents
+        - invoice.progressive_billing_credit_amount_cents
+        - invoice.coupons_amount_cents
+    )
+    invoice.sub_total_including_taxes_amount_cents = (
+        invoice.sub_total_excluding_taxes_amount_cents + invoice.taxes_amount_cents
+    )
+    invoice.total_amount_cents = (
+        invoice.sub_total_including_taxes_amount_cents
+        - invoice.credit_notes_amount_cents
+        - invoice.prepaid_credit_amount_cents
+    )
+    return invoice
+
+
+def payment_term_days(invoice: Invoice) -> int:
+    term = invoice.customer.net_payment_term
+    return organization_get().net_payment_term if term is None else term
+
+
+def _skips_zero_amount(invoice: Invoice) -> bool:
+    """Zero-amount invoices are finalized or skipped by the customer's (else the org's) rule."""
+    rule = invoice.customer.finalize_zero_amount_invoice
+    if rule == "inherit":
+        return not organization_get().finalize_zero_amount_invoice
+    return rule == "skip"
+
+
+def _after_finalize(invoice: Invoice) -> None:
+    from invoices.tasks import deliver_finalized_invoice
+
+    invoice_id = invoice.pk
+    transaction.on_commit(lambda: deliver_finalized_invoice.delay(invoice_id))
+    notify(invoice, "invoice.finalized")
+
+
+def notify(invoice: Invoice, webhook_type: str) -> None:
+    """Send a webhook with the invoice after commit (nothing for a rolled-back change)."""
+    from webhooks.services import webhook_send
+
+    from invoices.serializers import invoice_json
+
+    webhook_send(webhook_type=webhook_type, object_type="invoice", data=invoice_json(invoice))
+
+
+@transaction.atomic
+def invoice_finalize(*, invoice: Invoice, now: datetime | None = None) -> Invoice:
+    """Draft → finalized: refresh its fees (late events count), take the next number, fix the
+    due date. Finalizing twice is a no-op; a zero invoice may be closed instead (setting)."""
+    from invoices.services.close import invoice_refresh_fees
+
+    invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
+    if invoice.status in (Status.FINALIZED, Status.CLOSED):
+        return invoice
+    if invoice.status != Status.DRAFT:
+        raise RuleViolation("invoice_not_draft", "Only a draft invoice can be finalized.")
+    now = now or timezone.now()
+    if invoice.billings.exists():
+        invoice_refresh_fees(invoice)
+    invoice_totals(invoice)
+    if invoice.total_amount_cents == 0 and _skips_zero_amount(invoice):
+        invoice.status = Status.CLOSED
+        invoice.save()
+        return invoice
+    invoice.number, invoice.sequential_id = next_invoice_number(now)
+    invoice.status, invoice.finalized_at = Status.FINALIZED, now
+    invoice.net_payment_term = payment_term_days(invoice)
+    invoice.payment_due_date = invoice.issuing_date + timedelta(days=invoice.net_payment_term)
+    if invoice.total_amount_cents <= 0:
+        invoice.payment_status = PaymentStatus.SUCCEEDED  # nothing to collect
+    invoice.save()
+    _after_finalize(invoice)
+    return invoice
+
+
+@transaction.atomic
+def invoice_refresh(*, invoice: Invoice) -> Invoice:
+    """Recompute a draft's fees from the usage as it is now (late events within the grace)."""
+    from invoices.services.close import invoice_refresh_fees
+
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != Status.DRAFT:
+        raise RuleViolation("invoice_not_draft", "Only a draft invoice can be refreshed.")
+    invoice_refresh_fees(invoice)
+    invoice_totals(invoice)
+    invoice.save()
+    return invoice
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, now: datetime | None = None) -> Invoice:
+    """Finalized → voided (final). A paid invoice is refunded with a credit note instead."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status == Status.VOIDED:
+        return invoice
+    if invoice.status != Status.FINALIZED:
+        raise RuleViolation("invoice_not_finalized", "Only a finalized invoice can be voided.")
+    if invoice.payment_status == PaymentStatus.SUCCEEDED and invoice.total_amount_cents > 0:
+        raise RuleViolation(
+            "invoice_paid", "A paid invoice cannot be voided; issue a credit note instead."
+        )
+    invoice.status, invoice.voided_at = Status.VOIDED, now or timezone.now()
+    invoice.payment_overdue = False
+    invoice.save(update_fields=["status", "voided_at", "payment_overdue", "updated_at"])
+    notify(invoice, "invoice.voided")
+    return invoice
+
+
+def _metadata(items) -> list[dict]:
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and isinstance(i.get("key"), str) and i["key"] for i in items
+    ):
+        raise ValidationFailed({"metadata": ["invalid_format"]})
+    return [
+        {"id": str(i.get("id") or index), "key": i["key"], "value": str(i.get("value") or "")}
+        for index, i in enumerate(items)
+    ]
+
+
+@transaction.atomic
+def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
+    """Lago's PUT /invoices/{id}: metadata (any status but voided) and the payment status of a
+    finalized invoice paid outside the payment provider."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    fields = ["updated_at"]
+    if data.get("metadata") is not None:
+        invoice.metadata = _metadata(data["metadata"])
+        fields.append("metadata")
+    status = data.get("payment_status")
+    if status is not None:
+        if status not in PaymentStatus.values:
+            raise ValidationFailed({"payment_status": ["value_is_invalid"]})
+        if invoice.status != Status.FINALIZED:
+            raise RuleViolation("invoice_not_finalized", "Only a finalized invoice is paid.")
+        if status != invoice.payment_status:
+            invoice.payment_status = status
+            invoice.payment_overdue = invoice.payment_overdue and status != "succeeded"
+            fields += ["payment_status", "payment_overdue"]
+            notify(invoice, "invoice.payment_status_updated")
+    invoice.save(update_fields=fields)
+    return invoice
+
+
+def invoices_mark_overdue(*, today: date) -> int:
+    """Flag finalized, unpaid invoices whose due date has passed; one webhook each."""
+    due = Invoice.objects.filter(
+        status=Status.FINALIZED,
+        payment_overdue=False,
+        payment_due_date__lt=today,
+        total_amount_cents__gt=0,
+    ).exclude(payment_status=PaymentStatus.SUCCEEDED)
+    count = 0
+    for invoice in due:
+        with transaction.atomic():
+            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            if invoice.payment_overdue:
+                continue
+            invoice.payment_overdue = True
+            invoice.save(update_fields=["payment_overdue", "updated_at"])
+            notify(invoice, "invoice.payment_overdue")
+            count += 1
+    return count

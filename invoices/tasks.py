@@ -1,0 +1,61 @@
+"""Beat and worker tasks of invoicing. Each takes ids, calls a service, is safe to run twice."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from invoices.models import Invoice
+from invoices.services import (
+    invoice_finalize,
+    invoices_mark_overdue,
+    subscription_bill_due,
+    subscriptions_due,
+)
+
+
+@shared_task(name="invoices.bill_due_subscriptions", acks_late=True, ignore_result=True)
+def bill_due_subscriptions() -> int:
+    """Beat: enqueue one billing task per subscription with a billing due."""
+    ids = subscriptions_due(timezone.now())
+    for subscription_id in ids:
+        bill_subscription.delay(subscription_id)
+    return len(ids)
+
+
+@shared_task(name="invoices.bill_subscription", acks_late=True, ignore_result=True)
+def bill_subscription(subscription_id: int) -> None:
+    """Bill every due boundary of one subscription (the unique constraint makes reruns no-ops)."""
+    subscription_bill_due(subscription_id=subscription_id)
+
+
+@shared_task(name="invoices.finalize_due_drafts", acks_late=True, ignore_result=True)
+def finalize_due_drafts() -> int:
+    """Beat: enqueue the finalization of drafts whose grace period is over."""
+    ids = list(
+        Invoice.objects.filter(
+            status=Invoice.Status.DRAFT, finalize_after__lte=timezone.now()
+        ).values_list("pk", flat=True)
+    )
+    for invoice_id in ids:
+        finalize_invoice.delay(invoice_id)
+    return len(ids)
+
+
+@shared_task(name="invoices.finalize_invoice", acks_late=True, ignore_result=True)
+def finalize_invoice(invoice_id: int) -> None:
+    invoice_finalize(invoice=Invoice.objects.get(pk=invoice_id))
+
+
+@shared_task(name="invoices.mark_overdue", acks_late=True, ignore_result=True)
+def mark_overdue() -> int:
+    """Beat: flag unpaid invoices past their due date."""
+    return invoices_mark_overdue(today=timezone.now().date())
+
+
+@shared_task(name="invoices.deliver_finalized_invoice", acks_late=True, ignore_result=True)
+def deliver_finalized_invoice(invoice_id: int) -> None:
+    """Render and store the PDF, then e-mail it (each step skips what is done already)."""
+    from invoices.documents import invoice_email_send, invoice_pdf_store
+
+    invoice = Invoice.objects.get(pk=invoice_id)
+    invoice = invoice_pdf_store(invoice=invoice)
+    invoice_email_send(invoice=invoice)

@@ -1,0 +1,31 @@
+"""The invoice PDF behind a signed link (file_url)."""
+
+from django.http import Http404, HttpResponse
+from django.views.decorators.http import require_GET
+
+from invoices.links import pdf_token_valid
+from invoices.models import Invoice
+
+
+@require_GET
+def invoice_pdf(request, lago_id):
+    """The stored PDF of a finalized invoice, or a fresh rendering of a draft."""
+    if not pdf_token_valid(str(lago_id), request.GET.get("token", "")):
+        raise Http404
+    invoice = Invoice.objects.filter(lago_id=lago_id).select_related("customer").first()
+    if invoice is None or invoice.status == Invoice.Status.CLOSED:
+        raise Http404
+    return pdf_response(invoice)
+
+
+def pdf_response(invoice: Invoice) -> HttpResponse:
+    from invoices.documents import invoice_pdf_render
+
+    if invoice.file:
+        content = invoice.file.open("rb").read()
+    else:
+        content = invoice_pdf_render(invoice=invoice)
+    response = HttpResponse(content, content_type="application/pdf")
+    name = f"invoice-{invoice.number or 'draft'}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response

@@ -1,0 +1,76 @@
+"""PostgreSQL: the close running twice at once on the same subscriptions makes one invoice each."""
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.db import connections
+
+from customers.services import subscription_create
+from invoices.models import Invoice, InvoiceSubscription
+from invoices.services import subscription_bill, subscription_bill_due
+from tests.factories import make_plan
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+BOUNDARY = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def _race(target, count: int = 6) -> list:
+    barrier = threading.Barrier(count)
+    errors: list = []
+
+    def run():
+        try:
+            barrier.wait()
+            target()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_concurrent_closes_make_one_invoice_per_subscription():
+    make_plan("pro", 1000)
+    with time_machine.travel(datetime(2024, 4, 1, tzinfo=UTC), tick=False):
+        ids = [
+            subscription_create(
+                data={"external_customer_id": f"c{n}", "plan_code": "pro", "external_id": f"s{n}"}
+            ).pk
+            for n in range(5)
+        ]
+
+    def close_everything():
+        for subscription_id in ids:
+            subscription_bill_due(subscription_id=subscription_id, now=BOUNDARY)
+
+    assert _race(close_everything) == []
+    assert Invoice.objects.count() == 5
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"INV-202405-000{n}" for n in range(1, 6)]  # gapless under contention
+
+
+def test_the_unique_constraint_is_the_backstop():
+    make_plan("pro", 1000)
+    with time_machine.travel(datetime(2024, 4, 1, tzinfo=UTC), tick=False):
+        subscription = subscription_create(
+            data={"external_customer_id": "c", "plan_code": "pro", "external_id": "s"}
+        )
+
+    def bill_directly():
+        subscription_bill(
+            subscription_id=subscription.pk,
+            boundary=BOUNDARY,
+            reason="subscription_periodic",
+            now=BOUNDARY,
+        )
+
+    assert _race(bill_directly) == []
+    assert InvoiceSubscription.objects.filter(subscription=subscription).count() == 1

@@ -1,0 +1,69 @@
+"""REST API v1 for webhook endpoints (Lago wire format, `client.webhook_endpoints`)."""
+
+from core.api.formats import iso
+from core.api.viewsets import LagoViewSet
+from core.selectors import organization_get
+from webhooks.models import WebhookEndpoint
+from webhooks.selectors import webhook_endpoint_get
+from webhooks.services import (
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_update,
+)
+from webhooks.signing import endpoint_secret
+
+
+def webhook_endpoint_json(endpoint: WebhookEndpoint, organization_id: str) -> dict:
+    """Lago's WebhookEndpoint object; the signing secret is never part of it."""
+    return {
+        "lago_id": str(endpoint.lago_id),
+        "lago_organization_id": organization_id,
+        "webhook_url": endpoint.webhook_url,
+        "signature_algo": endpoint.signature_algo,
+        "name": endpoint.name or None,
+        "event_types": endpoint.event_types,
+        "created_at": iso(endpoint.created_at),
+    }
+
+
+class WebhookEndpointViewSet(LagoViewSet):
+    """CRUD of webhook endpoints, at most 10 (Lago's limit).
+
+    Only the create response carries `signing_secret`, the HMAC key with which the integrator
+    verifies `X-Lago-Signature` (base64 HMAC-SHA256 of the raw body). It is derived from the
+    server key, not stored, and is also shown on the endpoint's admin page.
+    """
+
+    lago_root, lago_plural = "webhook_endpoint", "webhook_endpoints"
+    lookup_field = "lago_id"
+
+    def get_queryset(self):
+        return WebhookEndpoint.objects.order_by("-created_at", "-id")
+
+    def _json(self, endpoint: WebhookEndpoint) -> dict:
+        return webhook_endpoint_json(endpoint, str(organization_get().pk))
+
+    def create(self, request):
+        endpoint = webhook_endpoint_create(data=self.root_payload(request))
+        return self.render_one(
+            {**self._json(endpoint), "signing_secret": endpoint_secret(endpoint)}
+        )
+
+    def list(self, request):
+        organization_id = str(organization_get().pk)
+        return self.render_page(
+            self.get_queryset(), lambda row: webhook_endpoint_json(row, organization_id)
+        )
+
+    def retrieve(self, request, lago_id=None):
+        return self.render_one(self._json(webhook_endpoint_get(lago_id=lago_id)))
+
+    def update(self, request, lago_id=None):
+        """Partial, like Lago's PUT: fields not sent keep their value."""
+        endpoint = webhook_endpoint_get(lago_id=lago_id)
+        data = self.root_payload(request)
+        return self.render_one(self._json(webhook_endpoint_update(endpoint=endpoint, data=data)))
+
+    def destroy(self, request, lago_id=None):
+        endpoint = webhook_endpoint_get(lago_id=lago_id)
+        return self.render_one(self._json(webhook_endpoint_delete(endpoint=endpoint)))

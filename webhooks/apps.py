@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    """Outgoing webhooks: endpoints, signed deliveries with retries."""
+
+    name = "webhooks"

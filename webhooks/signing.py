@@ -1,0 +1,59 @@
+"""HMAC signatures of webhook bodies, in Lago's HMAC mode.
+
+Each endpoint's secret is derived, never stored:
+``hex(HMAC-SHA256(key=WEBHOOK_SIGNING_KEY or SECRET_KEY, msg=str(endpoint.lago_id)))``.
+The key comes from the environment (settings), so a database dump reveals no secret; rotating
+``WEBHOOK_SIGNING_KEY`` (or ``SECRET_KEY`` when it is unset) rotates every endpoint's secret, and
+receivers must then be given the new ones.
+
+Headers sent with every delivery: ``X-Lago-Signature: base64(HMAC-SHA256(secret, raw body))``,
+``X-Lago-Signature-Algorithm: hmac``, ``X-Lago-Unique-Key: <delivery lago_id>`` (the receiver's
+idempotency key: retries of one delivery carry the same value).
+"""
+
+import base64
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+SIGNATURE_HEADER = "X-Lago-Signature"
+ALGORITHM_HEADER = "X-Lago-Signature-Algorithm"
+UNIQUE_KEY_HEADER = "X-Lago-Unique-Key"
+
+
+def _server_key() -> bytes:
+    """WEBHOOK_SIGNING_KEY, else SECRET_KEY: an empty key would make secrets guessable."""
+    key = getattr(settings, "WEBHOOK_SIGNING_KEY", "") or settings.SECRET_KEY
+    if not key:
+        raise ImproperlyConfigured("WEBHOOK_SIGNING_KEY or SECRET_KEY must be set to sign webhooks")
+    return key.encode()
+
+
+def endpoint_secret(endpoint) -> str:
+    """The endpoint's signing secret (hex), derived from the server key and its lago_id."""
+    return hmac.new(_server_key(), str(endpoint.lago_id).encode(), hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, body: bytes) -> str:
+    """base64(HMAC-SHA256(secret, body)): the value of X-Lago-Signature."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def verify(secret: str, body: bytes, signature: str) -> bool:
+    """True when `signature` signs `body` under `secret` (constant-time comparison)."""
+    if not isinstance(signature, str):
+        return False
+    return hmac.compare_digest(sign(secret, body).encode(), signature.encode())
+
+
+def signed_headers(*, secret: str, body: bytes, unique_key: str) -> dict[str, str]:
+    """Every header a delivery carries, signature included."""
+    return {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(secret, body),
+        ALGORITHM_HEADER: "hmac",
+        UNIQUE_KEY_HEADER: unique_key,
+    }
