@@ -92,6 +92,7 @@ class InvoiceSubscription(models.Model):
         PERIODIC = "subscription_periodic", "end of period"
         TERMINATING = "subscription_terminating", "termination"
         PROGRESSIVE = "progressive_billing", "progressive billing"
+        IN_ADVANCE = "in_advance_charge", "pay-in-advance charges"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="billings")
     subscription = models.ForeignKey(
@@ -109,7 +110,13 @@ class InvoiceSubscription(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["subscription", "boundary"],
-                condition=~Q(invoicing_reason="progressive_billing"),
+                condition=Q(
+                    invoicing_reason__in=[
+                        "subscription_starting",
+                        "subscription_periodic",
+                        "subscription_terminating",
+                    ]
+                ),
                 name="one_invoice_per_subscription_boundary",
             )
         ]

@@ -1,6 +1,8 @@
 """Beat and worker tasks of invoicing. Each takes ids, calls a service, is safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from invoices.models import Invoice
@@ -59,3 +61,27 @@ def deliver_finalized_invoice(invoice_id: int) -> None:
     invoice = Invoice.objects.get(pk=invoice_id)
     invoice = invoice_pdf_store(invoice=invoice)
     invoice_email_send(invoice=invoice)
+
+
+def schedule_in_advance_billing(external_subscription_ids: set[str]) -> None:
+    """Enqueue in-advance billing once per subscription per IN_ADVANCE_BILLING_DELAY seconds:
+    a burst of events makes one invoice, not one per event."""
+    delay = settings.IN_ADVANCE_BILLING_DELAY_SECONDS
+    for external_id in sorted(external_subscription_ids):
+        if delay and not cache.add(f"in-advance:{external_id}", 1, timeout=delay):
+            continue  # a run is already scheduled and will see these events
+        bill_in_advance.apply_async((external_id,), countdown=delay)
+
+
+@shared_task(name="invoices.bill_in_advance", acks_late=True, ignore_result=True)
+def bill_in_advance(external_subscription_id: str) -> None:
+    """Bill the pay-in-advance charges of the subscription's usage so far (a delta: reruns bill
+    nothing twice)."""
+    from customers.models import Subscription
+    from invoices.services.advance import subscription_bill_in_advance
+
+    subscription = Subscription.objects.filter(
+        external_id=external_subscription_id, status=Subscription.Status.ACTIVE
+    ).first()
+    if subscription is not None:
+        subscription_bill_in_advance(subscription_id=subscription.pk)

@@ -14,6 +14,8 @@ from invoices.services.numbering import next_invoice_number
 
 Status = Invoice.Status
 PaymentStatus = Invoice.PaymentStatus
+# Billings whose fees are recomputed from usage when a draft is refreshed or finalized.
+PERIOD_REASONS = ["subscription_starting", "subscription_periodic", "subscription_terminating"]
 
 
 def invoice_totals(invoice: Invoice) -> Invoice:
@@ -61,9 +63,8 @@ def _after_finalize(invoice: Invoice) -> None:
 
 def notify(invoice: Invoice, webhook_type: str) -> None:
     """Send a webhook with the invoice after commit (nothing for a rolled-back change)."""
-    from webhooks.services import webhook_send
-
     from invoices.serializers import invoice_json
+    from webhooks.services import webhook_send
 
     webhook_send(webhook_type=webhook_type, object_type="invoice", data=invoice_json(invoice))
 
@@ -80,7 +81,7 @@ def invoice_finalize(*, invoice: Invoice, now: datetime | None = None) -> Invoic
     if invoice.status != Status.DRAFT:
         raise RuleViolation("invoice_not_draft", "Only a draft invoice can be finalized.")
     now = now or timezone.now()
-    if invoice.billings.exists():
+    if invoice.billings.filter(invoicing_reason__in=PERIOD_REASONS).exists():
         invoice_refresh_fees(invoice)
     invoice_totals(invoice)
     if invoice.total_amount_cents == 0 and _skips_zero_amount(invoice):

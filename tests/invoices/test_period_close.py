@@ -307,3 +307,44 @@ def test_backdated_subscription_bills_no_past_period():
     [may] = run_beat(at(2024, 5, 1, 0, 1))
     assert fees(may) == [("subscription", "Pro", 1, 100)]
     assert Subscription.objects.get().next_billing_at == at(2024, 6, 1)
+
+
+def test_pay_in_advance_charges_are_billed_as_usage_arrives(
+    tokens, django_capture_on_commit_callbacks
+):
+    calls = make_metric("calls", "count_agg")
+    make_plan(
+        "pro",
+        0,
+        charges=[
+            {
+                "billable_metric_id": str(calls.lago_id),
+                "charge_model": "standard",
+                "pay_in_advance": True,
+                "properties": {"amount": "0.5"},
+            },
+            standard_charge(tokens, "0.01"),
+        ],
+    )
+    subscribe(at(2024, 4, 1))
+    for n in [0, 1, 2, 0]:  # the last one is a retry: billed once
+        with (
+            time_machine.travel(at(2024, 4, n + 2, 1), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            events_ingest(
+                raws=[
+                    {
+                        "transaction_id": f"c{n}",
+                        "external_subscription_id": "sub",
+                        "code": "calls",
+                        "timestamp": f"2024-04-0{n + 2}T00:00:00Z",
+                    }
+                ]
+            )
+    advance = list(Invoice.objects.order_by("pk"))
+    assert [fees(i) for i in advance] == [[("charge", "Calls", 1, 50)]] * 3
+    assert all(i.status == "finalized" for i in advance)
+    send(at(2024, 4, 10), 100)
+    [april] = run_beat(at(2024, 5, 1, 0, 1))
+    assert fees(april) == [("charge", "Tokens", 100, 100)]  # in-advance calls not billed again
