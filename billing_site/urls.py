@@ -5,13 +5,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import healthz, landing
-from invoices.views import invoice_pdf
+from invoices.views import credit_note_pdf, invoice_pdf
 
 urlpatterns = [
     path("", landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("documents/invoices/<uuid:lago_id>.pdf", invoice_pdf, name="invoice-pdf"),
+    path("documents/credit-notes/<uuid:lago_id>.pdf", credit_note_pdf, name="credit-note-pdf"),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("billing_site.api_urls")),

@@ -60,6 +60,9 @@ class Organization(models.Model):
     state = models.CharField(max_length=255, blank=True)
     country = models.CharField(max_length=2, blank=True)
     tax_identification_number = models.CharField(max_length=255, blank=True)
+    # US states where the seller is registered to collect sales tax (["CA", "NY"]).
+    us_tax_states = models.JSONField(default=list, blank=True)
+    vies_check_enabled = models.BooleanField(default=False)  # online VAT check; never blocks
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

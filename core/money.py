@@ -49,3 +49,9 @@ def precise_minor_units(amount: Decimal, currency: str) -> Decimal:
 def from_minor_units(cents: int | Decimal, currency: str) -> Decimal:
     """Minor units back to a major-unit Decimal, exactly (a power-of-ten shift)."""
     return Decimal(cents).scaleb(-currency_exponent(currency))
+
+
+def round_minor_units(amount_in_minor_units: Decimal) -> int:
+    """An amount already expressed in minor units (e.g. a pro-rata share of cents), rounded
+    half-up to a whole minor unit."""
+    return int(Decimal(amount_in_minor_units).quantize(Decimal(1), rounding=ROUNDING))

@@ -61,3 +61,36 @@ def heartbeat_record(*, name: str) -> Heartbeat:
         beat.runs += 1
         beat.save(update_fields=["last_seen_at", "runs"])
     return beat
+
+
+ORGANIZATION_CHECKS = {
+    "country": "check_country",
+    "default_currency": "check_currency",
+    "timezone": "check_timezone",
+    "document_locale": "check_locale",
+}
+
+
+@transaction.atomic
+def organization_update(*, data: dict):
+    """Change the seller's profile (validated like customers: country, currency, zone)."""
+    from core import validation
+    from core.errors import ValidationFailed
+    from core.selectors import organization_get
+
+    organization = organization_get()
+    errors = validation.Errors()
+    for field, check in ORGANIZATION_CHECKS.items():
+        if data.get(field):
+            errors.add(field, getattr(validation, check)(data[field]))
+    states = data.get("us_tax_states")
+    if states is not None and not all(isinstance(s, str) and len(s) == 2 for s in states):
+        errors.add("us_tax_states", "value_is_invalid")
+    if errors:
+        raise ValidationFailed(errors)
+    for field, value in data.items():
+        if field in ("country", "default_currency") and isinstance(value, str):
+            value = value.upper()
+        setattr(organization, field, value)
+    organization.save()
+    return organization

@@ -1,16 +1,43 @@
-"""Customer and subscription admin, with terminate and change-plan buttons."""
+"""Customer and subscription admin, with terminate and change-plan buttons; wallets with
+balances, top-up and terminate."""
 
+import uuid
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import DecimalField, ExpressionWrapper, F
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.errors import BillingError, ValidationFailed
+from core.money import from_minor_units
 from customers.forms import ChangePlanForm, CustomerForm, SubscriptionCreateForm
-from customers.models import Customer, CustomerMetadata, Subscription
+from customers.models import (
+    CREDIT_DIGITS,
+    Customer,
+    CustomerMetadata,
+    RecurringTransactionRule,
+    Subscription,
+    Wallet,
+    WalletTransaction,
+)
 from customers.services import subscription_create, subscription_terminate
+from customers.wallets import (
+    money_cents,
+    wallet_balances,
+    wallet_create,
+    wallet_credits,
+    wallet_terminate,
+    wallet_top_up,
+    wallet_update,
+    wallets_with_credits,
+)
 
 
 class CustomerMetadataInline(admin.TabularInline):
@@ -273,3 +300,333 @@ class SubscriptionAdmin(admin.ModelAdmin):
             title=f"Change the plan of {subscription.external_id}",
             form=form,
         )
+
+
+# --- wallets ---------------------------------------------------------------------------------
+
+TOP_UP_PAGE = """{% extends "admin/base_site.html" %}
+{% block content %}
+<h1>{{ title }}</h1>
+<p>Balance now: <strong>{{ credits }} credits</strong> ({{ money }}). Granted credits land at once;
+   paid credits are invoiced and land when that invoice is paid.</p>
+<form method="post">{% csrf_token %}
+  {{ form.as_p }}
+  <input type="submit" value="Top up">
+  <a href="{{ back }}" class="button cancel-link">Cancel</a>
+</form>
+{% endblock %}
+"""
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{from_minor_units(cents, currency)} {currency}"
+
+
+class WalletCreateForm(forms.ModelForm):
+    """Creating a wallet from the admin goes through wallet_create, like the API."""
+
+    customer = forms.ModelChoiceField(queryset=Customer.objects.live())
+    paid_credits = forms.DecimalField(min_value=0, decimal_places=5, required=False)
+    granted_credits = forms.DecimalField(min_value=0, decimal_places=5, required=False)
+
+    class Meta:
+        model = Wallet
+        fields = ["customer", "name", "code", "currency", "rate_amount", "priority"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].required = False
+        self.fields["code"].help_text = "Empty = made from the name."
+        self.fields["currency"].required = False
+        self.fields["currency"].help_text = "Empty = the customer's currency."
+
+
+class TopUpForm(forms.Form):
+    """The idempotency key is made when the form is shown: a double submit adds credits once."""
+
+    paid_credits = forms.DecimalField(min_value=0, decimal_places=5, required=False)
+    granted_credits = forms.DecimalField(min_value=0, decimal_places=5, required=False)
+    voided_credits = forms.DecimalField(min_value=0, decimal_places=5, required=False)
+    name = forms.CharField(max_length=255, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["idempotency_key"].initial = f"admin-{uuid.uuid4()}"
+
+
+class WalletTransactionInline(admin.TabularInline):
+    """Transactions are append-only: shown, never edited or removed."""
+
+    model = WalletTransaction
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ["-created_at", "-id"]
+    fields = [
+        "created_at",
+        "transaction_type",
+        "transaction_status",
+        "status",
+        "source",
+        "credit_amount",
+        "amount",
+        "invoice",
+        "name",
+        "settled_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RecurringRuleInline(admin.TabularInline):
+    model = RecurringTransactionRule
+    extra = 0
+    can_delete = False
+    fields = [
+        "trigger",
+        "interval",
+        "threshold_credits",
+        "method",
+        "paid_credits",
+        "granted_credits",
+        "target_ongoing_balance",
+        "started_at",
+        "expiration_at",
+        "last_run_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Wallet)
+class WalletAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "customer",
+        "status",
+        "priority",
+        "credits",
+        "balance",
+        "consumed",
+        "expiration_at",
+        "created_at",
+    ]
+    list_filter = ["status", "currency"]
+    search_fields = ["customer__external_id", "customer__name", "name", "code", "=lago_id"]
+    list_select_related = ["customer"]
+    date_hierarchy = "created_at"
+    inlines = [RecurringRuleInline, WalletTransactionInline]
+    actions = ["terminate_wallets"]
+    editable = [
+        "name",
+        "code",
+        "priority",
+        "expiration_at",
+        "invoice_requires_successful_payment",
+        "paid_top_up_min_amount_cents",
+        "paid_top_up_max_amount_cents",
+    ]
+    readonly_fields = [
+        "lago_id",
+        "customer",
+        "status",
+        "currency",
+        "rate_amount",
+        "balances",
+        "applies_to_fee_types",
+        "applies_to_billable_metric_codes",
+        "metadata",
+        "depleted_notified_at",
+        "created_at",
+        "terminated_at",
+        "wallet_actions",
+    ]
+    fields = [*editable, *readonly_fields]
+
+    def get_queryset(self, request):
+        """Balances summed in SQL for the whole page (no query per row)."""
+        rows = wallets_with_credits(super().get_queryset(request))
+        return rows.annotate(
+            credits_balance=ExpressionWrapper(
+                F("credits_in") - F("credits_out"), output_field=DecimalField(**CREDIT_DIGITS)
+            )
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # terminate instead: the transactions must stay
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = WalletCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*WalletCreateForm.Meta.fields, "paid_credits", "granted_credits"]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    @admin.display(description="credits", ordering="credits_balance")
+    def credits(self, wallet: Wallet) -> Decimal:
+        return wallet.credits_balance
+
+    @admin.display(description="balance")
+    def balance(self, wallet: Wallet) -> str:
+        return _money(money_cents(wallet.credits_balance, wallet), wallet.currency)
+
+    @admin.display(description="consumed credits")
+    def consumed(self, wallet: Wallet) -> Decimal:
+        return wallet.credits_consumed
+
+    @admin.display(description="balances")
+    def balances(self, wallet: Wallet) -> str:
+        """The detail page also shows the ongoing balance (current usage priced)."""
+        if wallet.pk is None:
+            return "—"
+        b = wallet_balances(wallet)
+        return format_html(
+            "{} credits = {}; ongoing: {} credits = {} (usage not yet paid: {})",
+            b.credits_balance,
+            _money(b.balance_cents, wallet.currency),
+            b.credits_ongoing_balance,
+            _money(b.ongoing_balance_cents, wallet.currency),
+            _money(b.ongoing_usage_balance_cents, wallet.currency),
+        )
+
+    @admin.display(description="actions")
+    def wallet_actions(self, wallet: Wallet) -> str:
+        if wallet.pk is None or wallet.status != Wallet.Status.ACTIVE:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">Top up</a>',
+            reverse("admin:customers_wallet_top_up", args=[wallet.pk]),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = {f: form.cleaned_data[f] for f in form.changed_data if f in self.editable}
+            wallet_update(wallet=obj, data=data)
+            return
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        data["external_customer_id"] = data.pop("customer").external_id
+        created = wallet_create(data=data)
+        obj.pk, obj.lago_id = created.pk, created.lago_id
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except ValidationFailed as exc:
+            self.message_user(request, f"Not created: {exc.errors}", messages.ERROR)
+            return redirect(request.get_full_path())
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        except ValidationFailed as exc:
+            self.message_user(request, f"Not saved: {exc.errors}", messages.ERROR)
+            return redirect(request.get_full_path())
+
+    @admin.action(description="Terminate (void the remaining credits)", permissions=["change"])
+    def terminate_wallets(self, request, queryset):
+        count = 0
+        for wallet in queryset.filter(status=Wallet.Status.ACTIVE):
+            wallet_terminate(wallet=wallet)
+            self.log_change(request, wallet, "Terminated")
+            count += 1
+        self.message_user(request, f"{count} wallet(s) terminated.", messages.SUCCESS)
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:pk>/top-up/",
+                self.admin_site.admin_view(self.top_up_view),
+                name="customers_wallet_top_up",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def top_up_view(self, request, pk: int):
+        """Form, then wallet_top_up with the form's idempotency key."""
+        wallet = get_object_or_404(Wallet.objects.select_related("customer"), pk=pk)
+        if not self.has_change_permission(request, wallet):
+            raise PermissionDenied
+        back = reverse("admin:customers_wallet_change", args=[pk])
+        form = TopUpForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                rows = wallet_top_up(wallet=wallet, **_top_up_arguments(form.cleaned_data))
+            except BillingError as exc:
+                self.message_user(request, f"Not topped up: {exc}", messages.ERROR)
+            else:
+                self.log_change(request, wallet, f"Top-up ({len(rows)} transaction(s))")
+                self.message_user(request, f"Top-up recorded: {len(rows)} transaction(s).")
+                return redirect(back)
+        credits, _ = wallet_credits(wallet)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": wallet,
+            "title": f"Top up {wallet}",
+            "form": form,
+            "back": back,
+            "credits": credits,
+            "money": _money(money_cents(credits, wallet), wallet.currency),
+        }
+        page = engines["django"].from_string(TOP_UP_PAGE)
+        return HttpResponse(page.render(context, request))
+
+
+def _top_up_arguments(cleaned: dict) -> dict:
+    return {
+        "paid_credits": cleaned.get("paid_credits") or 0,
+        "granted_credits": cleaned.get("granted_credits") or 0,
+        "voided_credits": cleaned.get("voided_credits") or 0,
+        "name": cleaned.get("name") or "",
+        "idempotency_key": cleaned["idempotency_key"],
+    }
+
+
+@admin.register(WalletTransaction)
+class WalletTransactionAdmin(admin.ModelAdmin):
+    """Read-only ledger: transactions are append-only."""
+
+    list_display = [
+        "created_at",
+        "wallet",
+        "transaction_type",
+        "transaction_status",
+        "status",
+        "source",
+        "credit_amount",
+        "amount",
+        "invoice",
+    ]
+    list_filter = ["status", "transaction_type", "transaction_status", "source"]
+    search_fields = ["wallet__customer__external_id", "wallet__code", "=lago_id"]
+    list_select_related = ["wallet__customer", "invoice"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -173,6 +173,17 @@ class CustomerViewSet(LagoViewSet):
             raise NotFound("subscription")
         return subscription
 
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"applied_coupons/(?P<applied_coupon_id>[^/]+)",
+    )
+    def applied_coupon_destroy(self, request, external_id=None, applied_coupon_id=None):
+        """Remove a coupon from a customer (terminates the applied coupon)."""
+        from plans.api_coupons import applied_coupon_destroy_view
+
+        return applied_coupon_destroy_view(self, request, external_id, applied_coupon_id)
+
     @action(detail=True, methods=["get"], url_path="current_usage")
     def current_usage(self, request, external_id=None):
         """Usage of the current period, priced (taxes come with the tax capability)."""

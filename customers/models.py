@@ -164,3 +164,175 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id} ({self.status})"
+
+
+# --- wallets (prepaid credits) ---------------------------------------------------------------
+
+CREDIT_DIGITS = {"max_digits": 30, "decimal_places": 5}  # Lago's precision for credits
+
+
+class Wallet(models.Model):
+    """Prepaid credits of a customer in one currency. The balance is never stored: it is the sum
+    of the wallet's settled transactions (customers.wallets computes it in SQL)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "active"
+        TERMINATED = "terminated", "terminated"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="wallets")
+    name = models.CharField(max_length=255, blank=True)
+    code = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    currency = models.CharField(max_length=3)
+    rate_amount = models.DecimalField(max_digits=30, decimal_places=10)  # major units per credit
+    priority = models.PositiveSmallIntegerField(default=50)  # 1-50, lower is consumed first
+    expiration_at = models.DateTimeField(null=True, blank=True)
+    applies_to_fee_types = models.JSONField(default=list, blank=True)  # empty = every fee type
+    applies_to_billable_metric_codes = models.JSONField(default=list, blank=True)
+    invoice_requires_successful_payment = models.BooleanField(default=False)
+    paid_top_up_min_amount_cents = models.BigIntegerField(null=True, blank=True)
+    paid_top_up_max_amount_cents = models.BigIntegerField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    # Set when wallet.depleted_ongoing_balance was sent; cleared by the next inbound settlement.
+    depleted_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    terminated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["priority", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "code"],
+                condition=Q(status="active"),
+                name="wallet_code_active_uniq",
+            ),
+            models.CheckConstraint(condition=Q(rate_amount__gt=0), name="wallet_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1, priority__lte=50), name="wallet_priority_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "customer"])]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.code} ({self.currency})"
+
+
+class WalletTransaction(models.Model):
+    """One movement of credits. Append-only: only `status` moves (pending → settled | failed)."""
+
+    class TransactionType(models.TextChoices):
+        INBOUND = "inbound", "inbound"
+        OUTBOUND = "outbound", "outbound"
+
+    class TransactionStatus(models.TextChoices):
+        PURCHASED = "purchased", "purchased"
+        GRANTED = "granted", "granted"
+        VOIDED = "voided", "voided"
+        INVOICED = "invoiced", "invoiced"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        SETTLED = "settled", "settled"
+        FAILED = "failed", "failed"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "manual"
+        INTERVAL = "interval", "interval"
+        THRESHOLD = "threshold", "threshold"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="transactions")
+    transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
+    transaction_status = models.CharField(max_length=16, choices=TransactionStatus.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    credit_amount = models.DecimalField(**CREDIT_DIGITS)  # credits, >= 0
+    amount = models.DecimalField(**CREDIT_DIGITS)  # money, major units (credits x rate)
+    # The top-up's credit invoice (purchased) or the invoice that consumed the credits (invoiced).
+    invoice = models.ForeignKey(
+        "invoices.Invoice",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="wallet_transactions",
+    )
+    # NULL (not "") when absent: the unique constraint applies to keys that were sent.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    invoice_requires_successful_payment = models.BooleanField(default=False)
+    name = models.CharField(max_length=255, blank=True)
+    metadata = models.JSONField(default=list, blank=True)  # [{"key": ..., "value": ...}]
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One top-up per key and wallet; its parts (purchased, granted, voided) share the key.
+            models.UniqueConstraint(
+                fields=["wallet", "idempotency_key", "transaction_status"],
+                condition=Q(idempotency_key__isnull=False),
+                name="wallet_transaction_idempotency_uniq",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_amount__gte=0), name="wallet_transaction_credits_non_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["wallet", "status"]),
+            models.Index(fields=["invoice", "transaction_type"]),
+        ]
+
+    def __str__(self) -> str:
+        sign = "+" if self.transaction_type == self.TransactionType.INBOUND else "-"
+        return f"{sign}{self.credit_amount} {self.transaction_status} ({self.status})"
+
+
+class RecurringTransactionRule(models.Model):
+    """Automatic top-up of a wallet: every interval, or when its ongoing balance falls to a
+    threshold; `fixed` adds the rule's credits, `target` tops up to target_ongoing_balance."""
+
+    class Trigger(models.TextChoices):
+        INTERVAL = "interval", "interval"
+        THRESHOLD = "threshold", "threshold"
+
+    class Interval(models.TextChoices):
+        WEEKLY = "weekly", "weekly"
+        MONTHLY = "monthly", "monthly"
+        QUARTERLY = "quarterly", "quarterly"
+        SEMIANNUAL = "semiannual", "semiannual"
+        YEARLY = "yearly", "yearly"
+
+    class Method(models.TextChoices):
+        FIXED = "fixed", "fixed"
+        TARGET = "target", "target"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="recurring_rules")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    interval = models.CharField(max_length=16, choices=Interval.choices, blank=True)
+    threshold_credits = models.DecimalField(**CREDIT_DIGITS, null=True, blank=True)
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.FIXED)
+    paid_credits = models.DecimalField(**CREDIT_DIGITS, default=0)
+    granted_credits = models.DecimalField(**CREDIT_DIGITS, default=0)
+    target_ongoing_balance = models.DecimalField(**CREDIT_DIGITS, null=True, blank=True)
+    grants_target_top_up = models.BooleanField(default=False)  # target top-ups granted, not paid
+    ignore_paid_top_up_limits = models.BooleanField(default=False)
+    transaction_name = models.CharField(max_length=255, blank=True)
+    transaction_metadata = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)  # null = when the rule was created
+    expiration_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)  # top-ups made; part of their idempotency keys
+    # Threshold rules fire once per crossing: set when fired, cleared once above the threshold.
+    threshold_reached_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.trigger} {self.interval or self.threshold_credits} ({self.method})"

@@ -1,6 +1,6 @@
 """Customer and subscription services: upsert, delete, subscribe, change plan, terminate."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -168,9 +168,13 @@ def customer_upsert(*, data: dict) -> tuple[Customer, bool]:
 @transaction.atomic
 def customer_delete(*, customer: Customer) -> Customer:
     """Soft delete: subscriptions are terminated or canceled; invoices stay."""
+    from customers.wallets import wallet_terminate
+
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     for subscription in customer.subscriptions.filter(status__in=[Status.ACTIVE, Status.PENDING]):
         _close(subscription)
+    for wallet in customer.wallets.filter(status="active"):
+        wallet_terminate(wallet=wallet)
     customer.deleted_at = timezone.now()
     customer.save(update_fields=["deleted_at", "updated_at"])
     return customer
@@ -215,7 +219,7 @@ def _parse_when(value, field: str, errors: Errors) -> datetime | None:
     if parsed is None:
         errors.add(field, "invalid_format")
         return None
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 def yearly_amount_cents(plan: Plan) -> int:

@@ -3,11 +3,17 @@
 from celery import shared_task
 from django.utils import timezone
 
-from customers.models import Subscription
+from customers.models import Customer, Subscription
 from customers.services import (
     subscription_activate,
     subscriptions_due_for_activation,
     subscriptions_terminate_ended,
+)
+from customers.wallets import (
+    customers_with_active_wallets,
+    wallets_expire,
+    wallets_refresh,
+    wallets_run_recurring,
 )
 
 
@@ -30,3 +36,29 @@ def activate_subscription(subscription_id: int) -> None:
 def terminate_ended_subscriptions() -> None:
     """Terminate active subscriptions whose ending_at has passed."""
     subscriptions_terminate_ended(timezone.now())
+
+
+@shared_task(name="wallets.refresh", acks_late=True, ignore_result=True)
+def wallets_refresh_all() -> int:
+    """Beat: enqueue one wallet refresh (threshold top-ups, depletion alerts) per customer with
+    an active wallet."""
+    ids = customers_with_active_wallets()
+    for customer_id in ids:
+        wallets_refresh_customer.delay(customer_id)
+    return len(ids)
+
+
+@shared_task(name="wallets.refresh_customer", acks_late=True, ignore_result=True)
+def wallets_refresh_customer(customer_id: int) -> None:
+    """Threshold top-ups and depletion alerts of one customer; reruns add and send nothing."""
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is not None:
+        wallets_refresh(customer=customer)
+
+
+@shared_task(name="wallets.expire_and_recur", acks_late=True, ignore_result=True)
+def wallets_expire_and_recur() -> None:
+    """Beat (hourly): terminate expired wallets, then run the interval top-ups that are due."""
+    now = timezone.now()
+    wallets_expire(now=now)
+    wallets_run_recurring(now=now, triggers=("interval",))

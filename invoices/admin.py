@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from core.errors import BillingError
 from core.money import from_minor_units
-from invoices.models import Fee, Invoice, InvoiceSubscription
+from invoices.models import CreditNote, Fee, Invoice, InvoiceSubscription
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
 
 
@@ -136,11 +136,13 @@ class InvoiceAdmin(admin.ModelAdmin):
             buttons += ["finalize", "refresh"]
         if invoice.status == Invoice.Status.FINALIZED:
             buttons += ["void", "resend"]
+            if invoice.total_amount_cents > 0:
+                buttons.append("credit_note")
         links = [
             format_html(
                 '<a class="button" href="{}">{}</a>',
-                reverse("admin:invoices_invoice_action", args=[invoice.pk, name]),
-                ACTIONS[name][0] if name in ACTIONS else "Resend e-mail",
+                _button_url(invoice, name),
+                BUTTON_LABELS.get(name) or ACTIONS[name][0],
             )
             for name in buttons
         ]
@@ -154,6 +156,11 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "<int:pk>/credit-note/",
+                self.admin_site.admin_view(self.credit_note_view),
+                name="invoices_invoice_credit_note",
+            ),
             path(
                 "<int:pk>/pdf/",
                 self.admin_site.admin_view(self.pdf_view),
@@ -199,6 +206,37 @@ class InvoiceAdmin(admin.ModelAdmin):
             self.message_user(request, f"{invoice}: {action} done.", messages.SUCCESS)
         return redirect(back)
 
+    def credit_note_view(self, request, pk: int):
+        """Pick amounts per fee and the split; "Preview" shows the credit note's amounts
+        (nothing saved), "Issue" creates it."""
+        from invoices.forms import CreditNoteForm
+        from invoices.services.credit_notes import credit_note_create, credit_note_estimate
+
+        invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+        if not self.has_change_permission(request, invoice):
+            raise PermissionDenied
+        form = CreditNoteForm(request.POST or None, invoice=invoice)
+        estimate = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                estimate = credit_note_estimate(invoice=invoice, items=form.items())
+                if "issue" in request.POST:
+                    note = credit_note_create(data=form.payload())
+                    self.log_change(request, invoice, f"Credit note {note.number}")
+                    self.message_user(request, f"Credit note {note.number} issued.")
+                    return redirect(reverse("admin:invoices_invoice_change", args=[pk]))
+            except BillingError as exc:
+                self.message_user(request, f"Not issued: {exc}", messages.ERROR)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": invoice,
+            "title": f"Credit note on {invoice}",
+            "form": form,
+            "estimate": estimate,
+        }
+        return TemplateResponse(request, "admin/invoices/invoice/credit_note.html", context)
+
     def _run(self, action: str, invoice: Invoice) -> None:
         if action == "resend":
             from invoices.documents import invoice_email_send, invoice_pdf_store
@@ -206,6 +244,55 @@ class InvoiceAdmin(admin.ModelAdmin):
             invoice_email_send(invoice=invoice_pdf_store(invoice=invoice), force=True)
             return
         ACTIONS[action][2](invoice=invoice)
+
+
+BUTTON_LABELS = {"resend": "Resend e-mail", "credit_note": "Issue credit note"}
+
+
+def _button_url(invoice: Invoice, name: str) -> str:
+    if name == "credit_note":
+        return reverse("admin:invoices_invoice_credit_note", args=[invoice.pk])
+    return reverse("admin:invoices_invoice_action", args=[invoice.pk, name])
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "customer",
+        "reason",
+        "total",
+        "credit_status",
+        "refund_status",
+        "created_at",
+    ]
+    list_filter = ["reason", "credit_status", "refund_status", "currency"]
+    search_fields = ["number", "invoice__number", "customer__external_id"]
+    list_select_related = ["customer", "invoice"]
+    readonly_fields = [f.name for f in CreditNote._meta.fields]
+    actions = ["void_credit"]
+
+    @admin.display(description="total", ordering="total_amount_cents")
+    def total(self, note: CreditNote) -> str:
+        return money(note.total_amount_cents, note.currency)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # issued from the invoice's page
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Void the unused credit of the selected notes")
+    def void_credit(self, request, queryset):
+        from invoices.services.credit_notes import credit_note_void
+
+        for note in queryset:
+            try:
+                credit_note_void(note=note)
+            except BillingError as exc:
+                self.message_user(request, f"{note}: {exc}", messages.ERROR)
+            else:
+                self.log_change(request, note, "Voided")
 
 
 @admin.register(Fee)

@@ -27,6 +27,8 @@ def _invoices():
             "fees__charge_filter",
             "fees__subscription",
             "fees__true_up_parent",
+            "fees__applied_taxes",
+            "applied_taxes",
         )
     )
 
@@ -62,6 +64,12 @@ class InvoiceViewSet(LagoViewSet):
         url = pdf_url(invoice, self.request) if invoice.file else None
         return self.render_one(invoice_json(invoice, file_url=url))
 
+    def create(self, request):
+        """Lago's one-off invoice: add-on fees, issued and finalized at once."""
+        from invoices.api_one_off import one_off_create_view
+
+        return one_off_create_view(self, request)
+
     def list(self, request):
         return self.render_page(
             self.get_queryset(),
@@ -88,7 +96,15 @@ class InvoiceViewSet(LagoViewSet):
 
     @action(detail=True, methods=["post"], url_path="void")
     def void(self, request, lago_id=None):
-        return self._render(invoice_void(invoice=self._get(lago_id)))
+        """Body (optional, not wrapped): generate_credit_note, credit_amount, refund_amount."""
+        body = request.data if isinstance(request.data, dict) else {}
+        invoice = invoice_void(
+            invoice=self._get(lago_id),
+            generate_credit_note=bool(body.get("generate_credit_note")),
+            credit_amount=body.get("credit_amount"),
+            refund_amount=body.get("refund_amount"),
+        )
+        return self._render(invoice)
 
     @action(detail=True, methods=["post"], url_path="download")
     def download(self, request, lago_id=None):

@@ -159,16 +159,35 @@ def _total_rows(invoice: Invoice, locale: str) -> list[dict]:
         ("coupons", -invoice.coupons_amount_cents, False),
         ("progressive_billing_credit", -invoice.progressive_billing_credit_amount_cents, False),
         ("subtotal_excluding_taxes", invoice.sub_total_excluding_taxes_amount_cents, True),
-        ("taxes", invoice.taxes_amount_cents, True),
+        *_tax_rows(invoice),
         ("total", invoice.sub_total_including_taxes_amount_cents, True),
         ("credit_notes", -invoice.credit_notes_amount_cents, False),
         ("prepaid_credits", -invoice.prepaid_credit_amount_cents, False),
     ]
     return [
-        {"label": label(locale, key), "amount": money_format(cents, invoice.currency, locale)}
+        {
+            "label": _tax_label(key, locale, invoice),
+            "amount": money_format(cents, invoice.currency, locale),
+        }
         for key, cents, always in rows
         if always or cents
     ]
+
+
+def _tax_rows(invoice: Invoice) -> list[tuple]:
+    """One line per tax rate (with its base), or a single zero Taxes line when none."""
+    applied = list(invoice.applied_taxes.all())
+    if not applied:
+        return [("taxes", invoice.taxes_amount_cents, True)]
+    return [(("tax", t), t.amount_cents, True) for t in applied]
+
+
+def _tax_label(key, locale: str, invoice: Invoice) -> str:
+    if not isinstance(key, tuple):
+        return label(locale, key)
+    tax = key[1]
+    base = money_format(tax.fees_amount_cents, invoice.currency, locale)
+    return f"{tax.tax_name} ({format_decimal(tax.tax_rate.normalize(), locale=locale)} %, {base})"
 
 
 def _payment_terms(invoice: Invoice, locale: str) -> str:
@@ -199,6 +218,8 @@ def _context(invoice: Invoice) -> dict:
         "fees": _fee_rows(invoice, locale),
         "totals": _total_rows(invoice, locale),
         "amount_due": money_format(invoice.total_amount_cents, invoice.currency, locale),
+        "tax_mentions": [t.mention for t in invoice.applied_taxes.all() if t.mention],
+        "tax_notes": (invoice.tax_details or {}).get("notes", []),
     }
 
 
@@ -326,3 +347,66 @@ def invoice_email_send(*, invoice: Invoice, force: bool = False) -> bool:
     Invoice.objects.filter(pk=invoice.pk).update(email_sent_at=timezone.now())
     invoice.refresh_from_db(fields=["email_sent_at", "updated_at"])
     return True
+
+
+# --- credit notes ----------------------------------------------------------------------------
+
+CREDIT_NOTE_TEMPLATE = "invoices/credit_note_pdf.html"
+
+
+def _credit_note_context(note) -> dict:
+    invoice = note.invoice
+    locale = invoice_locale(invoice)
+    keys = (
+        "credit_note",
+        "credited_invoice",
+        "issuing_date",
+        "reason",
+        "from",
+        "bill_to",
+        "tax_id",
+        "item",
+        "amount",
+    )
+    rows = [
+        ("subtotal_excluding_taxes", note.sub_total_excluding_taxes_amount_cents),
+        ("taxes", note.taxes_amount_cents),
+        ("total", note.total_amount_cents),
+        ("credited_as_credit", note.credit_amount_cents),
+        ("refunded", note.refund_amount_cents),
+        ("offset", note.offset_amount_cents),
+    ]
+    return {
+        "language": Locale.parse(locale).language,
+        "labels": {key: label(locale, key) for key in keys},
+        "number": note.number,
+        "invoice_number": invoice.number,
+        "stamp": label(locale, "voided") if note.credit_status == "voided" else "",
+        "issuing_date": format_date(note.created_at.date(), format="long", locale=locale),
+        "reason": note.get_reason_display(),
+        "seller": _seller(organization_get(), locale),
+        "buyer": _buyer(invoice.customer, locale),
+        "items": [
+            {
+                "name": item.fee.invoice_display_name or item.fee.description,
+                "amount": money_format(item.amount_cents, note.currency, locale),
+            }
+            for item in note.items.select_related("fee")
+        ],
+        "totals": [
+            {"label": label(locale, key), "amount": money_format(cents, note.currency, locale)}
+            for key, cents in rows
+            if cents or key in ("subtotal_excluding_taxes", "total")
+        ],
+    }
+
+
+def credit_note_pdf_render(*, note) -> bytes:
+    """A credit note's PDF, from the same local stylesheet as invoices."""
+    html = render_to_string(CREDIT_NOTE_TEMPLATE, _credit_note_context(note))
+    document = weasyprint.HTML(
+        string=html,
+        base_url=STATIC_DIR.as_uri() + "/",
+        url_fetcher=_LocalOnlyFetcher(allowed_protocols=("file", "data")),
+    )
+    return document.write_pdf()

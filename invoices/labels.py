@@ -7,6 +7,12 @@ DEFAULT_LANGUAGE = "en"
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "credit_note": "Credit note",
+        "credited_invoice": "Credits invoice",
+        "reason": "Reason",
+        "credited_as_credit": "Credited to your balance",
+        "refunded": "Refunded",
+        "offset": "Offset against the invoice",
         "invoice": "Invoice",
         "draft": "DRAFT",
         "voided": "VOIDED",
@@ -46,6 +52,12 @@ LABELS: dict[str, dict[str, str]] = {
         ),
     },
     "fr": {
+        "credit_note": "Avoir",
+        "credited_invoice": "Avoir sur la facture",
+        "reason": "Motif",
+        "credited_as_credit": "Crédité sur votre solde",
+        "refunded": "Remboursé",
+        "offset": "Déduit de la facture",
         "invoice": "Facture",
         "draft": "BROUILLON",
         "voided": "ANNULÉE",
@@ -86,6 +98,12 @@ LABELS: dict[str, dict[str, str]] = {
         ),
     },
     "de": {
+        "credit_note": "Gutschrift",
+        "credited_invoice": "Gutschrift zur Rechnung",
+        "reason": "Grund",
+        "credited_as_credit": "Ihrem Guthaben gutgeschrieben",
+        "refunded": "Erstattet",
+        "offset": "Mit der Rechnung verrechnet",
         "invoice": "Rechnung",
         "draft": "ENTWURF",
         "voided": "STORNIERT",

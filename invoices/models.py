@@ -62,6 +62,8 @@ class Invoice(models.Model):
     total_amount_cents = models.BigIntegerField(default=0)
     version_number = models.PositiveIntegerField(default=4)
     metadata = models.JSONField(default=list, blank=True)  # [{"id", "key", "value"}]
+    # How taxes were decided: customer tax id and whether it validated, reverse charge, notes.
+    tax_details = models.JSONField(default=dict, blank=True)
     file = models.FileField(upload_to="invoices/%Y/%m/", blank=True)  # the PDF, once rendered
     email_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -159,6 +161,9 @@ class Fee(models.Model):
     precise_amount = models.DecimalField(max_digits=38, decimal_places=15, default=0)  # major
     amount_cents = models.BigIntegerField(default=0)  # minor units, rounded once (core.money)
     amount_currency = models.CharField(max_length=3)
+    # This fee's share of the invoice's coupons (minor units); taxes apply to the rest.
+    coupons_amount_cents = models.BigIntegerField(default=0)
+    precise_coupons_amount_cents = models.DecimalField(max_digits=38, decimal_places=15, default=0)
     taxes_amount_cents = models.BigIntegerField(default=0)
     amount_details = models.JSONField(default=dict, blank=True)
     from_datetime = models.DateTimeField(null=True, blank=True)
@@ -187,3 +192,163 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}-{self.period}: {self.last_value}"
+
+
+class CreditNote(models.Model):
+    """Money given back on a finalized invoice: as credit for the next invoices, as a refund, or
+    as an offset of what is still owed on it. Items say which fees, taxes follow in proportion."""
+
+    class Reason(models.TextChoices):
+        DUPLICATED_CHARGE = "duplicated_charge", "duplicated charge"
+        PRODUCT_UNSATISFACTORY = "product_unsatisfactory", "product unsatisfactory"
+        ORDER_CHANGE = "order_change", "order change"
+        ORDER_CANCELLATION = "order_cancellation", "order cancellation"
+        FRAUDULENT_CHARGE = "fraudulent_charge", "fraudulent charge"
+        OTHER = "other", "other"
+
+    class CreditStatus(models.TextChoices):
+        AVAILABLE = "available", "available"
+        CONSUMED = "consumed", "consumed"
+        VOIDED = "voided", "voided"
+
+    class RefundStatus(models.TextChoices):
+        PENDING = "pending", "pending"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    sequential_id = models.PositiveIntegerField()  # per invoice: INV-…-CN<sequential_id>
+    number = models.CharField(max_length=80, unique=True)
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    description = models.TextField(blank=True)
+    currency = models.CharField(max_length=3)
+    credit_status = models.CharField(max_length=16, choices=CreditStatus.choices, blank=True)
+    refund_status = models.CharField(max_length=16, choices=RefundStatus.choices, blank=True)
+    # Minor units. total = sub_total + taxes = credit + refund + offset.
+    sub_total_excluding_taxes_amount_cents = models.BigIntegerField(default=0)
+    taxes_amount_cents = models.BigIntegerField(default=0)
+    total_amount_cents = models.BigIntegerField(default=0)
+    credit_amount_cents = models.BigIntegerField(default=0)
+    refund_amount_cents = models.BigIntegerField(default=0)
+    offset_amount_cents = models.BigIntegerField(default=0)
+    coupons_adjustment_amount_cents = models.BigIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    file = models.FileField(upload_to="credit_notes/%Y/%m/", blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "sequential_id"], name="credit_note_sequence_per_invoice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CreditNoteItem(models.Model):
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="items")
+    fee = models.ForeignKey(Fee, on_delete=models.PROTECT, related_name="credit_note_items")
+    amount_cents = models.BigIntegerField()  # excluding taxes, minor units
+    taxes_amount_cents = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.fee} -{self.amount_cents}"
+
+
+class CreditNoteApplication(models.Model):
+    """Credit of a credit note consumed by a later invoice (append-only; the note's remaining
+    balance is its credit amount minus these)."""
+
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.PROTECT, related_name="applications"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_note_applications"
+    )
+    amount_cents = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_note", "invoice"], name="credit_note_applied_once_per_invoice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credit_note} → {self.invoice}: {self.amount_cents}"
+
+
+class AppliedUsageThreshold(models.Model):
+    """A usage threshold crossed in one period, billed once by a progressive-billing invoice."""
+
+    subscription = models.ForeignKey(
+        "customers.Subscription", on_delete=models.PROTECT, related_name="applied_thresholds"
+    )
+    usage_threshold = models.ForeignKey("plans.UsageThreshold", on_delete=models.PROTECT)
+    period_from = models.DateTimeField()  # start of the charges period it was crossed in
+    occurrence = models.PositiveIntegerField(default=1)  # nth crossing of a recurring threshold
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="applied_usage_thresholds"
+    )
+    usage_amount_cents = models.BigIntegerField()  # the period's usage when it was crossed
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "usage_threshold", "period_from", "occurrence"],
+                name="threshold_billed_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} threshold {self.usage_threshold_id} #{self.occurrence}"
+
+
+class AppliedTax(models.Model):
+    """One tax rate on an invoice: the taxable base and the tax, each the exact sum of the
+    per-fee amounts (rounded per fee), for the breakdown on the invoice."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="applied_taxes")
+    tax_code = models.CharField(max_length=255)
+    tax_name = models.CharField(max_length=255)
+    tax_rate = models.DecimalField(max_digits=8, decimal_places=4)  # percent
+    fees_amount_cents = models.BigIntegerField()  # taxable base, minor units
+    amount_cents = models.BigIntegerField()  # tax, minor units
+    mention = models.TextField(blank=True)  # e.g. the reverse-charge legal mention
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tax_code"]
+
+    def __str__(self) -> str:
+        return f"{self.tax_name} {self.tax_rate} %"
+
+
+class FeeAppliedTax(models.Model):
+    """A tax on one fee: base = the fee net of its coupon share; amount rounded once here."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    fee = models.ForeignKey(Fee, on_delete=models.CASCADE, related_name="applied_taxes")
+    tax_code = models.CharField(max_length=255)
+    tax_name = models.CharField(max_length=255)
+    tax_rate = models.DecimalField(max_digits=8, decimal_places=4)
+    base_amount_cents = models.BigIntegerField()
+    amount_cents = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.fee_id} {self.tax_code} {self.amount_cents}"

@@ -28,7 +28,7 @@ def fee_json(fee: Fee) -> dict:
         "precise_amount": _precise(fee.precise_amount),
         "precise_unit_amount": _precise(fee.precise_unit_amount),
         "taxes_amount_cents": fee.taxes_amount_cents,
-        "taxes_rate": 0.0,
+        "taxes_rate": float(sum((t.tax_rate for t in fee.applied_taxes.all()), 0)),
         "total_amount_cents": fee.amount_cents + fee.taxes_amount_cents,
         "total_amount_currency": fee.amount_currency,
         "units": decimal_str(fee.units),
@@ -43,7 +43,7 @@ def fee_json(fee: Fee) -> dict:
         "created_at": iso(fee.created_at),
         "item": {
             "type": fee.fee_type,
-            "code": charge.billable_metric.code if charge else fee.fee_type,
+            "code": _item_code(fee),
             "name": fee.description,
             "invoice_display_name": fee.invoice_display_name or None,
             "filter_invoice_display_name": (
@@ -54,8 +54,44 @@ def fee_json(fee: Fee) -> dict:
             "item_type": "BillableMetric" if charge else "Subscription",
             "grouped_by": fee.grouped_by,
         },
-        "applied_taxes": [],
+        "applied_taxes": [
+            {
+                "lago_id": str(t.lago_id),
+                "lago_fee_id": str(fee.lago_id),
+                "tax_name": t.tax_name,
+                "tax_code": t.tax_code,
+                "tax_rate": float(t.tax_rate),
+                "amount_cents": t.amount_cents,
+                "amount_currency": fee.amount_currency,
+                "created_at": iso(t.created_at),
+            }
+            for t in fee.applied_taxes.all()
+        ],
     }
+
+
+def applied_taxes_json(invoice: Invoice) -> list[dict]:
+    return [
+        {
+            "lago_id": str(t.lago_id),
+            "lago_invoice_id": str(invoice.lago_id),
+            "tax_name": t.tax_name,
+            "tax_code": t.tax_code,
+            "tax_rate": float(t.tax_rate),
+            "tax_description": t.mention or None,
+            "amount_cents": t.amount_cents,
+            "amount_currency": invoice.currency,
+            "fees_amount_cents": t.fees_amount_cents,
+            "created_at": iso(t.created_at),
+        }
+        for t in invoice.applied_taxes.all()
+    ]
+
+
+def _item_code(fee: Fee) -> str:
+    if fee.charge_id:
+        return fee.charge.billable_metric.code
+    return (fee.amount_details or {}).get("add_on_code") or fee.fee_type
 
 
 def _billing_periods(invoice: Invoice) -> list[dict]:
@@ -112,9 +148,86 @@ def invoice_json(invoice: Invoice, *, file_url: str | None = None, with_fees: bo
         "customer": customer_json(invoice.customer),
         "billing_periods": _billing_periods(invoice),
         "subscriptions": [subscription_json(b.subscription) for b in invoice.billings.all()],
-        "applied_taxes": [],
+        "applied_taxes": applied_taxes_json(invoice),
+        "tax_details": invoice.tax_details,
         "credits": [],
     }
     if with_fees:
         data["fees"] = [fee_json(fee) for fee in invoice.fees.all()]
     return data
+
+
+def credit_note_json(note) -> dict:
+    """Lago's CreditNoteResponse."""
+    from customers.api import customer_json
+    from invoices.services.credit_notes import credit_note_balance
+
+    taxes_rate = (
+        round(note.taxes_amount_cents * 100 / note.sub_total_excluding_taxes_amount_cents, 4)
+        if note.sub_total_excluding_taxes_amount_cents
+        else 0.0
+    )
+    return {
+        "lago_id": str(note.lago_id),
+        "sequential_id": note.sequential_id,
+        "number": note.number,
+        "lago_invoice_id": str(note.invoice.lago_id),
+        "invoice_number": note.invoice.number,
+        "issuing_date": iso_date(note.created_at.date()),
+        "credit_status": note.credit_status or None,
+        "refund_status": note.refund_status or None,
+        "reason": note.reason,
+        "description": note.description or None,
+        "currency": note.currency,
+        "total_amount_cents": note.total_amount_cents,
+        "taxes_amount_cents": note.taxes_amount_cents,
+        "taxes_rate": float(taxes_rate),
+        "sub_total_excluding_taxes_amount_cents": note.sub_total_excluding_taxes_amount_cents,
+        "balance_amount_cents": credit_note_balance(note),
+        "credit_amount_cents": note.credit_amount_cents,
+        "refund_amount_cents": note.refund_amount_cents,
+        "offset_amount_cents": note.offset_amount_cents,
+        "coupons_adjustment_amount_cents": note.coupons_adjustment_amount_cents,
+        "created_at": iso(note.created_at),
+        "updated_at": iso(note.updated_at),
+        "file_url": None,
+        "metadata": note.metadata,
+        "items": [
+            {
+                "lago_id": str(item.lago_id),
+                "amount_cents": item.amount_cents,
+                "amount_currency": note.currency,
+                "fee": fee_json(item.fee),
+            }
+            for item in note.items.select_related("fee__invoice__customer")
+        ],
+        "applied_taxes": [],
+        "customer": customer_json(note.customer),
+    }
+
+
+def credit_note_estimate_json(estimate) -> dict:
+    """Lago's CreditNoteEstimatedResponse."""
+    from invoices.services.credit_notes import fee_creditable_cents, invoice_paid_cents
+
+    invoice = estimate.invoice
+    creditable = sum(fee_creditable_cents(fee) for fee in invoice.fees.all())
+    return {
+        "lago_invoice_id": str(invoice.lago_id),
+        "invoice_number": invoice.number,
+        "currency": invoice.currency,
+        "taxes_amount_cents": estimate.taxes,
+        "taxes_rate": 0.0,
+        "sub_total_excluding_taxes_amount_cents": estimate.sub_total,
+        "max_creditable_amount_cents": creditable,
+        "max_refundable_amount_cents": min(invoice_paid_cents(invoice), estimate.total),
+        "max_offsettable_amount_cents": 0
+        if invoice.payment_status == "succeeded"
+        else estimate.total,
+        "coupons_adjustment_amount_cents": 0,
+        "items": [
+            {"lago_fee_id": str(fee.lago_id), "amount_cents": amount}
+            for fee, amount, _ in estimate.items
+        ],
+        "applied_taxes": [],
+    }

@@ -63,25 +63,46 @@ def deliver_finalized_invoice(invoice_id: int) -> None:
     invoice_email_send(invoice=invoice)
 
 
-def schedule_in_advance_billing(external_subscription_ids: set[str]) -> None:
-    """Enqueue in-advance billing once per subscription per IN_ADVANCE_BILLING_DELAY seconds:
-    a burst of events makes one invoice, not one per event."""
-    delay = settings.IN_ADVANCE_BILLING_DELAY_SECONDS
+def schedule_usage_followups(external_subscription_ids: set[str]) -> None:
+    """After new usage: enqueue its follow-ups once per subscription per
+    USAGE_FOLLOWUP_DELAY_SECONDS, so a burst of events makes one run, not one per event."""
+    delay = settings.USAGE_FOLLOWUP_DELAY_SECONDS
     for external_id in sorted(external_subscription_ids):
-        if delay and not cache.add(f"in-advance:{external_id}", 1, timeout=delay):
+        if delay and not cache.add(f"usage-followup:{external_id}", 1, timeout=delay):
             continue  # a run is already scheduled and will see these events
-        bill_in_advance.apply_async((external_id,), countdown=delay)
+        usage_followup.apply_async((external_id,), countdown=delay)
 
 
-@shared_task(name="invoices.bill_in_advance", acks_late=True, ignore_result=True)
-def bill_in_advance(external_subscription_id: str) -> None:
-    """Bill the pay-in-advance charges of the subscription's usage so far (a delta: reruns bill
-    nothing twice)."""
+@shared_task(name="invoices.usage_followup", acks_late=True, ignore_result=True)
+def usage_followup(external_subscription_id: str) -> None:
+    """Bill pay-in-advance charges and check usage thresholds for new usage (both compute
+    deltas from the database, so a rerun bills nothing twice)."""
     from customers.models import Subscription
     from invoices.services.advance import subscription_bill_in_advance
+    from invoices.services.progressive import subscription_check_thresholds
 
     subscription = Subscription.objects.filter(
         external_id=external_subscription_id, status=Subscription.Status.ACTIVE
     ).first()
-    if subscription is not None:
-        subscription_bill_in_advance(subscription_id=subscription.pk)
+    if subscription is None:
+        return
+    subscription_bill_in_advance(subscription_id=subscription.pk)
+    subscription_check_thresholds(subscription_id=subscription.pk)
+
+
+@shared_task(name="invoices.check_usage_thresholds", acks_late=True, ignore_result=True)
+def check_usage_thresholds() -> int:
+    """Beat: progressive billing for subscriptions whose plan has usage thresholds (catches
+    what the per-burst follow-up missed)."""
+    from customers.models import Subscription
+
+    ids = (
+        Subscription.objects.filter(
+            status=Subscription.Status.ACTIVE, plan__usage_thresholds__isnull=False
+        )
+        .values_list("external_id", flat=True)
+        .distinct()
+    )
+    for external_id in ids:
+        usage_followup.delay(external_id)
+    return len(ids)

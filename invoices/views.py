@@ -29,3 +29,19 @@ def pdf_response(invoice: Invoice) -> HttpResponse:
     name = f"invoice-{invoice.number or 'draft'}.pdf"
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
+
+
+@require_GET
+def credit_note_pdf(request, lago_id):
+    """A credit note's PDF behind a signed link."""
+    from invoices.documents import credit_note_pdf_render
+    from invoices.models import CreditNote
+
+    if not pdf_token_valid(str(lago_id), request.GET.get("token", "")):
+        raise Http404
+    note = CreditNote.objects.filter(lago_id=lago_id).select_related("invoice__customer").first()
+    if note is None:
+        raise Http404
+    response = HttpResponse(credit_note_pdf_render(note=note), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="credit-note-{note.number}.pdf"'
+    return response

@@ -1,17 +1,45 @@
 """Catalog admin: metrics with filters, plans with charges inline, charges with filters and a
-pricing preview."""
+pricing preview; add-ons; coupons with an "apply to a customer" page, and applied coupons."""
 
-from django.contrib import admin
-from django.db.models import Count, Q
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
+from django.shortcuts import get_object_or_404, redirect
+from django.template import engines
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from core.errors import BillingError, ValidationFailed
 from core.money import from_minor_units
-from plans.forms import BillableMetricForm, ChargeFilterForm, ChargeForm, PlanForm
+from customers.models import Customer
+from plans.addons import ADD_ON_FIELDS, add_on_delete, add_on_errors
+from plans.coupons import (
+    COUPON_FIELDS,
+    EDITABLE_WHEN_APPLIED,
+    LIMIT_FIELDS,
+    applied_coupon_create,
+    applied_coupon_terminate,
+    coupon_delete,
+    coupon_errors,
+    coupon_normalise,
+    coupon_state,
+    coupon_terminate,
+)
+from plans.forms import BillableMetricForm, ChargeFilterForm, ChargeForm, PlanForm, _apply_errors
 from plans.models import (
+    AddOn,
+    AppliedCoupon,
     BillableMetric,
     BillableMetricFilter,
     Charge,
     ChargeFilter,
     Commitment,
+    Coupon,
+    CouponApplication,
+    CouponFrequency,
+    CouponType,
     Plan,
     UsageThreshold,
 )
@@ -195,3 +223,343 @@ class ChargeAdmin(admin.ModelAdmin):
             extra_context["preview"] = charge_price_preview(charge=charge, units=raw_units)
             extra_context["preview_units"] = raw_units
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+# --- add-ons and coupons ---------------------------------------------------------------------
+
+APPLY_TEMPLATE = """{% extends "admin/base_site.html" %}
+{% block content %}
+<h1>{{ title }}</h1>
+<p>{{ summary }}</p>
+<p>Leave the overrides empty to use the coupon's own terms.</p>
+<form method="post" id="apply-coupon">{% csrf_token %}
+  {{ form.as_p }}
+  <input type="submit" value="Apply the coupon">
+  <a href="{{ back }}" class="button cancel-link">Cancel</a>
+</form>
+{% endblock %}
+"""
+
+
+def _money(cents: int | None, currency: str) -> str:
+    return "—" if cents is None else f"{from_minor_units(cents, currency)} {currency}"
+
+
+def _coupon_terms(terms: Coupon | AppliedCoupon, coupon_type: str) -> str:
+    """Terms as listed: 25.00 USD, once / 12.5 %, 3 invoices."""
+    if coupon_type == CouponType.FIXED_AMOUNT:
+        value = _money(terms.amount_cents, terms.amount_currency)
+    else:
+        value = f"{terms.percentage_rate.normalize():f} %" if terms.percentage_rate else "—"
+    if terms.frequency == CouponFrequency.RECURRING:
+        return f"{value}, {terms.frequency_duration} invoices"
+    return f"{value}, {terms.frequency}"
+
+
+class AddOnForm(forms.ModelForm):
+    class Meta:
+        model = AddOn
+        fields = list(ADD_ON_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["tax_codes"] = cleaned.get("tax_codes") or []
+        if isinstance(cleaned.get("amount_currency"), str):
+            cleaned["amount_currency"] = cleaned["amount_currency"].upper()
+        instance = self.instance if self.instance.pk else None
+        _apply_errors(self, add_on_errors(dict(cleaned), instance=instance))
+        return cleaned
+
+
+@admin.register(AddOn)
+class AddOnAdmin(admin.ModelAdmin):
+    form = AddOnForm
+    list_display = ["name", "code", "price", "invoice_display_name", "created_at"]
+    list_filter = ["amount_currency", LiveFilter]
+    search_fields = ["name", "code", "description"]
+    readonly_fields = ["lago_id", "created_at", "updated_at", "deleted_at"]
+    actions = ["soft_delete"]
+
+    @admin.display(description="price", ordering="amount_cents")
+    def price(self, add_on: AddOn) -> str:
+        return _money(add_on.amount_cents, add_on.amount_currency)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # soft delete (action) keeps the code's history
+
+    @admin.action(description="Delete selected add-ons (their code is free again)")
+    def soft_delete(self, request, queryset):
+        for add_on in queryset.filter(deleted_at__isnull=True):
+            add_on_delete(add_on=add_on)
+            self.log_change(request, add_on, "Deleted (soft)")
+        self.message_user(request, "Deleted.", messages.SUCCESS)
+
+
+class CouponForm(forms.ModelForm):
+    """Validated by the API's rules (plans.coupons.coupon_errors) on the merged state."""
+
+    class Meta:
+        model = Coupon
+        fields = [*COUPON_FIELDS, *LIMIT_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "plans" in self.fields:
+            self.fields["plans"].queryset = Plan.objects.live().filter(parent__isnull=True)
+            self.fields["plans"].help_text = "Limit to these plans, or to metrics, not both."
+        if "billable_metrics" in self.fields:
+            self.fields["billable_metrics"].queryset = BillableMetric.objects.live()
+
+    def clean(self):
+        cleaned = super().clean()
+        instance = self.instance if self.instance.pk else None
+        state = coupon_state(instance) if instance else {}
+        changes = {key: value for key, value in cleaned.items() if key in self.fields}
+        for field in LIMIT_FIELDS:
+            if field in changes:
+                changes[field] = list(changes[field] or [])
+        data = coupon_normalise({**state, **changes})
+        _apply_errors(self, coupon_errors(data, instance=instance), {"applies_to": "plans"})
+        cleaned.update({key: data[key] for key in changes if key in data})
+        return cleaned
+
+
+class CouponStatusFilter(admin.SimpleListFilter):
+    title, parameter_name = "status", "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "active"), ("terminated", "terminated")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("active", "terminated"):
+            return queryset.filter(terminated_at__isnull=self.value() == "active")
+        return queryset
+
+
+class CouponApplyForm(forms.Form):
+    customer = forms.ModelChoiceField(queryset=Customer.objects.none())
+    amount_cents = forms.IntegerField(required=False, min_value=1, help_text="Minor units.")
+    amount_currency = forms.CharField(required=False, max_length=3)
+    percentage_rate = forms.DecimalField(required=False, max_digits=9, decimal_places=6)
+    frequency = forms.ChoiceField(
+        required=False, choices=[("", "(the coupon's)"), *CouponFrequency.choices]
+    )
+    frequency_duration = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.live().order_by("external_id")
+
+    def overrides(self) -> dict:
+        return {
+            key: value
+            for key, value in self.cleaned_data.items()
+            if key != "customer" and value not in (None, "")
+        }
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    form = CouponForm
+    list_display = [
+        "name",
+        "code",
+        "coupon_type",
+        "terms",
+        "reusable",
+        "expiration_at",
+        "customers",
+        "status",
+    ]
+    list_filter = [
+        "coupon_type",
+        "frequency",
+        "reusable",
+        "expiration",
+        CouponStatusFilter,
+        LiveFilter,
+    ]
+    search_fields = ["name", "code", "description"]
+    filter_horizontal = ["plans", "billable_metrics"]
+    readonly_fields = ["lago_id", "apply_link", "created_at", "terminated_at", "deleted_at"]
+    actions = ["terminate", "delete_and_end"]
+
+    def get_queryset(self, request):
+        active = Count("applied_coupons", filter=Q(applied_coupons__status="active"))
+        return super().get_queryset(request).annotate(active_customers=active)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and (obj.terminated_at or obj.applied_coupons.exists()):
+            locked = [f for f in CouponForm.Meta.fields if f not in EDITABLE_WHEN_APPLIED]
+            return [*self.readonly_fields, *locked]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # customers' applied coupons point to it
+
+    @admin.display(description="terms")
+    def terms(self, coupon: Coupon) -> str:
+        return _coupon_terms(coupon, coupon.coupon_type)
+
+    @admin.display(description="customers (active)", ordering="active_customers")
+    def customers(self, coupon: Coupon) -> int:
+        return coupon.active_customers
+
+    @admin.display(description="status")
+    def status(self, coupon: Coupon) -> str:
+        return "terminated" if coupon.terminated_at else "active"
+
+    @admin.display(description="apply")
+    def apply_link(self, coupon: Coupon) -> str:
+        if coupon.pk is None or coupon.terminated_at:
+            return "—"
+        url = reverse("admin:plans_coupon_apply", args=[coupon.pk])
+        return format_html('<a class="button" href="{}">Apply to a customer</a>', url)
+
+    @admin.action(description="Terminate selected coupons (customers who have them keep them)")
+    def terminate(self, request, queryset):
+        for coupon in queryset.filter(terminated_at__isnull=True):
+            coupon_terminate(coupon=coupon)
+            self.log_change(request, coupon, "Terminated")
+        self.message_user(request, "Terminated.", messages.SUCCESS)
+
+    @admin.action(description="Delete selected coupons (and end them for every customer)")
+    def delete_and_end(self, request, queryset):
+        for coupon in queryset.filter(deleted_at__isnull=True):
+            coupon_delete(coupon=coupon)
+            self.log_change(request, coupon, "Deleted (soft); applied coupons terminated")
+        self.message_user(request, "Deleted.", messages.SUCCESS)
+
+    def get_urls(self):
+        apply = path(
+            "<int:pk>/apply/",
+            self.admin_site.admin_view(self.apply_view),
+            name="plans_coupon_apply",
+        )
+        return [apply, *super().get_urls()]
+
+    def apply_view(self, request, pk: int):
+        """Pick a customer and optional overrides; applied_coupon_create does the rest."""
+        coupon = get_object_or_404(Coupon.objects.live(), pk=pk)
+        if not self.has_change_permission(request, coupon):
+            raise PermissionDenied
+        back = reverse("admin:plans_coupon_change", args=[pk])
+        form = CouponApplyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            applied = self._apply(request, coupon, form)
+            if applied is not None:
+                return redirect(reverse("admin:plans_appliedcoupon_change", args=[applied.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": coupon,
+            "title": f"Apply {coupon} to a customer",
+            "summary": f"Terms: {_coupon_terms(coupon, coupon.coupon_type)}.",
+            "form": form,
+            "back": back,
+        }
+        template = engines["django"].from_string(APPLY_TEMPLATE)
+        return TemplateResponse(request, template, context)
+
+    def _apply(self, request, coupon: Coupon, form: CouponApplyForm) -> AppliedCoupon | None:
+        customer = form.cleaned_data["customer"]
+        data = {
+            "external_customer_id": customer.external_id,
+            "coupon_code": coupon.code,
+            **form.overrides(),
+        }
+        try:
+            applied = applied_coupon_create(data=data)
+        except ValidationFailed as exc:
+            _apply_errors(form, exc.errors)
+            return None
+        except BillingError as exc:
+            form.add_error(None, str(exc))
+            return None
+        self.log_change(request, coupon, f"Applied to {customer.external_id}")
+        self.message_user(request, f"{coupon.code} applied to {customer}.", messages.SUCCESS)
+        return applied
+
+
+class CouponApplicationInline(admin.TabularInline):
+    model = CouponApplication
+    extra = 0
+    can_delete = False
+    fields = ["invoice", "amount_cents", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AppliedCoupon)
+class AppliedCouponAdmin(admin.ModelAdmin):
+    list_display = [
+        "coupon",
+        "customer",
+        "status",
+        "terms",
+        "remaining",
+        "used",
+        "created_at",
+        "terminated_at",
+    ]
+    list_filter = ["status", "frequency", "coupon"]
+    search_fields = ["customer__external_id", "customer__name", "coupon__code", "=lago_id"]
+    list_select_related = ["customer", "coupon"]
+    inlines = [CouponApplicationInline]
+    readonly_fields = [
+        "lago_id",
+        "coupon",
+        "customer",
+        "status",
+        "terms",
+        "remaining",
+        "used",
+        "amount_cents",
+        "amount_currency",
+        "percentage_rate",
+        "frequency",
+        "frequency_duration",
+        "amount_cents_remaining",
+        "frequency_duration_remaining",
+        "created_at",
+        "terminated_at",
+    ]
+    fields = readonly_fields
+    actions = ["terminate"]
+
+    def get_queryset(self, request):
+        used = Sum("applications__amount_cents")
+        return super().get_queryset(request).annotate(used_cents=used)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # applied from the coupon's page ("Apply to a customer") or the API
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="terms")
+    def terms(self, applied: AppliedCoupon) -> str:
+        return _coupon_terms(applied, applied.coupon.coupon_type)
+
+    @admin.display(description="remaining")
+    def remaining(self, applied: AppliedCoupon) -> str:
+        if applied.frequency == CouponFrequency.RECURRING:
+            return f"{applied.frequency_duration_remaining} invoice(s)"
+        if applied.amount_cents_remaining is not None:
+            return _money(applied.amount_cents_remaining, applied.amount_currency)
+        return "forever" if applied.frequency == CouponFrequency.FOREVER else "—"
+
+    @admin.display(description="deducted so far", ordering="used_cents")
+    def used(self, applied: AppliedCoupon) -> str:
+        currency = applied.amount_currency or applied.customer.currency
+        cents = applied.used_cents or 0
+        return _money(cents, currency) if currency else str(cents)
+
+    @admin.action(description="Terminate selected applied coupons", permissions=["change"])
+    def terminate(self, request, queryset):
+        for applied in queryset.filter(status=AppliedCoupon.Status.ACTIVE):
+            applied_coupon_terminate(applied_coupon=applied)
+            self.log_change(request, applied, "Terminated")
+        self.message_user(request, "Terminated.", messages.SUCCESS)

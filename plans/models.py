@@ -249,3 +249,162 @@ class ChargeFilter(models.Model):
 
     def __str__(self) -> str:
         return ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(self.values.items()))
+
+
+# --- add-ons and coupons ---------------------------------------------------------------------
+
+
+class AddOn(models.Model):
+    """A priced item sold outside plans (setup fee, GPU-hour pack), billed on one-off invoices."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=255)
+    code = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    invoice_display_name = models.CharField(max_length=255, blank=True)
+    amount_cents = models.BigIntegerField(default=0)  # minor units, default unit price
+    amount_currency = models.CharField(max_length=3)  # ISO 4217
+    tax_codes = models.JSONField(default=list, blank=True)  # list[str]
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "add-on"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(deleted_at__isnull=True), name="add_on_code_live_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=0), name="add_on_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class CouponType(models.TextChoices):
+    FIXED_AMOUNT = "fixed_amount", "fixed amount"
+    PERCENTAGE = "percentage", "percentage"
+
+
+class CouponFrequency(models.TextChoices):
+    ONCE = "once", "once"
+    RECURRING = "recurring", "recurring (a number of invoices)"
+    FOREVER = "forever", "forever"
+
+
+class CouponExpiration(models.TextChoices):
+    NO_EXPIRATION = "no_expiration", "no expiration"
+    TIME_LIMIT = "time_limit", "time limit"
+
+
+class Coupon(models.Model):
+    """A discount customers can be given; limited to plans or to billable metrics, or general.
+    Expiration stops new applications only; customers who have it keep it."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=255)
+    code = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    coupon_type = models.CharField(max_length=16, choices=CouponType.choices)
+    amount_cents = models.BigIntegerField(null=True, blank=True)  # fixed_amount, minor units
+    amount_currency = models.CharField(max_length=3, blank=True)  # fixed_amount, ISO 4217
+    percentage_rate = models.DecimalField(  # percentage, in percent (0 < rate <= 100)
+        max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    frequency = models.CharField(
+        max_length=16, choices=CouponFrequency.choices, default=CouponFrequency.ONCE
+    )
+    frequency_duration = models.PositiveIntegerField(null=True, blank=True)  # recurring: invoices
+    expiration = models.CharField(
+        max_length=16, choices=CouponExpiration.choices, default=CouponExpiration.NO_EXPIRATION
+    )
+    expiration_at = models.DateTimeField(null=True, blank=True)
+    reusable = models.BooleanField(
+        default=True, help_text="May be applied to the same customer more than once."
+    )
+    plans = models.ManyToManyField(Plan, blank=True, related_name="coupons")
+    billable_metrics = models.ManyToManyField(BillableMetric, blank=True, related_name="coupons")
+    terminated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(deleted_at__isnull=True), name="coupon_code_live_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class AppliedCoupon(models.Model):
+    """A coupon given to one customer, with its own (overridable) terms and what is left of it.
+    Each deduction is a CouponApplication; remaining amounts follow from them."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "active"
+        TERMINATED = "terminated", "terminated"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="applied_coupons")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="applied_coupons"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    amount_cents = models.BigIntegerField(null=True, blank=True)  # fixed_amount
+    amount_currency = models.CharField(max_length=3, blank=True)
+    percentage_rate = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    frequency = models.CharField(max_length=16, choices=CouponFrequency.choices)
+    frequency_duration = models.PositiveIntegerField(null=True, blank=True)
+    amount_cents_remaining = models.BigIntegerField(null=True, blank=True)  # fixed, once
+    frequency_duration_remaining = models.PositiveIntegerField(null=True, blank=True)  # recurring
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    terminated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["customer", "status"], name="applied_coupon_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.coupon.code} → {self.customer}"
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.coupon.coupon_type == CouponType.FIXED_AMOUNT
+
+
+class CouponApplication(models.Model):
+    """One deduction of an applied coupon on one invoice (at most one per invoice)."""
+
+    applied_coupon = models.ForeignKey(
+        AppliedCoupon, on_delete=models.PROTECT, related_name="applications"
+    )
+    invoice = models.ForeignKey(
+        "invoices.Invoice", on_delete=models.PROTECT, related_name="coupon_applications"
+    )
+    amount_cents = models.BigIntegerField()  # minor units, invoice currency
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applied_coupon", "invoice"], name="one_application_per_invoice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applied_coupon} on {self.invoice}: {self.amount_cents}"

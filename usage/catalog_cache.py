@@ -24,7 +24,6 @@ class MetricInfo:
     aggregation_type: str
     field_name: str
     rollup_keys: tuple[str, ...]  # properties kept as rollup dimensions
-    bills_in_advance: bool = False  # some live charge bills this metric as events arrive
 
 
 _metrics: dict[str, tuple[float, MetricInfo]] = {}
@@ -60,16 +59,8 @@ def metrics_info(codes: set[str]) -> dict[str, MetricInfo]:
         )
         now = time.monotonic()
         for metric in rows:
-            advance = any(
-                c.deleted_at is None and c.pay_in_advance and c.invoiceable
-                for c in metric.charges.all()
-            )
             info = MetricInfo(
-                metric.code,
-                metric.aggregation_type,
-                metric.field_name,
-                _rollup_keys(metric),
-                advance,
+                metric.code, metric.aggregation_type, metric.field_name, _rollup_keys(metric)
             )
             _metrics[metric.code] = (now, info)
             found[metric.code] = info

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "usage",
     "invoices",
     "webhooks",
+    "taxes",
 ]
 
 MIDDLEWARE = [
@@ -221,7 +222,7 @@ LOGGING = {
 
 # --- Events ---------------------------------------------------------------------------------
 EVENTS_MAX_FUTURE_SECONDS = env.int("EVENTS_MAX_FUTURE_SECONDS", default=24 * 3600)
-IN_ADVANCE_BILLING_DELAY_SECONDS = env.int("IN_ADVANCE_BILLING_DELAY_SECONDS", default=10)
+USAGE_FOLLOWUP_DELAY_SECONDS = env.int("USAGE_FOLLOWUP_DELAY_SECONDS", default=10)
 INGEST_CACHE_SECONDS = env.float("INGEST_CACHE_SECONDS", default=5.0)
 EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=1000)
 EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=4 * 1024 * 1024)

@@ -9,4 +9,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
-IN_ADVANCE_BILLING_DELAY_SECONDS = 0  # bill at once in tests (tasks run eagerly)
+USAGE_FOLLOWUP_DELAY_SECONDS = 0  # bill at once in tests (tasks run eagerly)

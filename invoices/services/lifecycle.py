@@ -40,6 +40,31 @@ def invoice_totals(invoice: Invoice) -> Invoice:
     return invoice
 
 
+def apply_deductions(invoice: Invoice) -> None:
+    """The one order of deductions: fees → progressive billing already billed → coupons →
+    taxes → credit notes → prepaid credits → amount due. Each step records what it took (and is
+    idempotent per invoice), inside the finalizing transaction."""
+    from customers.wallets import wallets_apply
+    from invoices.services.credit_notes import credit_notes_apply
+    from invoices.services.progressive import progressive_credit_cents
+    from invoices.services.taxes import taxes_apply
+    from plans.coupons import coupons_apply
+
+    fees_cents = sum(fee.amount_cents for fee in invoice.fees.all())
+    invoice.progressive_billing_credit_amount_cents = min(
+        progressive_credit_cents(invoice), fees_cents
+    )
+    invoice.coupons_amount_cents = coupons_apply(invoice=invoice)
+    taxes_apply(invoice=invoice)  # per fee, on its amount net of its coupon share
+    invoice_totals(invoice)
+    invoice.credit_notes_amount_cents = credit_notes_apply(
+        invoice=invoice, amount_due=invoice.sub_total_including_taxes_amount_cents
+    )
+    invoice_totals(invoice)
+    invoice.prepaid_credit_amount_cents = wallets_apply(invoice=invoice)
+    invoice_totals(invoice)
+
+
 def payment_term_days(invoice: Invoice) -> int:
     term = invoice.customer.net_payment_term
     return organization_get().net_payment_term if term is None else term
@@ -83,8 +108,8 @@ def invoice_finalize(*, invoice: Invoice, now: datetime | None = None) -> Invoic
     now = now or timezone.now()
     if invoice.billings.filter(invoicing_reason__in=PERIOD_REASONS).exists():
         invoice_refresh_fees(invoice)
-    invoice_totals(invoice)
-    if invoice.total_amount_cents == 0 and _skips_zero_amount(invoice):
+    apply_deductions(invoice)
+    if invoice.fees_amount_cents == 0 and _skips_zero_amount(invoice):
         invoice.status = Status.CLOSED
         invoice.save()
         return invoice
@@ -114,22 +139,74 @@ def invoice_refresh(*, invoice: Invoice) -> Invoice:
 
 
 @transaction.atomic
-def invoice_void(*, invoice: Invoice, now: datetime | None = None) -> Invoice:
-    """Finalized → voided (final). A paid invoice is refunded with a credit note instead."""
+def invoice_void(
+    *,
+    invoice: Invoice,
+    now: datetime | None = None,
+    generate_credit_note: bool = False,
+    credit_amount: int | None = None,
+    refund_amount: int | None = None,
+) -> Invoice:
+    """Finalized → voided (final). A paid invoice is voided only with a credit note for what
+    is left of it (as credit, refund or both)."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status == Status.VOIDED:
         return invoice
     if invoice.status != Status.FINALIZED:
         raise RuleViolation("invoice_not_finalized", "Only a finalized invoice can be voided.")
-    if invoice.payment_status == PaymentStatus.SUCCEEDED and invoice.total_amount_cents > 0:
+    paid = invoice.payment_status == PaymentStatus.SUCCEEDED and invoice.total_amount_cents > 0
+    if paid and not generate_credit_note:
         raise RuleViolation(
-            "invoice_paid", "A paid invoice cannot be voided; issue a credit note instead."
+            "invoice_paid", "A paid invoice is voided with a credit note (generate_credit_note)."
         )
+    if paid:
+        _credit_everything(invoice, credit_amount, refund_amount)
     invoice.status, invoice.voided_at = Status.VOIDED, now or timezone.now()
     invoice.payment_overdue = False
     invoice.save(update_fields=["status", "voided_at", "payment_overdue", "updated_at"])
+    if invoice.invoice_type == Invoice.InvoiceType.CREDIT and not paid:
+        from customers.wallets import wallet_top_up_failed
+
+        wallet_top_up_failed(invoice=invoice)  # an unpaid, voided top-up never lands
     notify(invoice, "invoice.voided")
     return invoice
+
+
+def _credit_everything(invoice: Invoice, credit: int | None, refund: int | None) -> None:
+    from invoices.services.credit_notes import credit_note_create, fee_creditable_cents
+
+    items = [
+        {"fee_id": str(fee.lago_id), "amount_cents": fee_creditable_cents(fee)}
+        for fee in invoice.fees.all()
+        if fee_creditable_cents(fee) > 0
+    ]
+    if not items:
+        return
+    split = {}
+    if credit is not None or refund is not None:
+        split = {"credit_amount_cents": credit or 0, "refund_amount_cents": refund or 0}
+    credit_note_create(
+        data={
+            "invoice_id": str(invoice.lago_id),
+            "reason": "order_cancellation",
+            "description": "Invoice voided",
+            "items": items,
+            **split,
+        }
+    )
+
+
+def payment_status_changed(invoice: Invoice) -> None:
+    """Whatever changed the payment status (manual, provider): paid top-ups land in their
+    wallet, failed ones do not; subscribers hear about it."""
+    from customers.wallets import wallet_top_up_failed, wallet_top_up_paid
+
+    if invoice.invoice_type == Invoice.InvoiceType.CREDIT:
+        if invoice.payment_status == PaymentStatus.SUCCEEDED:
+            wallet_top_up_paid(invoice=invoice)
+        elif invoice.payment_status == PaymentStatus.FAILED:
+            wallet_top_up_failed(invoice=invoice)
+    notify(invoice, "invoice.payment_status_updated")
 
 
 def _metadata(items) -> list[dict]:
@@ -162,7 +239,7 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
             invoice.payment_status = status
             invoice.payment_overdue = invoice.payment_overdue and status != "succeeded"
             fields += ["payment_status", "payment_overdue"]
-            notify(invoice, "invoice.payment_status_updated")
+            payment_status_changed(invoice)
     invoice.save(update_fields=fields)
     return invoice
 

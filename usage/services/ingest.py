@@ -278,23 +278,21 @@ def events_ingest(
         already_billed=already_billed,
         skip_invalid=skip_invalid,
     )
-    _bill_in_advance_after_commit(accepted, outcomes, already_billed)
+    _followups_after_commit(accepted, already_billed)
     return IngestResult(accepted=accepted, rejected=rejected)
 
 
-def _bill_in_advance_after_commit(accepted, outcomes, already_billed: bool) -> None:
-    """Subscriptions whose new events feed pay-in-advance charges get billed (debounced)."""
+def _followups_after_commit(accepted, already_billed: bool) -> None:
+    """New usage may owe pay-in-advance fees or cross a usage threshold: schedule a (debounced)
+    follow-up per subscription after commit."""
     if already_billed:
         return
     subscriptions = {
         stored.event.external_subscription_id
-        for index, stored in accepted.items()
-        if not stored.duplicate
-        and not stored.error_code
-        and outcomes[index][2] is not None
-        and outcomes[index][2].bills_in_advance
+        for stored in accepted.values()
+        if not stored.duplicate and not stored.error_code
     }
     if subscriptions:
-        from invoices.tasks import schedule_in_advance_billing
+        from invoices.tasks import schedule_usage_followups
 
-        transaction.on_commit(lambda: schedule_in_advance_billing(subscriptions))
+        transaction.on_commit(lambda: schedule_usage_followups(subscriptions))

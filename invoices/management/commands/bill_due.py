@@ -1,5 +1,7 @@
 """python manage.py bill_due [--now ISO8601]: the beat close, synchronously."""
 
+from datetime import UTC
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -24,7 +26,7 @@ class Command(BaseCommand):
             if moment is None:
                 raise CommandError(f"not an ISO 8601 datetime: {now}")
             if timezone.is_naive(moment):
-                moment = timezone.make_aware(moment, timezone.utc)
+                moment = moment.replace(tzinfo=UTC)
         invoices = []
         for subscription_id in subscriptions_due(moment):
             invoices += subscription_bill_due(subscription_id=subscription_id, now=moment)

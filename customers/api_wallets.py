@@ -1,0 +1,229 @@
+"""REST API v1 for wallets and wallet transactions (Lago wire format)."""
+
+import uuid
+
+from django.utils import timezone
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api.formats import decimal_str, iso
+from core.api.pagination import LagoPagination
+from core.api.viewsets import LagoViewSet
+from core.errors import NotFound, ValidationFailed
+from customers.models import RecurringTransactionRule, Wallet, WalletTransaction
+from customers.selectors import customer_get
+from customers.wallets import (
+    WalletBalances,
+    customer_wallet_balances,
+    wallet_balances,
+    wallet_create,
+    wallet_get,
+    wallet_metadata_set,
+    wallet_terminate,
+    wallet_transactions_create,
+    wallet_update,
+)
+
+TRANSACTION_FILTERS = ("status", "transaction_type", "transaction_status")
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def recurring_rule_json(rule: RecurringTransactionRule) -> dict:
+    expired = rule.expiration_at is not None and rule.expiration_at <= timezone.now()
+    return {
+        "lago_id": str(rule.lago_id),
+        "trigger": rule.trigger,
+        "interval": rule.interval or None,
+        "threshold_credits": decimal_str(rule.threshold_credits),
+        "method": rule.method,
+        "paid_credits": decimal_str(rule.paid_credits),
+        "granted_credits": decimal_str(rule.granted_credits),
+        "target_ongoing_balance": decimal_str(rule.target_ongoing_balance),
+        "grants_target_top_up": rule.grants_target_top_up,
+        "ignore_paid_top_up_limits": rule.ignore_paid_top_up_limits,
+        "started_at": iso(rule.started_at),
+        "expiration_at": iso(rule.expiration_at),
+        "status": "terminated" if expired else "active",
+        "transaction_name": rule.transaction_name or None,
+        "transaction_metadata": rule.transaction_metadata,
+        "created_at": iso(rule.created_at),
+    }
+
+
+def _last_consumed_at(wallet: Wallet):
+    row = (
+        wallet.transactions.filter(transaction_status="invoiced", status="settled")
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return iso(row)
+
+
+def wallet_json(wallet: Wallet, balances: WalletBalances | None = None) -> dict:
+    """Lago's WalletResponse: credits as decimal strings, money as integer cents."""
+    balances = balances or wallet_balances(wallet)
+    return {
+        "lago_id": str(wallet.lago_id),
+        "lago_customer_id": str(wallet.customer.lago_id),
+        "external_customer_id": wallet.customer.external_id,
+        "status": wallet.status,
+        "currency": wallet.currency,
+        "name": wallet.name or None,
+        "code": wallet.code,
+        "priority": wallet.priority,
+        "rate_amount": decimal_str(wallet.rate_amount),
+        "credits_balance": decimal_str(balances.credits_balance),
+        "balance_cents": balances.balance_cents,
+        "consumed_credits": decimal_str(balances.consumed_credits),
+        "ongoing_balance_cents": balances.ongoing_balance_cents,
+        "ongoing_usage_balance_cents": balances.ongoing_usage_balance_cents,
+        "credits_ongoing_balance": decimal_str(balances.credits_ongoing_balance),
+        "credits_ongoing_usage_balance": decimal_str(balances.credits_ongoing_usage_balance),
+        "created_at": iso(wallet.created_at),
+        "updated_at": iso(wallet.updated_at),
+        "expiration_at": iso(wallet.expiration_at),
+        "terminated_at": iso(wallet.terminated_at),
+        "last_balance_sync_at": iso(timezone.now()),  # computed live, on every read
+        "last_consumed_credit_at": _last_consumed_at(wallet),
+        "recurring_transaction_rules": [
+            recurring_rule_json(rule) for rule in wallet.recurring_rules.all()
+        ],
+        "applies_to": {
+            "fee_types": wallet.applies_to_fee_types,
+            "billable_metric_codes": wallet.applies_to_billable_metric_codes,
+        },
+        "invoice_requires_successful_payment": wallet.invoice_requires_successful_payment,
+        "paid_top_up_min_amount_cents": wallet.paid_top_up_min_amount_cents,
+        "paid_top_up_max_amount_cents": wallet.paid_top_up_max_amount_cents,
+        "metadata": wallet.metadata,
+    }
+
+
+def wallet_transaction_json(row: WalletTransaction) -> dict:
+    """Lago's WalletTransactionResponse: credit_amount in credits, amount in major units."""
+    return {
+        "lago_id": str(row.lago_id),
+        "lago_wallet_id": str(row.wallet.lago_id),
+        "lago_invoice_id": str(row.invoice.lago_id) if row.invoice_id else None,
+        "lago_credit_note_id": None,
+        "status": row.status,
+        "source": row.source,
+        "transaction_status": row.transaction_status,
+        "transaction_type": row.transaction_type,
+        "amount": decimal_str(row.amount),
+        "credit_amount": decimal_str(row.credit_amount),
+        "priority": row.wallet.priority,
+        "invoice_requires_successful_payment": row.invoice_requires_successful_payment,
+        "name": row.name or None,
+        "metadata": row.metadata,
+        "settled_at": iso(row.settled_at),
+        "failed_at": iso(row.failed_at),
+        "created_at": iso(row.created_at),
+    }
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+class WalletViewSet(LagoViewSet):
+    lago_root, lago_plural = "wallet", "wallets"
+    lookup_field = "lago_id"
+
+    def _render(self, wallet: Wallet) -> Response:
+        return self.render_one(wallet_json(wallet))
+
+    def create(self, request):
+        return self._render(wallet_create(data=self.root_payload(request)))
+
+    def list(self, request):
+        """Lago requires external_customer_id; balances are priced once for the customer."""
+        external_id = request.query_params.get("external_customer_id")
+        if not external_id:
+            raise ValidationFailed({"external_customer_id": ["value_is_mandatory"]})
+        customer = customer_get(external_id=external_id)
+        rows = Wallet.objects.filter(customer=customer).select_related("customer")
+        rows = rows.prefetch_related("recurring_rules").order_by("-created_at", "-id")
+        if request.query_params.get("status"):
+            rows = rows.filter(status=request.query_params["status"])
+        balances = customer_wallet_balances(customer)
+        return self.render_page(rows, lambda wallet: wallet_json(wallet, balances[wallet.pk]))
+
+    def retrieve(self, request, lago_id=None):
+        return self._render(wallet_get(lago_id=lago_id))
+
+    def update(self, request, lago_id=None):
+        wallet = wallet_update(wallet=wallet_get(lago_id=lago_id), data=self.root_payload(request))
+        return self._render(wallet)
+
+    def destroy(self, request, lago_id=None):
+        """Terminate: the remaining credits are voided; answers the terminated wallet."""
+        return self._render(wallet_terminate(wallet=wallet_get(lago_id=lago_id)))
+
+    @action(detail=True, methods=["get"], url_path="wallet_transactions")
+    def wallet_transactions(self, request, lago_id=None):
+        """The wallet's transactions, newest first, filtered by status and types."""
+        wallet = wallet_get(lago_id=lago_id)
+        rows = wallet.transactions.select_related("wallet", "invoice").order_by(
+            "-created_at", "-id"
+        )
+        for name in TRANSACTION_FILTERS:
+            if request.query_params.get(name):
+                rows = rows.filter(**{name: request.query_params[name]})
+        paginator = LagoPagination()
+        page = paginator.paginate_queryset(rows, request, self)
+        data = [wallet_transaction_json(row) for row in page]
+        return Response({"wallet_transactions": data, "meta": paginator.meta()})
+
+    @action(
+        detail=True,
+        methods=["get", "post", "patch", "delete"],
+        url_path=r"metadata(?:/(?P<key>[^/]+))?",
+    )
+    def metadata(self, request, lago_id=None, key=None):
+        """Replace (POST), merge (PATCH), read (GET) or clear (DELETE, or one key) metadata."""
+        wallet = wallet_get(lago_id=lago_id)
+        payload = request.data.get("metadata") if isinstance(request.data, dict) else None
+        if request.method in ("POST", "PATCH") and not isinstance(payload, dict):
+            raise ValidationFailed({"metadata": ["invalid_format"]})
+        if request.method != "GET":
+            merge = request.method == "PATCH"
+            data = payload if request.method != "DELETE" else None
+            wallet = wallet_metadata_set(wallet=wallet, metadata=data, merge=merge, key=key)
+        return self.render_one(wallet.metadata, root="metadata")
+
+
+class WalletTransactionViewSet(LagoViewSet):
+    lago_root, lago_plural = "wallet_transaction", "wallet_transactions"
+    lookup_field = "lago_id"
+
+    @property
+    def lago_resource(self) -> str:
+        return "wallet"
+
+    def create(self, request):
+        """One top-up (paid, granted, voided parts); answers them as an array, like Lago. An
+        Idempotency-Key header makes a retry return the same transactions."""
+        rows = wallet_transactions_create(
+            data=self.root_payload(request),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        return Response({"wallet_transactions": [wallet_transaction_json(row) for row in rows]})
+
+    def retrieve(self, request, lago_id=None):
+        row = (
+            WalletTransaction.objects.select_related("wallet", "invoice")
+            .filter(lago_id=_uuid_or_none(lago_id))
+            .first()
+        )
+        if row is None:
+            raise NotFound("wallet_transaction")
+        return self.render_one(wallet_transaction_json(row))
+
+
+def _uuid_or_none(value: str):
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

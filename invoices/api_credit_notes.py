@@ -1,0 +1,76 @@
+"""REST API v1 for credit notes (Lago wire format)."""
+
+import uuid
+
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api.viewsets import LagoViewSet
+from core.errors import NotFound
+from invoices.links import credit_note_pdf_url
+from invoices.models import CreditNote, Invoice
+from invoices.serializers import credit_note_estimate_json, credit_note_json
+from invoices.services.credit_notes import (
+    credit_note_create,
+    credit_note_estimate,
+    credit_note_void,
+)
+
+
+def _note(lago_id) -> CreditNote:
+    try:
+        uuid.UUID(str(lago_id))
+    except ValueError as exc:
+        raise NotFound("credit_note") from exc
+    note = CreditNote.objects.filter(lago_id=lago_id).select_related("invoice", "customer").first()
+    if note is None:
+        raise NotFound("credit_note")
+    return note
+
+
+class CreditNoteViewSet(LagoViewSet):
+    lago_root, lago_plural = "credit_note", "credit_notes"
+    lookup_field = "lago_id"
+
+    def get_queryset(self):
+        rows = CreditNote.objects.select_related("invoice", "customer").order_by("-created_at")
+        customer = self.request.query_params.get("external_customer_id")
+        return rows.filter(customer__external_id=customer) if customer else rows
+
+    def create(self, request):
+        note = credit_note_create(data=self.root_payload(request))
+        return self.render_one(credit_note_json(note))
+
+    def list(self, request):
+        return self.render_page(self.get_queryset(), credit_note_json)
+
+    def retrieve(self, request, lago_id=None):
+        return self.render_one(credit_note_json(_note(lago_id)))
+
+    def update(self, request, lago_id=None):
+        """Only metadata and the refund status (for refunds made outside the provider)."""
+        from invoices.services.credit_notes import credit_note_update
+
+        note = credit_note_update(note=_note(lago_id), data=self.root_payload(request))
+        return self.render_one(credit_note_json(note))
+
+    @action(detail=True, methods=["put"], url_path="void")
+    def void(self, request, lago_id=None):
+        return self.render_one(credit_note_json(credit_note_void(note=_note(lago_id))))
+
+    @action(detail=True, methods=["post"], url_path="download")
+    def download(self, request, lago_id=None):
+        """Answers with file_url, a signed link to the credit note's PDF."""
+        note = _note(lago_id)
+        data = credit_note_json(note)
+        data["file_url"] = credit_note_pdf_url(note, request)
+        return self.render_one(data)
+
+    @action(detail=False, methods=["post"], url_path="estimate")
+    def estimate(self, request):
+        data = self.root_payload(request)
+        invoice = Invoice.objects.filter(lago_id=data.get("invoice_id")).first()
+        if invoice is None:
+            raise NotFound("invoice")
+        estimate = credit_note_estimate(invoice=invoice, items=data.get("items"))
+        return Response({"estimated_credit_note": credit_note_estimate_json(estimate)})

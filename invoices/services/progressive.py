@@ -1,0 +1,126 @@
+"""Progressive billing: when a subscription's usage in the current period crosses one of its
+plan's usage thresholds, invoice the usage so far at once; the period-end invoice then deducts
+what progressive invoices already billed. A threshold is billed at most once per period (and a
+recurring one once per step), enforced by a unique constraint."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from customers.models import Subscription
+from invoices.models import AppliedUsageThreshold, Fee, Invoice, InvoiceSubscription
+from invoices.services.close import _create_invoice
+from invoices.services.deltas import unbilled_usage_fees
+from invoices.services.fees import BillingPlan
+from invoices.services.lifecycle import invoice_finalize, notify
+from usage.reports import charges_period_bounds, subscription_usage
+
+
+def crossed_thresholds(thresholds, usage_cents: int) -> list[tuple[object, int]]:
+    """(threshold, occurrence) for every step at or below `usage_cents`: each fixed threshold
+    once, a recurring one every `amount` after the highest fixed threshold."""
+    fixed = [t for t in thresholds if not t.recurring]
+    crossed = [(t, 1) for t in fixed if usage_cents >= t.amount_cents]
+    base = max((t.amount_cents for t in fixed), default=0)
+    for threshold in (t for t in thresholds if t.recurring):
+        steps = (usage_cents - base) // threshold.amount_cents if usage_cents > base else 0
+        crossed += [(threshold, n) for n in range(1, steps + 1)]
+    return crossed
+
+
+def _new_crossings(subscription: Subscription, lower: datetime, usage_cents: int) -> list:
+    done = set(
+        AppliedUsageThreshold.objects.filter(
+            subscription=subscription, period_from=lower
+        ).values_list("usage_threshold_id", "occurrence")
+    )
+    thresholds = list(subscription.plan.usage_thresholds.all())
+    return [(t, n) for t, n in crossed_thresholds(thresholds, usage_cents) if (t.pk, n) not in done]
+
+
+@transaction.atomic
+def subscription_check_thresholds(
+    *, subscription_id: int, now: datetime | None = None
+) -> Invoice | None:
+    """Issue a progressive-billing invoice if the period's usage crossed a new threshold."""
+    now = now or timezone.now()
+    subscription = (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("customer", "plan")
+        .get(pk=subscription_id)
+    )
+    if subscription.status != Subscription.Status.ACTIVE:
+        return None
+    if not subscription.plan.usage_thresholds.exists():
+        return None
+    lower, upper = charges_period_bounds(subscription, now)
+    lower = max(lower, subscription.started_at)
+    usage_cents = subscription_usage(subscription, lower, upper, billable_only=True).amount_cents
+    crossings = _new_crossings(subscription, lower, usage_cents)
+    if not crossings:
+        return None
+    fees = unbilled_usage_fees(
+        subscription,
+        lower,
+        upper,
+        charges=subscription.plan.charges.live().filter(pay_in_advance=False, invoiceable=True),
+        billed_fees=_progressive_fees(subscription, lower),
+        pay_in_advance=False,
+    )
+    if not fees:
+        return None
+    plan = BillingPlan(
+        subscription=subscription,
+        boundary=now,
+        reason=InvoiceSubscription.Reason.PROGRESSIVE,
+        from_datetime=lower,
+        to_datetime=upper,
+        charges_from=lower,
+        charges_to=now,
+        fees=fees,
+    )
+    invoice = _create_invoice(plan, now)
+    invoice.invoice_type = Invoice.InvoiceType.PROGRESSIVE_BILLING
+    invoice.save(update_fields=["invoice_type"])
+    try:
+        with transaction.atomic():
+            for threshold, occurrence in crossings:
+                AppliedUsageThreshold.objects.create(
+                    subscription=subscription,
+                    usage_threshold=threshold,
+                    period_from=lower,
+                    occurrence=occurrence,
+                    invoice=invoice,
+                    usage_amount_cents=usage_cents,
+                )
+    except IntegrityError:
+        transaction.set_rollback(True)  # another run billed this threshold first
+        return None
+    notify(invoice, "invoice.created")
+    return invoice_finalize(invoice=invoice, now=now)  # not subject to the grace period
+
+
+def _progressive_fees(subscription: Subscription, lower: datetime):
+    return Fee.objects.filter(
+        subscription=subscription,
+        invoice__invoice_type=Invoice.InvoiceType.PROGRESSIVE_BILLING,
+        from_datetime__gte=lower,
+    )
+
+
+def progressive_credit_cents(invoice: Invoice) -> int:
+    """What progressive invoices already billed of the usage periods this invoice closes."""
+    total = 0
+    for billing in invoice.billings.filter(
+        invoicing_reason__in=["subscription_periodic", "subscription_terminating"]
+    ):
+        billed = (
+            _progressive_fees(billing.subscription, billing.charges_from_datetime)
+            .filter(from_datetime__lt=billing.charges_to_datetime)
+            .exclude(invoice__status=Invoice.Status.VOIDED)
+            .aggregate(total=Sum("amount_cents"))["total"]
+        )
+        total += billed or 0
+    return total

@@ -1,0 +1,123 @@
+"""REST API v1 for coupons (id = code) and applied coupons (Lago wire format)."""
+
+from core.api.formats import iso
+from core.api.viewsets import LagoViewSet
+from plans.coupons import (
+    applied_coupon_create,
+    applied_coupon_get,
+    applied_coupon_terminate,
+    applied_coupons_list,
+    coupon_create,
+    coupon_delete,
+    coupon_get,
+    coupon_update,
+    coupons_list,
+)
+from plans.models import AppliedCoupon, Coupon
+
+
+def _rate(value) -> float | None:
+    return float(value) if value is not None else None
+
+
+def coupon_json(coupon: Coupon) -> dict:
+    plans = [plan.code for plan in coupon.plans.all()]
+    metrics = [metric.code for metric in coupon.billable_metrics.all()]
+    return {
+        "lago_id": str(coupon.lago_id),
+        "name": coupon.name,
+        "code": coupon.code,
+        "description": coupon.description or None,
+        "coupon_type": coupon.coupon_type,
+        "amount_cents": coupon.amount_cents,
+        "amount_currency": coupon.amount_currency or None,
+        "percentage_rate": _rate(coupon.percentage_rate),
+        "frequency": coupon.frequency,
+        "frequency_duration": coupon.frequency_duration,
+        "reusable": coupon.reusable,
+        "limited_plans": bool(plans),
+        "plan_codes": plans,
+        "limited_billable_metrics": bool(metrics),
+        "billable_metric_codes": metrics,
+        "expiration": coupon.expiration,
+        "expiration_at": iso(coupon.expiration_at),
+        "terminated_at": iso(coupon.terminated_at),
+        "created_at": iso(coupon.created_at),
+    }
+
+
+def applied_coupon_json(applied: AppliedCoupon) -> dict:
+    coupon, customer = applied.coupon, applied.customer
+    return {
+        "lago_id": str(applied.lago_id),
+        "lago_coupon_id": str(coupon.lago_id),
+        "coupon_code": coupon.code,
+        "coupon_name": coupon.name,
+        "lago_customer_id": str(customer.lago_id),
+        "external_customer_id": customer.external_id,
+        "status": applied.status,
+        "amount_cents": applied.amount_cents,
+        "amount_cents_remaining": applied.amount_cents_remaining,
+        "amount_currency": applied.amount_currency or None,
+        "percentage_rate": _rate(applied.percentage_rate),
+        "frequency": applied.frequency,
+        "frequency_duration": applied.frequency_duration,
+        "frequency_duration_remaining": applied.frequency_duration_remaining,
+        "expiration_at": iso(coupon.expiration_at),
+        "created_at": iso(applied.created_at),
+        "terminated_at": iso(applied.terminated_at),
+        "credits": [],
+    }
+
+
+class CouponViewSet(LagoViewSet):
+    lago_root, lago_plural = "coupon", "coupons"
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return coupons_list()
+
+    def create(self, request):
+        return self.render_one(coupon_json(coupon_create(data=self.root_payload(request))))
+
+    def list(self, request):
+        return self.render_page(coupons_list(), coupon_json)
+
+    def retrieve(self, request, code=None):
+        return self.render_one(coupon_json(coupon_get(code=code)))
+
+    def update(self, request, code=None):
+        coupon = coupon_update(coupon=coupon_get(code=code), data=self.root_payload(request))
+        return self.render_one(coupon_json(coupon))
+
+    def destroy(self, request, code=None):
+        return self.render_one(coupon_json(coupon_delete(coupon=coupon_get(code=code))))
+
+
+class AppliedCouponViewSet(LagoViewSet):
+    lago_root, lago_plural = "applied_coupon", "applied_coupons"
+
+    def get_queryset(self):
+        return applied_coupons_list()
+
+    def create(self, request):
+        applied = applied_coupon_create(data=self.root_payload(request))
+        return self.render_one(applied_coupon_json(applied))
+
+    def list(self, request):
+        params = self.request.query_params
+        codes = params.getlist("coupon_code[]") or params.getlist("coupon_code")
+        rows = applied_coupons_list(
+            external_customer_id=params.get("external_customer_id"),
+            status=params.get("status"),
+            coupon_codes=codes,
+        )
+        return self.render_page(rows, applied_coupon_json)
+
+
+def applied_coupon_destroy_view(viewset, request, external_id: str, applied_coupon_id: str):
+    """DELETE customers/{external_id}/applied_coupons/{lago_id}: terminate it (a customers
+    viewset action calls this)."""
+    applied = applied_coupon_get(external_customer_id=external_id, lago_id=applied_coupon_id)
+    applied = applied_coupon_terminate(applied_coupon=applied)
+    return viewset.render_one(applied_coupon_json(applied), root="applied_coupon")

@@ -1,0 +1,104 @@
+"""Which taxes apply to a fee: explicit tax codes by precedence, else the automatic rules."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from core.selectors import organization_get
+from taxes.models import Tax, TaxRule
+from taxes.vat import is_eu, vat_number_valid
+
+REVERSE_CHARGE_MENTION = (
+    "Reverse charge: VAT to be accounted for by the recipient (Art. 196, Directive 2006/112/EC)."
+)
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    """One tax on a fee: code and name for the invoice, rate in percent."""
+
+    code: str
+    name: str
+    rate: Decimal
+    mention: str = ""
+
+
+@dataclass(frozen=True)
+class TaxContext:
+    """What the automatic rules need to know about seller and buyer, once per invoice."""
+
+    seller_country: str
+    us_tax_states: frozenset
+    customer_country: str
+    customer_state: str
+    business: bool
+    tax_id: str
+    tax_id_valid: bool | None  # None: no number, or not an EU country
+    on: date
+
+
+def tax_context(*, customer, on: date) -> TaxContext:
+    organization = organization_get()
+    country = (customer.country or "").upper()
+    tax_id = customer.tax_identification_number.strip()
+    valid = vat_number_valid(tax_id, country) if tax_id and is_eu(country) else None
+    if valid and organization.vies_check_enabled:
+        from taxes.vat import vies_confirms
+
+        valid = vies_confirms(tax_id) is not False  # an unavailable VIES never blocks
+    return TaxContext(
+        seller_country=(organization.country or "").upper(),
+        us_tax_states=frozenset(s.upper() for s in organization.us_tax_states or []),
+        customer_country=country,
+        customer_state=(customer.state or "").upper(),
+        business=customer.customer_type == "company" or bool(tax_id),
+        tax_id=tax_id,
+        tax_id_valid=valid,
+        on=on,
+    )
+
+
+def explicit_taxes(code_levels: list[list[str]]) -> list[TaxLine] | None:
+    """The most specific level that names taxes wins (fee, add-on, charge, plan, customer),
+    then the organization's default taxes; None when nothing is named anywhere."""
+    for codes in code_levels:
+        if codes:
+            taxes = Tax.objects.filter(code__in=codes)
+            return [TaxLine(t.code, t.name, t.rate) for t in taxes]
+    defaults = Tax.objects.filter(applied_to_organization=True)
+    lines = [TaxLine(t.code, t.name, t.rate) for t in defaults]
+    return lines or None
+
+
+def _rule(kind: str, country: str, region: str, on: date) -> TaxRule | None:
+    return (
+        TaxRule.objects.filter(kind=kind, country=country, region=region, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def _rule_line(rule: TaxRule | None) -> list[TaxLine]:
+    if rule is None:
+        return []
+    code = f"{rule.kind}_{rule.country}{'_' + rule.region if rule.region else ''}".lower()
+    return [TaxLine(code, rule.name, rule.rate)]
+
+
+def automatic_taxes(context: TaxContext) -> list[TaxLine]:
+    """EU VAT (domestic, reverse charge for valid business numbers, OSS for consumers), US sales
+    tax where the seller is registered, else nothing."""
+    customer, seller = context.customer_country, context.seller_country
+    if customer == "US":
+        if context.customer_state not in context.us_tax_states:
+            return []
+        return _rule_line(_rule(TaxRule.Kind.SALES_TAX, "US", context.customer_state, context.on))
+    if not (is_eu(seller) and is_eu(customer)):
+        return []
+    if customer == seller:
+        return _rule_line(_rule(TaxRule.Kind.VAT, seller, "", context.on))
+    if context.business and context.tax_id_valid:
+        return [
+            TaxLine("vat_reverse_charge", "VAT reverse charge", Decimal(0), REVERSE_CHARGE_MENTION)
+        ]
+    return _rule_line(_rule(TaxRule.Kind.VAT, customer, "", context.on))
