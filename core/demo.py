@@ -369,10 +369,112 @@ def demo_invoices(now: datetime | None = None) -> Iterator[str]:
     yield f"Invoices: {Invoice.objects.exclude(status='closed').count()}."
 
 
+def demo_organization() -> Iterator[str]:
+    """A US seller registered for sales tax in California and New York."""
+    from core.services import organization_update
+
+    organization_update(
+        data={
+            "name": "Demo AI Inc.",
+            "legal_name": "Demo AI Inc.",
+            "country": "US",
+            "address_line1": "500 Howard St",
+            "city": "San Francisco",
+            "zipcode": "94105",
+            "email": "billing@demo-ai.example",
+            "tax_identification_number": "US 12-3456789",
+            "us_tax_states": ["CA", "NY"],
+        }
+    )
+    yield "Organization: Demo AI Inc. (US; sales tax in CA and NY)."
+
+
+def demo_credits_and_discounts(now: datetime | None = None) -> Iterator[str]:
+    """An add-on sold once, a coupon, prepaid credits, a credit note (each created once)."""
+    from customers.wallets import wallet_create
+    from invoices.models import CreditNote, Invoice
+    from invoices.one_off import one_off_invoice_create
+    from invoices.services.credit_notes import credit_note_create
+    from plans.addons import add_on_create
+    from plans.coupons import applied_coupon_create, coupon_create
+    from plans.models import AddOn, Coupon
+
+    if not AddOn.objects.live().filter(code="gpu_pack_10h").exists():
+        add_on_create(
+            data={
+                "code": "gpu_pack_10h",
+                "name": "GPU-hour pack, 10 h",
+                "amount_cents": 25000,
+                "amount_currency": "USD",
+                "description": "10 hours of dedicated A100 time.",
+            }
+        )
+        one_off_invoice_create(
+            data={
+                "external_customer_id": "acme_ai",
+                "fees": [{"add_on_code": "gpu_pack_10h", "units": 2}],
+            }
+        )
+    if not Coupon.objects.filter(code="launch20").exists():
+        coupon_create(
+            data={
+                "code": "launch20",
+                "name": "Launch: 20% off for 3 months",
+                "coupon_type": "percentage",
+                "percentage_rate": "20",
+                "frequency": "recurring",
+                "frequency_duration": 3,
+            }
+        )
+        applied_coupon_create(
+            data={"external_customer_id": "nimbus_health", "coupon_code": "launch20"}
+        )
+    customer = Customer.objects.live().get(external_id="jane_dev")
+    if not customer.wallets.exists():
+        wallet_create(
+            data={
+                "external_customer_id": "jane_dev",
+                "name": "Prepaid credits",
+                "currency": "USD",
+                "rate_amount": "1",
+                "granted_credits": "25",
+                "recurring_transaction_rules": [
+                    {"trigger": "threshold", "threshold_credits": "5", "granted_credits": "10"}
+                ],
+            }
+        )
+    if not CreditNote.objects.exists():
+        invoice = (
+            Invoice.objects.filter(
+                customer__external_id="acme_ai",
+                status="finalized",
+                invoice_type="subscription",
+                total_amount_cents__gt=0,
+            )
+            .order_by("issuing_date")
+            .last()
+        )
+        if invoice is not None:
+            fee = invoice.fees.order_by("-amount_cents").first()
+            credit_note_create(
+                data={
+                    "invoice_id": str(invoice.lago_id),
+                    "reason": "product_unsatisfactory",
+                    "description": "GPU queue outage on the 12th",
+                    "items": [
+                        {"fee_id": str(fee.lago_id), "amount_cents": min(2000, fee.amount_cents)}
+                    ],
+                }
+            )
+    yield "Add-on GPU-hour pack sold once, coupon launch20, prepaid credits, a credit note."
+
+
 def demo_load() -> Iterator[str]:
     """Run every demo step and yield what each did."""
     yield from demo_api_key()
+    yield from demo_organization()
     yield from demo_catalog()
     yield from demo_customers()
     yield from demo_usage()
     yield from demo_invoices()
+    yield from demo_credits_and_discounts()

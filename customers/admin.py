@@ -98,11 +98,57 @@ class CustomerAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Record", {"fields": ["lago_id", "created_at", "updated_at", "deleted_at"]}),
+        (
+            "Record",
+            {"fields": ["lago_id", "created_at", "updated_at", "deleted_at", "customer_actions"]},
+        ),
     ]
+    readonly_fields = [*readonly_fields, "customer_actions"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # customers are soft-deleted through the API; invoices must keep them
+
+    @admin.display(description="actions")
+    def customer_actions(self, customer: Customer) -> str:
+        if customer.pk is None:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">Issue a one-off invoice</a>',
+            reverse("admin:customers_customer_one_off", args=[customer.pk]),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/one-off-invoice/",
+                self.admin_site.admin_view(self.one_off_view),
+                name="customers_customer_one_off",
+            ),
+            *super().get_urls(),
+        ]
+
+    def one_off_view(self, request, pk: int):
+        """An add-on sold once (e.g. a GPU-hour pack): issued and finalized at once."""
+        from invoices.one_off import OneOffInvoiceForm
+
+        customer = get_object_or_404(Customer, pk=pk)
+        if not self.has_change_permission(request, customer):
+            raise PermissionDenied
+        form = OneOffInvoiceForm(request.POST or None, customer=customer)
+        if request.method == "POST" and form.is_valid():
+            invoice = form.save()
+            if invoice is not None:
+                self.log_change(request, customer, f"One-off invoice {invoice.number}")
+                self.message_user(request, f"Invoice {invoice.number} issued.", messages.SUCCESS)
+                return redirect(reverse("admin:invoices_invoice_change", args=[invoice.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": customer,
+            "title": f"One-off invoice for {customer}",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/customers/customer/one_off.html", context)
 
 
 @admin.register(Subscription)
