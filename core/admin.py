@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from core.models import ApiKey, Heartbeat
+from core.models import ApiKey, FxRate, Heartbeat, Organization
 from core.services import api_key_create, api_key_revoke
 
 admin.site.site_header = "Billing back-office"
@@ -57,3 +57,25 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    """The seller profile: one row (also settable with `manage.py organization`)."""
+
+    list_display = ["name", "country", "default_currency", "timezone", "invoice_prefix"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return not Organization.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FxRate)
+class FxRateAdmin(admin.ModelAdmin):
+    list_display = ["date", "base", "quote", "rate", "source"]
+    list_filter = ["base", "quote", "source"]
+    search_fields = ["base", "quote"]
+    date_hierarchy = "date"

@@ -317,7 +317,7 @@ USAGE_PROFILES = {
 MODELS = ["gpt-4o", "gpt-4o-mini", "llama-3-70b"]
 
 
-def _demo_events(now: datetime) -> Iterator[dict]:
+def _demo_events(now: datetime, scale: float = 1.0) -> Iterator[dict]:
     """Deterministic events (seeded; transaction ids derived from the day) from the demo start
     until now, so re-running the demo adds nothing."""
     day = _demo_start(now)
@@ -325,7 +325,7 @@ def _demo_events(now: datetime) -> Iterator[dict]:
         for subscription_id, profile in USAGE_PROFILES.items():
             rng = random.Random(f"{subscription_id}-{day:%Y%m%d}")
             for code, per_day, make_properties in profile:
-                for n in range(per_day):
+                for n in range(max(1, int(per_day * scale))):
                     moment = day + timedelta(seconds=rng.randint(0, 86_399))
                     if moment >= now:
                         continue
@@ -339,12 +339,12 @@ def _demo_events(now: datetime) -> Iterator[dict]:
         day += timedelta(days=1)
 
 
-def demo_usage(now: datetime | None = None) -> Iterator[str]:
+def demo_usage(now: datetime | None = None, scale: float = 1.0) -> Iterator[str]:
     """A month and a half of usage events through the ingestion service (idempotent)."""
     now = now or datetime.now(UTC)
     stored = duplicates = 0
     batch: list[dict] = []
-    for event in _demo_events(now):
+    for event in _demo_events(now, scale):
         batch.append(event)
         if len(batch) == 1000:
             result = events_ingest(raws=batch, now=now)
@@ -469,12 +469,12 @@ def demo_credits_and_discounts(now: datetime | None = None) -> Iterator[str]:
     yield "Add-on GPU-hour pack sold once, coupon launch20, prepaid credits, a credit note."
 
 
-def demo_load() -> Iterator[str]:
-    """Run every demo step and yield what each did."""
+def demo_load(usage_scale: float = 1.0) -> Iterator[str]:
+    """Run every demo step and yield what each did (usage_scale < 1: fewer events, for tests)."""
     yield from demo_api_key()
     yield from demo_organization()
     yield from demo_catalog()
     yield from demo_customers()
-    yield from demo_usage()
+    yield from demo_usage(scale=usage_scale)
     yield from demo_invoices()
     yield from demo_credits_and_discounts()

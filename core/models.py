@@ -68,3 +68,25 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FxRate(models.Model):
+    """1 `base` = `rate` `quote` on `date` (e.g. the ECB's daily reference rates, base EUR)."""
+
+    base = models.CharField(max_length=3)
+    quote = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=24, decimal_places=10)
+    date = models.DateField()
+    source = models.CharField(max_length=32, default="manual")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "base", "quote"]
+        verbose_name = "FX rate"
+        constraints = [
+            models.UniqueConstraint(fields=["base", "quote", "date"], name="fx_rate_per_day")
+        ]
+        indexes = [models.Index(fields=["base", "quote", "date"])]
+
+    def __str__(self) -> str:
+        return f"1 {self.base} = {self.rate} {self.quote} ({self.date})"

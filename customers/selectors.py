@@ -56,3 +56,8 @@ def subscription_current_period(
         day=day,
     )
     return periods.local_bounds_utc(period, tz)
+
+
+def subscription_currency(subscription: Subscription) -> str:
+    """The currency a subscription is billed in: its customer's (else its plan's)."""
+    return subscription.customer.currency or subscription.plan.amount_currency

@@ -228,8 +228,16 @@ def yearly_amount_cents(plan: Plan) -> int:
 
 
 def _check_currency(customer: Customer, plan: Plan) -> None:
-    if customer.currency and customer.currency != plan.amount_currency:
-        raise ValidationFailed({"currency": ["currencies_does_not_match"]})
+    """The plan must have a price in the customer's currency, or an FX rate to convert it."""
+    from core.fx import fx_rate_or_none
+    from plans.price_lists import plan_has_price
+
+    currency = customer.currency
+    if not currency or plan_has_price(plan, currency):
+        return
+    if fx_rate_or_none(base=plan.amount_currency, quote=currency, on=timezone.now().date()):
+        return
+    raise ValidationFailed({"currency": ["currencies_does_not_match"]})
 
 
 def _subscription_errors(data: dict) -> Errors:

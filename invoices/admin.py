@@ -65,6 +65,7 @@ ACTIONS = {
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
+    change_list_template = "admin/invoices/invoice/change_list.html"
     list_display = [
         "__str__",
         "customer",
@@ -157,6 +158,11 @@ class InvoiceAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "revenue/",
+                self.admin_site.admin_view(self.revenue_view),
+                name="invoices_invoice_revenue",
+            ),
+            path(
                 "<int:pk>/credit-note/",
                 self.admin_site.admin_view(self.credit_note_view),
                 name="invoices_invoice_credit_note",
@@ -173,6 +179,29 @@ class InvoiceAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def revenue_view(self, request):
+        """Revenue per month and currency, and in the base currency (FX at month end)."""
+        from invoices.selectors import revenue_by_month
+
+        rows = revenue_by_month()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Revenue by month",
+            "rows": [
+                {
+                    "row": row,
+                    "revenue": money(row.revenue_cents, row.currency),
+                    "taxes": money(row.taxes_cents, row.currency),
+                    "base": money(row.base_revenue_cents, row.base_currency)
+                    if row.base_revenue_cents is not None
+                    else "no FX rate",
+                }
+                for row in rows
+            ],
+        }
+        return TemplateResponse(request, "admin/invoices/invoice/revenue.html", context)
 
     def pdf_view(self, request, pk: int):
         from invoices.views import pdf_response

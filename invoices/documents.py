@@ -220,7 +220,17 @@ def _context(invoice: Invoice) -> dict:
         "amount_due": money_format(invoice.total_amount_cents, invoice.currency, locale),
         "tax_mentions": [t.mention for t in invoice.applied_taxes.all() if t.mention],
         "tax_notes": (invoice.tax_details or {}).get("notes", []),
+        "fx_note": _fx_note(invoice, locale),
     }
+
+
+def _fx_note(invoice: Invoice, locale: str) -> str:
+    """The rate amounts were converted at, when the plan had no price in this currency."""
+    fx = invoice.fx_details or {}
+    if not fx.get("rate"):
+        return ""
+    rate = format_decimal(Decimal(fx["rate"]).normalize(), locale=locale, format="#,##0.########")
+    return label(locale, "fx_note", source=fx["from"], target=fx["to"], rate=rate, date=fx["date"])
 
 
 _TEMPLATE_LABELS = (

@@ -7,6 +7,9 @@ DEFAULT_LANGUAGE = "en"
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "fx_note": (
+            "Amounts converted from {source} at 1 {source} = {rate} {target} (rate of {date})."
+        ),
         "credit_note": "Credit note",
         "credited_invoice": "Credits invoice",
         "reason": "Reason",
@@ -52,6 +55,10 @@ LABELS: dict[str, dict[str, str]] = {
         ),
     },
     "fr": {
+        "fx_note": (
+            "Montants convertis depuis {source} au taux "
+            "1 {source} = {rate} {target} (taux du {date})."
+        ),
         "credit_note": "Avoir",
         "credited_invoice": "Avoir sur la facture",
         "reason": "Motif",
@@ -98,6 +105,10 @@ LABELS: dict[str, dict[str, str]] = {
         ),
     },
     "de": {
+        "fx_note": (
+            "Beträge umgerechnet aus {source} zum Kurs "
+            "1 {source} = {rate} {target} (Kurs vom {date})."
+        ),
         "credit_note": "Gutschrift",
         "credited_invoice": "Gutschrift zur Rechnung",
         "reason": "Grund",

@@ -64,6 +64,8 @@ class Invoice(models.Model):
     metadata = models.JSONField(default=list, blank=True)  # [{"id", "key", "value"}]
     # How taxes were decided: customer tax id and whether it validated, reverse charge, notes.
     tax_details = models.JSONField(default=dict, blank=True)
+    # Set when the plan had no price in the invoice currency: {"from", "to", "rate", "date"}.
+    fx_details = models.JSONField(default=dict, blank=True)
     file = models.FileField(upload_to="invoices/%Y/%m/", blank=True)  # the PDF, once rendered
     email_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,7 +9,7 @@ from core.api.formats import decimal_str, iso
 from core.api.viewsets import LagoViewSet
 from core.errors import ValidationFailed
 from core.validation import check_currency, parse_decimal
-from plans.models import BillableMetric, Charge, ChargeFilter, Plan
+from plans.models import BillableMetric, Charge, ChargeFilter, ChargePrice, Plan
 from plans.selectors import metric_get, plan_get
 from plans.services import (
     billable_metric_create,
@@ -116,6 +116,19 @@ def plan_json(plan: Plan) -> dict:
         "tax_codes": plan.tax_codes,
         "taxes": [],
         "metadata": plan.metadata,
+        "prices": [
+            {
+                "currency": price.currency,
+                "amount_cents": price.amount_cents,
+                "charges": [
+                    {"charge_code": cp.charge.code, "properties": cp.properties}
+                    for cp in ChargePrice.objects.filter(
+                        charge__plan=plan, currency=price.currency
+                    ).select_related("charge")
+                ],
+            }
+            for price in plan.prices.all()
+        ],
     }
 
 

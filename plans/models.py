@@ -408,3 +408,35 @@ class CouponApplication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.applied_coupon} on {self.invoice}: {self.amount_cents}"
+
+
+class PlanPrice(models.Model):
+    """The plan's base fee in another currency, so one plan serves USD and EUR customers."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
+    currency = models.CharField(max_length=3)  # ISO 4217
+    amount_cents = models.BigIntegerField()  # minor units of `currency`
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "currency"], name="plan_price_per_currency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} {self.currency} {self.amount_cents}"
+
+
+class ChargePrice(models.Model):
+    """A charge's properties (prices) in another currency; same charge model."""
+
+    charge = models.ForeignKey(Charge, on_delete=models.CASCADE, related_name="prices")
+    currency = models.CharField(max_length=3)
+    properties = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["charge", "currency"], name="charge_price_per_currency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge} {self.currency}"

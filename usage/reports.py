@@ -10,9 +10,14 @@ from django.utils import timezone
 
 from core.money import from_minor_units, to_minor_units
 from customers.models import Subscription
-from customers.selectors import customer_timezone, subscription_anchor_date
+from customers.selectors import (
+    customer_timezone,
+    subscription_anchor_date,
+    subscription_currency,
+)
 from plans import periods, pricing
 from plans.models import Charge, ChargeFilter
+from plans.price_lists import PriceList, price_list
 from usage.aggregation import Bucket, Window, aggregate_charge
 
 ZERO = Decimal(0)
@@ -94,9 +99,12 @@ def charges_period_bounds(subscription: Subscription, at: datetime) -> tuple[dat
     return periods.local_bounds_utc(period, tz)
 
 
-def _price_bucket(charge: Charge, bucket: Bucket, filters: dict, currency: str) -> FeeLine:
+def _price_bucket(
+    charge: Charge, bucket: Bucket, filters: dict, currency: str, prices: PriceList | None
+) -> FeeLine:
     charge_filter = filters.get(bucket.filter_id)
-    properties = charge_filter.properties if charge_filter else charge.properties
+    own = prices.properties(charge) if prices else charge.properties
+    properties = charge_filter.properties if charge_filter else own
     metric = charge.billable_metric
     units = pricing.round_units(
         bucket.units, metric.rounding_function or None, metric.rounding_precision or 0
@@ -118,22 +126,32 @@ def _price_bucket(charge: Charge, bucket: Bucket, filters: dict, currency: str) 
         aggregated_units=bucket.units,
         events_count=bucket.events_count,
         result=result,
-        amount_cents=to_minor_units(result.amount, currency),
+        amount_cents=to_minor_units(
+            prices.convert(charge, result.amount) if prices else result.amount, currency
+        ),
     )
 
 
-def charge_usage(charge: Charge, window: Window, currency: str) -> ChargeUsage:
+def charge_usage(
+    charge: Charge, window: Window, currency: str, prices: PriceList | None = None
+) -> ChargeUsage:
     """Every bucket of a charge priced; a charge without usage prices zero units once."""
     filters = {f.pk: f for f in charge.filters.all() if f.deleted_at is None}
     buckets = aggregate_charge(charge, window, list(filters.values()))
     if not buckets:
         group = tuple(None for _ in charge.properties.get("pricing_group_keys") or [])
         buckets = [Bucket(0, group)]
-    return ChargeUsage(charge, [_price_bucket(charge, b, filters, currency) for b in buckets])
+    lines = [_price_bucket(charge, b, filters, currency, prices) for b in buckets]
+    return ChargeUsage(charge, lines)
 
 
 def subscription_usage(
-    subscription: Subscription, lower: datetime, upper: datetime, *, billable_only: bool = False
+    subscription: Subscription,
+    lower: datetime,
+    upper: datetime,
+    *,
+    billable_only: bool = False,
+    on: datetime | None = None,
 ) -> UsageReport:
     """Priced usage of every charge of the subscription's plan in [lower, upper), clipped to the
     time the subscription was active. `billable_only` keeps the charges an end-of-period invoice
@@ -141,7 +159,8 @@ def subscription_usage(
     start = max(lower, subscription.started_at or lower)
     end = min(upper, subscription.terminated_at or upper)
     window = Window(subscription.external_id, start, max(start, end), lineage_start(subscription))
-    currency = subscription.plan.amount_currency
+    currency = subscription_currency(subscription)
+    prices = price_list(subscription.plan, currency, (on or upper).date())
     charges = subscription.plan.charges.live()
     if billable_only:
         charges = charges.filter(pay_in_advance=False, invoiceable=True)
@@ -155,7 +174,7 @@ def subscription_usage(
         from_datetime=lower,
         to_datetime=upper,
         currency=currency,
-        charges=[charge_usage(charge, window, currency) for charge in charges],
+        charges=[charge_usage(charge, window, currency, prices) for charge in charges],
     )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.selectors import organization_get
 from customers.models import Subscription
+from customers.selectors import subscription_currency
 from invoices.models import Fee, Invoice, InvoiceSubscription
 from invoices.schedule import Schedule
 from invoices.services.fees import BillingPlan, next_boundary, plan_for
@@ -68,7 +69,8 @@ def _create_invoice(plan: BillingPlan, now: datetime) -> Invoice:
     invoice = Invoice.objects.create(
         customer=subscription.customer,
         invoice_type=Invoice.InvoiceType.SUBSCRIPTION,
-        currency=subscription.plan.amount_currency,
+        currency=subscription_currency(subscription),
+        fx_details=plan.fx_details,
         issuing_date=issuing_date,
         payment_due_date=issuing_date,
         finalize_after=now + timedelta(days=grace),
@@ -212,6 +214,7 @@ def invoice_refresh_fees(invoice: Invoice) -> None:
     for billing in invoice.billings.select_related("subscription__customer", "subscription__plan"):
         plan = plan_for(billing.subscription, billing.boundary, billing.invoicing_reason)
         _save_fees(invoice, plan)
+        invoice.fx_details = plan.fx_details or invoice.fx_details
 
 
 def subscription_preview(*, subscription: Subscription, now: datetime | None = None):

@@ -5,9 +5,13 @@ progressive billing; idempotent by construction (a second run finds nothing left
 from collections import defaultdict
 from datetime import datetime
 
+from django.utils import timezone
+
 from customers.models import Subscription
+from customers.selectors import subscription_currency
 from invoices.models import Fee, Invoice
 from invoices.services.fees import FeeSpec
+from plans.price_lists import price_list
 from usage.aggregation import Window
 from usage.reports import charge_usage, lineage_start
 
@@ -40,11 +44,12 @@ def unbilled_usage_fees(
 ) -> list[FeeSpec]:
     """Usage of `charges` in [lower, upper) priced now, minus what `billed_fees` billed."""
     window = Window(subscription.external_id, lower, upper, lineage_start(subscription))
-    currency = subscription.plan.amount_currency
+    currency = subscription_currency(subscription)
+    prices = price_list(subscription.plan, currency, timezone.now().date())
     billed = _billed(billed_fees)
     fees = []
     for charge in charges.select_related("billable_metric").prefetch_related("filters"):
-        for line in charge_usage(charge, window, currency).lines:
+        for line in charge_usage(charge, window, currency, prices).lines:
             key = _bucket(line.charge_filter.pk if line.charge_filter else None, line.group)
             cents, units = billed[charge.pk][key]
             if line.amount_cents <= cents:

@@ -13,9 +13,11 @@ from django.db.models import Sum
 
 from core.money import from_minor_units, to_minor_units
 from customers.models import Subscription
+from customers.selectors import subscription_currency
 from invoices.models import Fee, Invoice, InvoiceSubscription
 from invoices.schedule import Schedule
 from plans.models import Plan
+from plans.price_lists import PriceList, price_list
 from usage.reports import ChargeUsage, FeeLine, subscription_usage
 
 Reason = InvoiceSubscription.Reason
@@ -57,6 +59,7 @@ class BillingPlan:
     charges_from: datetime
     charges_to: datetime
     fees: list[FeeSpec]
+    fx_details: dict = field(default_factory=dict)  # set when converting from the plan currency
 
     @property
     def amount_cents(self) -> int:
@@ -84,19 +87,24 @@ def _first_billable_day(subscription: Subscription, schedule: Schedule) -> date:
 
 
 def _base_fee(
-    subscription: Subscription, schedule: Schedule, period, last_day: date, advance: bool
+    subscription: Subscription,
+    schedule: Schedule,
+    period,
+    last_day: date,
+    advance: bool,
+    prices: PriceList,
 ) -> FeeSpec | None:
-    """The plan's base fee for `period`, prorated to the days from the first billable day to
-    `last_day`. None when nothing is due (zero fee, or all trial)."""
+    """The plan's base fee for `period` in the billing currency, prorated to the days from the
+    first billable day to `last_day`. None when nothing is due (zero fee, or all trial)."""
     plan = subscription.plan
     fraction = schedule.used_fraction(period, _first_billable_day(subscription, schedule), last_day)
     if not plan.amount_cents or fraction == 0:
         return None
-    precise = _fraction_amount(plan.amount_cents, fraction, plan.amount_currency)
+    precise = prices.base_amount * fraction.numerator / fraction.denominator
     start, end = schedule.bounds(period)
     return FeeSpec(
         fee_type=Fee.FeeType.SUBSCRIPTION,
-        amount_cents=to_minor_units(precise, plan.amount_currency),
+        amount_cents=to_minor_units(precise, prices.currency),
         precise_amount=precise,
         precise_unit_amount=precise,
         description=plan.catalog_plan.name,
@@ -166,12 +174,15 @@ def _details(line: FeeLine) -> dict:
     return details
 
 
-def _spending_minimum(usage: ChargeUsage, fraction: Fraction, currency: str, lower, upper):
+def _spending_minimum(usage: ChargeUsage, fraction: Fraction, prices: PriceList, lower, upper):
     """True-up to a charge's min_amount_cents (prorated to the days used)."""
     charge = usage.charge
+    currency = prices.currency
     if not charge.min_amount_cents:
         return None
-    minimum = _fraction_amount(charge.min_amount_cents, fraction, currency)
+    minimum = prices.convert(
+        charge, _fraction_amount(charge.min_amount_cents, fraction, prices.plan.amount_currency)
+    )
     short = minimum - from_minor_units(usage.amount_cents, currency)
     if short <= 0:
         return None
@@ -206,15 +217,19 @@ def _billed_in_period(subscription: Subscription, start: datetime, end: datetime
 
 
 def _commitment_fee(
-    subscription: Subscription, schedule: Schedule, period, last_day, current_fees, currency
+    subscription: Subscription, schedule: Schedule, period, last_day, current_fees, prices
 ) -> FeeSpec | None:
     """Minimum commitment of the base period, prorated; the shortfall is billed as a true-up."""
     commitment = getattr(subscription.plan, "minimum_commitment", None)
     if commitment is None or not commitment.amount_cents:
         return None
+    currency = prices.currency
     start, end = schedule.bounds(period)
     fraction = schedule.used_fraction(period, schedule.day(subscription.started_at), last_day)
-    minimum = _fraction_amount(commitment.amount_cents, fraction, currency)
+    plan_currency = prices.plan.amount_currency
+    minimum = prices.convert(
+        None, _fraction_amount(commitment.amount_cents, fraction, plan_currency)
+    )
     counted = [
         f for f in current_fees if f.fee_type != Fee.FeeType.SUBSCRIPTION or not f.pay_in_advance
     ]
@@ -249,7 +264,8 @@ def starting_plan(subscription: Subscription) -> BillingPlan:
     schedule = Schedule.of(subscription)
     start_day = schedule.day(subscription.started_at)
     period = schedule.base_period(start_day)
-    fee = _base_fee(subscription, schedule, period, period.end, advance=True)
+    prices = price_list(subscription.plan, subscription_currency(subscription), start_day)
+    fee = _base_fee(subscription, schedule, period, period.end, advance=True, prices=prices)
     return BillingPlan(
         subscription=subscription,
         boundary=subscription.started_at,
@@ -259,6 +275,7 @@ def starting_plan(subscription: Subscription) -> BillingPlan:
         charges_from=subscription.started_at,
         charges_to=subscription.started_at,
         fees=[fee] if fee else [],
+        fx_details=prices.fx_details() if fee else {},
     )
 
 
@@ -266,34 +283,35 @@ def period_plan(subscription: Subscription, boundary: datetime) -> BillingPlan:
     """The invoice at the end of a charges period (periodic) or at termination."""
     schedule = Schedule.of(subscription)
     plan: Plan = subscription.plan
-    currency = plan.amount_currency
+    currency = subscription_currency(subscription)
+    prices = price_list(plan, currency, schedule.day(boundary))
     terminating = bool(subscription.terminated_at and subscription.terminated_at <= boundary)
     last_day = schedule.last_day_before(boundary)
     charges_period = schedule.charges_period(last_day)
     lower = max(schedule.start(charges_period), subscription.started_at)
-    report = subscription_usage(subscription, lower, boundary, billable_only=True)
+    report = subscription_usage(subscription, lower, boundary, billable_only=True, on=boundary)
     fees: list[FeeSpec] = []
     charge_fraction = schedule.used_fraction(
         charges_period, schedule.day(subscription.started_at), last_day
     )
     for usage in report.charges:
         fees += _charge_fees(usage, lower, boundary, currency)
-        minimum = _spending_minimum(usage, charge_fraction, currency, lower, boundary)
+        minimum = _spending_minimum(usage, charge_fraction, prices, lower, boundary)
         if minimum:
             fees.append(minimum)
     base_period = schedule.base_period(last_day)
     base_end = schedule.end(base_period) == boundary
     if not plan.pay_in_advance and (base_end or terminating):
-        fee = _base_fee(subscription, schedule, base_period, last_day, advance=False)
+        fee = _base_fee(subscription, schedule, base_period, last_day, False, prices)
         fees += [fee] if fee else []
     if base_end or terminating:
-        true_up = _commitment_fee(subscription, schedule, base_period, last_day, fees, currency)
+        true_up = _commitment_fee(subscription, schedule, base_period, last_day, fees, prices)
         fees += [true_up] if true_up else []
     next_to = boundary
     renews = plan.pay_in_advance and base_end and not terminating
     if renews and not _successor_starts_at(subscription, boundary):
         following = schedule.base_period(schedule.day(boundary))
-        fee = _base_fee(subscription, schedule, following, following.end, advance=True)
+        fee = _base_fee(subscription, schedule, following, following.end, True, prices)
         fees += [fee] if fee else []
         next_to = schedule.end(following)
     return BillingPlan(
@@ -305,6 +323,7 @@ def period_plan(subscription: Subscription, boundary: datetime) -> BillingPlan:
         charges_from=lower,
         charges_to=boundary,
         fees=fees,
+        fx_details=prices.fx_details(),
     )
 
 

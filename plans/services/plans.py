@@ -16,9 +16,11 @@ from plans.models import (
     Charge,
     ChargeFilter,
     ChargeModel,
+    ChargePrice,
     Commitment,
     Interval,
     Plan,
+    PlanPrice,
     UsageThreshold,
 )
 from usage import catalog_cache
@@ -321,6 +323,50 @@ def _sync_thresholds(plan: Plan, thresholds: list[dict]) -> None:
     plan.usage_thresholds.exclude(pk__in=kept).delete()
 
 
+def _prices_errors(prices, plan_currency, charges_by_code: dict) -> Errors:
+    """Our extension: prices in other currencies, [{currency, amount_cents,
+    charges: [{charge_code, properties}]}] (properties in the charge's own model)."""
+    errors = Errors()
+    if not isinstance(prices, list):
+        errors.add("prices", "invalid_format")
+        return errors
+    seen = set()
+    for index, price in enumerate(prices):
+        currency = price.get("currency") if isinstance(price, dict) else None
+        if check_currency(currency) or currency in seen or currency == plan_currency:
+            errors.add(f"prices.{index}.currency", "value_is_invalid")
+            continue
+        seen.add(currency)
+        amount = price.get("amount_cents")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            errors.add(f"prices.{index}.amount_cents", "value_is_invalid")
+        for position, item in enumerate(price.get("charges") or []):
+            model = charges_by_code.get(item.get("charge_code") if isinstance(item, dict) else None)
+            if model is None:
+                errors.add(f"prices.{index}.charges.{position}.charge_code", "charge_not_found")
+                continue
+            _, property_errors = validate_properties(model, item.get("properties"))
+            errors.merge(property_errors, prefix=f"prices.{index}.charges.{position}.properties.")
+    return errors
+
+
+def _sync_prices(plan: Plan, prices: list[dict]) -> None:
+    """Replace the plan's prices in other currencies (and its charges' prices)."""
+    plan.prices.all().delete()
+    ChargePrice.objects.filter(charge__plan=plan).delete()
+    charges = {c.code: c for c in plan.charges.live()}
+    for price in prices:
+        PlanPrice.objects.create(
+            plan=plan, currency=price["currency"].upper(), amount_cents=price["amount_cents"]
+        )
+        for item in price.get("charges") or []:
+            charge = charges[item["charge_code"]]
+            properties, _ = validate_properties(charge.charge_model, item.get("properties"))
+            ChargePrice.objects.create(
+                charge=charge, currency=price["currency"].upper(), properties=properties
+            )
+
+
 def _validate_all(data: dict, instance: Plan | None) -> dict[str, BillableMetric]:
     errors = plan_errors(data, instance)
     metrics = _resolve_metrics(data.get("charges") or [])
@@ -330,9 +376,28 @@ def _validate_all(data: dict, instance: Plan | None) -> dict[str, BillableMetric
         errors.merge(_commitment_errors(data["minimum_commitment"]))
     if "usage_thresholds" in data:
         errors.merge(_threshold_errors(data["usage_thresholds"]))
+    if "prices" in data:
+        errors.merge(
+            _prices_errors(
+                data["prices"], data.get("amount_currency"), _charge_models(data, instance, metrics)
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
     return metrics
+
+
+def _charge_models(data: dict, instance: Plan | None, metrics) -> dict[str, str]:
+    """charge code -> charge model, of the charges the plan will have."""
+    if "charges" in data:
+        return {
+            (c.get("code") or metrics[str(c["billable_metric_id"])].code): c.get("charge_model")
+            for c in data["charges"]
+            if isinstance(c, dict) and str(c.get("billable_metric_id")) in metrics
+        }
+    if instance is None:
+        return {}
+    return {c.code: c.charge_model for c in instance.charges.live()}
 
 
 def _write_children(plan: Plan, data: dict, metrics: dict[str, BillableMetric]) -> None:
@@ -342,6 +407,8 @@ def _write_children(plan: Plan, data: dict, metrics: dict[str, BillableMetric]) 
         _sync_commitment(plan, data["minimum_commitment"])
     if "usage_thresholds" in data:
         _sync_thresholds(plan, data["usage_thresholds"])
+    if "prices" in data:
+        _sync_prices(plan, data["prices"])
 
 
 @transaction.atomic
@@ -362,7 +429,7 @@ def plan_update(*, plan: Plan, data: dict) -> Plan:
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     current = {field: getattr(plan, field) for field in PLAN_FIELDS}
     merged = _normalise_plan({**current, **{k: v for k, v in data.items() if v is not None}})
-    for key in ("charges", "minimum_commitment", "usage_thresholds"):
+    for key in ("charges", "minimum_commitment", "usage_thresholds", "prices"):
         if key in data:
             merged[key] = data[key]
     metrics = _validate_all(merged, plan)

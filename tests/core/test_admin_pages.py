@@ -5,9 +5,9 @@ The demo data set gives each model at least one row, so change pages are exercis
 
 import pytest
 from django.contrib import admin
-from django.core.management import call_command
 from django.urls import reverse
 
+from core.demo import demo_load
 from core.models import ApiKey
 from core.services import api_key_create
 
@@ -16,7 +16,9 @@ REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    """The demo data set with a tenth of its events: every model has rows, quickly."""
+    for _ in demo_load(usage_scale=0.1):
+        pass
 
 
 @pytest.mark.parametrize(

@@ -155,3 +155,30 @@ def test_tax_api_round_trip(api):
     assert bad.status_code == 422 and bad.json()["error_details"] == {"rate": ["value_is_invalid"]}
     assert api.delete("/api/v1/taxes/vat20").status_code == 200
     assert api.get("/api/v1/taxes/vat20").json()["code"] == "tax_not_found"
+
+
+def test_organization_command_sets_the_seller(capsys):
+    from django.core.management import call_command
+
+    call_command(
+        "organization",
+        "--country",
+        "FR",
+        "--tax-id",
+        "FR40303265045",
+        "--base-currency",
+        "eur",
+        "--us-tax-states",
+        "ca, ny",
+    )
+    out = capsys.readouterr().out
+    assert "country: FR" in out and "default_currency: EUR" in out
+    assert "us_tax_states: ['CA', 'NY']" in out
+
+
+def test_organization_command_refuses_a_bad_country():
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("organization", "--country", "XX")

@@ -11,8 +11,10 @@ from django.utils import timezone
 from core.errors import NotFound, ValidationFailed
 from core.money import to_minor_units
 from customers.models import Subscription
+from customers.selectors import subscription_currency
 from plans import pricing
 from plans.models import AggregationType, Charge, ChargeFilter
+from plans.price_lists import price_list
 from usage.aggregation import ALL_FILTER_VALUES, Window, ordered_filters
 from usage.parsing import parse_event
 from usage.reports import charge_usage, charges_period_bounds, lineage_start
@@ -59,20 +61,21 @@ def estimate_fees(*, raw: dict) -> list[dict]:
         .select_related("billable_metric")
         .prefetch_related("filters")
     )
-    currency = subscription.plan.amount_currency
+    currency = subscription_currency(subscription)
+    prices = price_list(subscription.plan, currency, timezone.now().date())
     lower, upper = charges_period_bounds(subscription, event.timestamp)
     window = Window(subscription.external_id, lower, upper, lineage_start(subscription))
-    return [_estimate(charge, event, window, currency) for charge in charges]
+    return [_estimate(charge, event, window, currency, prices) for charge in charges]
 
 
-def _estimate(charge: Charge, event, window: Window, currency: str) -> dict:
+def _estimate(charge: Charge, event, window: Window, currency: str, prices) -> dict:
     value, errors = _extract_value(event, charge.billable_metric)
     if errors:
         raise ValidationFailed(errors)
     filters = [f for f in charge.filters.all() if f.deleted_at is None]
     charge_filter = matching_filter(event.properties, filters)
-    properties = charge_filter.properties if charge_filter else charge.properties
-    usage = charge_usage(charge, window, currency)
+    properties = charge_filter.properties if charge_filter else prices.properties(charge)
+    usage = charge_usage(charge, window, currency, prices)
     line = next(
         (
             line
@@ -95,7 +98,7 @@ def _estimate(charge: Charge, event, window: Window, currency: str) -> dict:
         properties,
         pricing.UsageInput(units=before_units + increment, events_count=before_events + 1),
     )
-    amount = after.amount - before.amount
+    amount = prices.convert(charge, after.amount - before.amount)
     return {
         "lago_id": None,
         "lago_charge_id": str(charge.lago_id),

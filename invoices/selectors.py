@@ -1,0 +1,66 @@
+"""Reads for reports: revenue by month and currency, in the base currency too."""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+
+from core.fx import fx_rate_or_none
+from core.money import from_minor_units, to_minor_units
+from core.selectors import organization_get
+from invoices.models import Invoice
+
+
+@dataclass
+class RevenueRow:
+    month: date
+    currency: str
+    invoices: int
+    revenue_cents: int  # excluding taxes, in `currency`
+    taxes_cents: int
+    base_currency: str
+    base_revenue_cents: int | None  # None when no FX rate is known
+
+
+def revenue_by_month(*, start: date | None = None, end: date | None = None) -> list[RevenueRow]:
+    """Finalized invoices grouped in SQL by issuing month and currency; each group converted to
+    the organization's base currency at the rate of the month's last day."""
+    rows = Invoice.objects.filter(status=Invoice.Status.FINALIZED)
+    if start:
+        rows = rows.filter(issuing_date__gte=start)
+    if end:
+        rows = rows.filter(issuing_date__lte=end)
+    grouped = (
+        rows.annotate(month=TruncMonth("issuing_date"))
+        .values("month", "currency")
+        .annotate(
+            invoices=Count("id"),
+            revenue=Sum("sub_total_excluding_taxes_amount_cents"),
+            taxes=Sum("taxes_amount_cents"),
+        )
+        .order_by("-month", "currency")
+    )
+    base = organization_get().default_currency
+    return [_row(group, base) for group in grouped]
+
+
+def _row(group: dict, base: str) -> RevenueRow:
+    month = group["month"]
+    month = month.date() if hasattr(month, "date") else month
+    last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    rate = fx_rate_or_none(base=group["currency"], quote=base, on=last_day)
+    converted = None
+    if rate is not None:
+        amount = from_minor_units(group["revenue"] or 0, group["currency"]) * rate
+        converted = to_minor_units(amount, base)
+    return RevenueRow(
+        month=month,
+        currency=group["currency"],
+        invoices=group["invoices"],
+        revenue_cents=group["revenue"] or 0,
+        taxes_cents=group["taxes"] or 0,
+        base_currency=base,
+        base_revenue_cents=converted,
+    )
