@@ -6,11 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import healthz, landing
 from invoices.views import credit_note_pdf, invoice_pdf
+from payments.views import payment_method_setup, stripe_webhook
 
 urlpatterns = [
     path("", landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
+    path("billing/payment-method/<str:token>", payment_method_setup, name="payment-method-setup"),
     path("documents/invoices/<uuid:lago_id>.pdf", invoice_pdf, name="invoice-pdf"),
     path("documents/credit-notes/<uuid:lago_id>.pdf", credit_note_pdf, name="credit-note-pdf"),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),

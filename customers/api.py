@@ -184,6 +184,18 @@ class CustomerViewSet(LagoViewSet):
 
         return applied_coupon_destroy_view(self, request, external_id, applied_coupon_id)
 
+    @action(detail=True, methods=["post"], url_path="checkout_url")
+    def checkout_url(self, request, external_id=None):
+        """A link where the customer adds a card or mandate (Stripe customers only)."""
+        from core.errors import RuleViolation
+        from payments.links import setup_url
+        from payments.stripe_client import stripe_enabled
+
+        customer = customer_get(external_id=external_id)
+        if not stripe_enabled() or customer.payment_provider != "stripe":
+            raise RuleViolation("no_payment_provider", "This customer does not pay via Stripe.")
+        return self.render_one({"checkout_url": setup_url(customer, request)})
+
     @action(detail=True, methods=["get"], url_path="current_usage")
     def current_usage(self, request, external_id=None):
         """Usage of the current period, priced (taxes come with the tax capability)."""

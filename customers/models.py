@@ -58,6 +58,8 @@ class Customer(models.Model):
     payment_provider_code = models.CharField(max_length=255, blank=True)
     provider_customer_id = models.CharField(max_length=255, blank=True)
     sync_with_provider = models.BooleanField(default=False)
+    # The provider's id of the default payment method (pm_…); never card data.
+    provider_payment_method_id = models.CharField(max_length=255, blank=True)
     tax_codes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

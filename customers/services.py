@@ -162,7 +162,19 @@ def customer_upsert(*, data: dict) -> tuple[Customer, bool]:
         raise ValidationFailed({"external_id": ["value_already_exist"]}) from exc
     if data.get("metadata") is not None:
         _replace_metadata(customer, data["metadata"])
+    _sync_with_provider_after_commit(customer)
     return customer, created
+
+
+def _sync_with_provider_after_commit(customer: Customer) -> None:
+    """A Stripe customer is created (when asked) or kept up to date, after commit."""
+    wants = customer.sync_with_provider or customer.provider_customer_id
+    if customer.payment_provider != "stripe" or not wants:
+        return
+    from payments.tasks import sync_customer
+
+    customer_id = customer.pk
+    transaction.on_commit(lambda: sync_customer.delay(customer_id))
 
 
 @transaction.atomic

@@ -883,12 +883,12 @@ def wallet_top_up(
     return rows
 
 
-def _purchases(invoice: Invoice, status: str):
+def _purchases(invoice: Invoice, *statuses: str):
     return Tx.objects.filter(
         invoice_id=invoice.pk,
         transaction_type=Tx.TransactionType.INBOUND,
         transaction_status=Tx.TransactionStatus.PURCHASED,
-        status=status,
+        status__in=statuses,
     )
 
 
@@ -899,17 +899,18 @@ def _lock_wallets(ids) -> dict[int, Wallet]:
 
 @transaction.atomic
 def wallet_top_up_paid(*, invoice: Invoice, now: datetime | None = None) -> list[WalletTransaction]:
-    """A credit invoice was paid: its pending credits land (settled). Idempotent; credits paid
-    for a wallet terminated meanwhile are voided at once."""
+    """A credit invoice was paid: its pending credits land (settled). Credits marked failed by
+    an earlier declined attempt land too: a dunning retry (or a manual payment) that succeeds
+    means the money came in. Idempotent; credits paid for a wallet terminated meanwhile are
+    voided at once."""
     now = now or timezone.now()
     if invoice.invoice_type != Invoice.InvoiceType.CREDIT:
         return []
     if invoice.payment_status != Invoice.PaymentStatus.SUCCEEDED:
         return []
-    wallets = _lock_wallets(
-        _purchases(invoice, Tx.Status.PENDING).values_list("wallet_id", flat=True)
-    )
-    rows = list(_purchases(invoice, Tx.Status.PENDING).select_for_update().order_by("id"))
+    unsettled = (Tx.Status.PENDING, Tx.Status.FAILED)
+    wallets = _lock_wallets(_purchases(invoice, *unsettled).values_list("wallet_id", flat=True))
+    rows = list(_purchases(invoice, *unsettled).select_for_update().order_by("id"))
     voids = []
     for row in rows:
         row.status, row.settled_at = Tx.Status.SETTLED, now

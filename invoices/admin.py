@@ -12,6 +12,7 @@ from core.errors import BillingError
 from core.money import from_minor_units
 from invoices.models import CreditNote, Fee, Invoice, InvoiceSubscription
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
+from payments.admin import PaymentInline
 
 
 def money(cents: int, currency: str) -> str:
@@ -80,7 +81,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     search_fields = ["number", "customer__external_id", "customer__name", "=lago_id"]
     list_select_related = ["customer"]
     date_hierarchy = "issuing_date"
-    inlines = [BillingInline, FeeInline]
+    inlines = [BillingInline, FeeInline, PaymentInline]
     readonly_fields = [
         "lago_id",
         "number",

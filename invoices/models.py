@@ -40,6 +40,7 @@ class Invoice(models.Model):
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     payment_overdue = models.BooleanField(default=False)
+    payment_dispute_lost_at = models.DateTimeField(null=True, blank=True)
     currency = models.CharField(max_length=3)
     # Gapless number, set at finalization only (PREFIX-YYYYMM-NNNN); never changes afterwards.
     number = models.CharField(max_length=64, null=True, blank=True, unique=True)

@@ -126,6 +126,7 @@ def invoice_json(invoice: Invoice, *, file_url: str | None = None, with_fees: bo
         "status": invoice.status,
         "payment_status": invoice.payment_status,
         "payment_overdue": invoice.payment_overdue,
+        "payment_dispute_lost_at": iso(invoice.payment_dispute_lost_at),
         "currency": invoice.currency,
         "fees_amount_cents": invoice.fees_amount_cents,
         "coupons_amount_cents": invoice.coupons_amount_cents,

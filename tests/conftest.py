@@ -7,6 +7,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from core.services import api_key_create
+from tests.stripe_fake import localstripe_url, stripe_on  # noqa: F401 (fixtures for every test)
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls there are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

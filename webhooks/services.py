@@ -58,6 +58,8 @@ KNOWN_TYPES = (
     "wallet_transaction.updated",
     "payment.succeeded",
     "payment.requires_action",
+    "invoice.payment_dispute_lost",
+    "credit_note.provider_refund_failure",
 )
 ALGORITHMS = WebhookEndpoint.SignatureAlgo.values  # "jwt" is refused: see WebhookEndpoint
 ENDPOINT_FIELDS = ("webhook_url", "signature_algo", "name", "event_types", "is_active")

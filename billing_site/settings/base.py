@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "invoices",
     "webhooks",
     "taxes",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,15 @@ DOCUMENT_LINK_MAX_AGE_SECONDS = env.int("DOCUMENT_LINK_MAX_AGE_SECONDS", default
 WEBHOOK_SIGNING_KEY = env.str("WEBHOOK_SIGNING_KEY", default="")
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+
+# --- Payments (Stripe; off when no key is set) --------------------------------------------
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # a URL: a Stripe-compatible server
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+PAYMENT_RETRY_DAYS = [int(d) for d in env.list("PAYMENT_RETRY_DAYS", default=["3", "5", "7"])]
+FINANCE_EMAILS = env.list("FINANCE_EMAILS", default=[])
 
 # --- Billing --------------------------------------------------------------------------------
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60

@@ -197,6 +197,11 @@ def _after_create(note: CreditNote) -> None:
     webhook_send(
         webhook_type="credit_note.created", object_type="credit_note", data=credit_note_json(note)
     )
+    if note.refund_amount_cents:
+        from payments.tasks import refund_credit_note
+
+        note_id = note.pk
+        transaction.on_commit(lambda: refund_credit_note.delay(note_id))
 
 
 def _uuid(value) -> bool:

@@ -79,10 +79,14 @@ def _skips_zero_amount(invoice: Invoice) -> bool:
 
 
 def _after_finalize(invoice: Invoice) -> None:
+    """After commit: the PDF and e-mail, and collection through the payment provider."""
     from invoices.tasks import deliver_finalized_invoice
+    from payments.tasks import collect_invoice
 
     invoice_id = invoice.pk
     transaction.on_commit(lambda: deliver_finalized_invoice.delay(invoice_id))
+    if invoice.total_amount_cents > 0 and invoice.customer.payment_provider == "stripe":
+        transaction.on_commit(lambda: collect_invoice.delay(invoice_id))
     notify(invoice, "invoice.finalized")
 
 

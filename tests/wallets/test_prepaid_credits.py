@@ -83,14 +83,19 @@ def test_prepaid_credits_consumed_over_two_periods(subscription):
     assert (balances.consumed_credits, balances.balance_cents) == (100, 0)
 
 
-def test_failed_payment_never_lands_the_credits(customer):
+def test_failed_payment_lands_nothing_until_a_retry_succeeds(customer):
+    """A declined charge fails the purchase; the dunning retry (or a payment recorded by hand)
+    that succeeds later means the money came in, so the credits land then."""
     wallet = new_wallet()
     [purchase] = wallet_top_up(wallet=wallet, paid_credits="40")
     assert wallet_top_up_paid(invoice=purchase.invoice) == []  # not paid: nothing lands
     [failed] = wallet_top_up_failed(invoice=purchase.invoice)
     assert (failed.status, failed.failed_at is not None) == ("failed", True)
-    assert pay(purchase.invoice) == []  # a late success of a failed top-up changes nothing
     assert balance(wallet) == 0
+    [settled] = pay(purchase.invoice)
+    assert (settled.pk, settled.status) == (failed.pk, "settled")
+    assert balance(wallet) == 40
+    assert pay(purchase.invoice) == []  # once
 
 
 def test_granted_credits_land_at_once_and_void_is_bounded(customer):

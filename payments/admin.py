@@ -1,0 +1,144 @@
+"""Payments in the admin: per invoice with their Stripe ids and a retry button; provider
+events; refunds; reconciliation differences to resolve."""
+
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from core.errors import BillingError
+from payments.models import Payment, ReconciliationIssue, Refund, StripeEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "invoice",
+        "customer",
+        "status",
+        "amount_cents",
+        "currency",
+        "attempts",
+        "next_retry_at",
+        "provider_payment_id",
+    ]
+    list_filter = ["status", "currency", ("next_retry_at", admin.EmptyFieldListFilter)]
+    search_fields = ["invoice__number", "customer__external_id", "=provider_payment_id"]
+    list_select_related = ["invoice", "customer"]
+    readonly_fields = [
+        *[f.name for f in Payment._meta.fields],
+        "retry_button",
+    ]
+    actions = ["retry_selected"]
+
+    @admin.display(description="retry")
+    def retry_button(self, payment: Payment) -> str:
+        if payment.status == Payment.Status.SUCCEEDED or payment.pk is None:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">Retry the payment now</a>',
+            reverse("admin:payments_payment_retry", args=[payment.pk]),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/retry/",
+                self.admin_site.admin_view(self.retry_view),
+                name="payments_payment_retry",
+            ),
+            *super().get_urls(),
+        ]
+
+    def retry_view(self, request, pk: int):
+        """POST: charge now (GET shows nothing but a confirmation form)."""
+        payment = get_object_or_404(Payment.objects.select_related("invoice"), pk=pk)
+        back = reverse("admin:payments_payment_change", args=[pk])
+        if request.method == "POST":
+            self._retry(request, payment)
+            return redirect(back)
+        from django.template.response import TemplateResponse
+
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": payment.invoice,
+            "title": f"Retry the payment of {payment.invoice}?",
+            "consequence": "The customer's default payment method is charged now.",
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/invoices/invoice/confirm.html", context)
+
+    def _retry(self, request, payment: Payment) -> None:
+        from payments.services import payment_retry_now
+
+        try:
+            result = payment_retry_now(invoice=payment.invoice)
+        except BillingError as exc:
+            self.message_user(request, f"Not retried: {exc}", messages.ERROR)
+            return
+        self.log_change(request, payment, "Retried")
+        status = result.status if result else "not collected (no Stripe customer?)"
+        self.message_user(request, f"{payment.invoice}: payment {status}.")
+
+    @admin.action(description="Retry the selected payments now")
+    def retry_selected(self, request, queryset):
+        for payment in queryset.select_related("invoice"):
+            self._retry(request, payment)
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = ["status", "amount_cents", "attempts", "provider_payment_id", "last_error", "link"]
+    readonly_fields = fields
+
+    @admin.display(description="")
+    def link(self, payment: Payment) -> str:
+        return format_html(
+            '<a href="{}">open (retry)</a>',
+            reverse("admin:payments_payment_change", args=[payment.pk]),
+        )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_type", "event_id", "received_at", "outcome"]
+    list_filter = ["event_type"]
+    search_fields = ["=event_id"]
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["credit_note", "amount_cents", "status", "provider_refund_id", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["credit_note__number", "=provider_refund_id"]
+    readonly_fields = [f.name for f in Refund._meta.fields]
+
+
+@admin.register(ReconciliationIssue)
+class ReconciliationIssueAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "provider_payment_id", "payment", "details", "found_at", "resolved_at"]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=provider_payment_id"]
+    readonly_fields = [f.name for f in ReconciliationIssue._meta.fields]
+    actions = ["resolve"]
+
+    @admin.action(description="Mark the selected differences as resolved")
+    def resolve(self, request, queryset):
+        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        self.message_user(request, f"{count} resolved.")

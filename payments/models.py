@@ -1,0 +1,120 @@
+"""Payments of invoices through the provider, its webhook events, refunds, and differences
+found by reconciliation. Only provider ids are stored — never card data."""
+
+import uuid
+
+from django.db import models
+
+
+class Payment(models.Model):
+    """The collection of one invoice: one row, several attempts (each its own PaymentIntent).
+    Status only moves forward: a succeeded payment never goes back."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        PROCESSING = "processing", "processing"
+        REQUIRES_ACTION = "requires_action", "requires action (3-D Secure)"
+        FAILED = "failed", "failed"
+        SUCCEEDED = "succeeded", "succeeded"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invoice = models.OneToOneField(
+        "invoices.Invoice", on_delete=models.PROTECT, related_name="payment"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="payments"
+    )
+    provider = models.CharField(max_length=16, default="stripe")
+    provider_payment_id = models.CharField(max_length=255, blank=True, db_index=True)  # pi_…
+    provider_charge_id = models.CharField(max_length=255, blank=True)  # ch_…
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    amount_cents = models.BigIntegerField()  # minor units
+    currency = models.CharField(max_length=3)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    dispute_status = models.CharField(max_length=32, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.status}"
+
+    def attempt_key(self) -> str:
+        """Idempotency key of the current attempt, derived from our row (never random)."""
+        return f"payment-{self.lago_id}-{self.attempts}"
+
+
+class StripeEvent(models.Model):
+    """Each provider event id once: a replayed webhook finds its row and does nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=128)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
+
+
+class Refund(models.Model):
+    """The refund part of a credit note, sent to the provider against the invoice's payment."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    credit_note = models.OneToOneField(
+        "invoices.CreditNote", on_delete=models.PROTECT, related_name="refund"
+    )
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    provider_refund_id = models.CharField(max_length=255, blank=True, db_index=True)
+    amount_cents = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"refund {self.amount_cents} for {self.credit_note}"
+
+
+class ReconciliationIssue(models.Model):
+    """A difference between the provider's PaymentIntents and our payment rows."""
+
+    class Kind(models.TextChoices):
+        UNKNOWN_AT_US = "unknown_at_us", "payment at Stripe unknown here"
+        STATUS_MISMATCH = "status_mismatch", "status differs"
+        AMOUNT_MISMATCH = "amount_mismatch", "amount differs"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    provider_payment_id = models.CharField(max_length=255)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.CASCADE)
+    details = models.TextField()
+    found_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-found_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "provider_payment_id"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_issue_per_payment_and_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.provider_payment_id}"

@@ -1,0 +1,64 @@
+"""Stripe's webhook endpoint, and the page where a customer adds a payment method."""
+
+from django.conf import settings
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from payments.links import customer_from_token
+from payments.stripe_client import stripe_client, stripe_enabled
+from payments.webhooks import InvalidWebhook, stripe_event_handle, stripe_event_verify
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """400 for anything not signed by Stripe (or stale); 200 otherwise, a replay included."""
+    try:
+        event = stripe_event_verify(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except InvalidWebhook as exc:
+        return JsonResponse({"error": "invalid_signature", "detail": str(exc)}, status=400)
+    return JsonResponse({"received": True, "outcome": stripe_event_handle(event=event)})
+
+
+def _seller_name() -> str:
+    from core.selectors import organization_get
+
+    organization = organization_get()
+    return organization.legal_name or organization.name
+
+
+@require_GET
+def payment_method_setup(request, token: str):
+    """A SetupIntent for the customer and Stripe's card form; the card lands with the
+    setup_intent.succeeded webhook. No card data passes through this app."""
+    customer = customer_from_token(token)
+    if customer is None or not stripe_enabled():
+        raise Http404
+    from payments.services import stripe_customer_sync
+
+    stripe_customer_sync(customer=customer)
+    customer.refresh_from_db()
+    sepa = customer.currency == "EUR"  # SEPA Direct Debit only collects euros
+    methods = ["card", "sepa_debit"] if sepa else ["card"]
+    intent = stripe_client().setup_intents.create(
+        params={
+            "customer": customer.provider_customer_id,
+            "payment_method_types": methods,
+            "usage": "off_session",
+        }
+    )
+    context = {
+        "customer": customer,
+        "sepa": sepa,
+        "seller_name": _seller_name(),
+        "client_secret": intent.client_secret,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+    }
+    response = render(request, "payments/setup.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
