@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg lint format bench install install-dev sysdeps sysdeps-browser clean
+.PHONY: run test test-pg lint format messages bench install install-dev sysdeps sysdeps-browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ lint: install-dev
 format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+## make messages: refresh the portal's catalogs (needs GNU gettext) after changing its texts
+messages: install-dev
+	$(PY) manage.py makemessages -l fr -l de --no-obsolete --ignore=".venv/*" --ignore="var/*" --ignore="tests/*" --ignore="bench/*"
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=var
 
 bench: install-dev
 	@scripts/ensure-system-packages.sh --bench

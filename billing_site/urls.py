@@ -1,4 +1,4 @@
-"""Root URLs: admin, /api/v1 (Lago-compatible), health, landing page."""
+"""Root URLs: admin, customer portal, /api/v1 (Lago-compatible), health, landing page."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -12,6 +12,7 @@ urlpatterns = [
     path("", landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
     path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("billing/payment-method/<str:token>", payment_method_setup, name="payment-method-setup"),
     path("documents/invoices/<uuid:lago_id>.pdf", invoice_pdf, name="invoice-pdf"),

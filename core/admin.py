@@ -3,7 +3,8 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from core.models import ApiKey, FxRate, Heartbeat, Organization
+from core.admin_base import ReadOnlyModelAdmin
+from core.models import ApiKey, AuditEntry, FxRate, Heartbeat, Organization
 from core.services import api_key_create, api_key_revoke
 
 admin.site.site_header = "Billing back-office"
@@ -79,3 +80,14 @@ class FxRateAdmin(admin.ModelAdmin):
     list_filter = ["base", "quote", "source"]
     search_fields = ["base", "quote"]
     date_hierarchy = "date"
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyModelAdmin):
+    """Read-only: the trail is written by the services, never edited."""
+
+    list_display = ["at", "actor", "action", "object_type", "object_repr"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor", "object_id", "object_repr"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]

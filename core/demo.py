@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
 from core.models import ApiKey
 from core.services import api_key_create
 from customers.models import Customer, Subscription
@@ -214,6 +216,7 @@ CUSTOMERS = [
         "country": "DE",
         "currency": "USD",
         "timezone": "Europe/Berlin",
+        "billing_configuration": {"document_locale": "de"},
         "plan": "starter",
     },
     {
@@ -469,6 +472,34 @@ def demo_credits_and_discounts(now: datetime | None = None) -> Iterator[str]:
     yield "Add-on GPU-hour pack sold once, coupon launch20, prepaid credits, a credit note."
 
 
+def demo_portal_users() -> Iterator[str]:
+    """A portal login per demo customer (its billing e-mail). One random password is made for
+    the new logins and printed once, like the demo API key; only its hash is kept."""
+    import secrets
+
+    from django.contrib.auth import get_user_model
+
+    from portal.models import PortalAccount
+
+    user_model = get_user_model()
+    password, logins, created = secrets.token_urlsafe(9), [], False
+    for data in CUSTOMERS:
+        customer = Customer.objects.live().get(external_id=data["external_id"])
+        email = data["email"]
+        if not PortalAccount.objects.filter(customer=customer).exists():
+            user = user_model.objects.filter(username=email).first()
+            if user is None:
+                user = user_model.objects.create_user(email, email, password)
+                created = True
+            PortalAccount.objects.create(user=user, customer=customer)
+        logins.append(email)
+    where = f"Portal: {settings.PUBLIC_BASE_URL}/portal/ - logins {', '.join(logins)}"
+    if created:
+        yield f"{where}; password (shown once): {password}"
+    else:
+        yield f"{where} (password shown when created; `manage.py changepassword EMAIL` sets one)"
+
+
 def demo_load(usage_scale: float = 1.0) -> Iterator[str]:
     """Run every demo step and yield what each did (usage_scale < 1: fewer events, for tests)."""
     yield from demo_api_key()
@@ -478,3 +509,4 @@ def demo_load(usage_scale: float = 1.0) -> Iterator[str]:
     yield from demo_usage(scale=usage_scale)
     yield from demo_invoices()
     yield from demo_credits_and_discounts()
+    yield from demo_portal_users()

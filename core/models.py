@@ -90,3 +90,24 @@ class FxRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.base} = {self.rate} {self.quote} ({self.date})"
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when: one row per change made outside the admin's own log (the
+    portal, the API, tasks). `changes` holds {field: [before, after]}; never secrets."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.CharField(max_length=255)  # "portal:ap@acme.example", "api-key:lago_ab12"
+    action = models.CharField(max_length=64)  # "billing_details.updated"
+    object_type = models.CharField(max_length=64)  # "customer"
+    object_id = models.CharField(max_length=64)  # the object's lago_id or pk
+    object_repr = models.CharField(max_length=255, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin_base import ReadOnlyModelAdmin
 from core.errors import BillingError, ValidationFailed
 from core.money import from_minor_units
 from customers.forms import ChangePlanForm, CustomerForm, SubscriptionCreateForm
@@ -649,7 +650,7 @@ def _top_up_arguments(cleaned: dict) -> dict:
 
 
 @admin.register(WalletTransaction)
-class WalletTransactionAdmin(admin.ModelAdmin):
+class WalletTransactionAdmin(ReadOnlyModelAdmin):
     """Read-only ledger: transactions are append-only."""
 
     list_display = [
@@ -667,12 +668,3 @@ class WalletTransactionAdmin(admin.ModelAdmin):
     search_fields = ["wallet__customer__external_id", "wallet__code", "=lago_id"]
     list_select_related = ["wallet__customer", "invoice"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.utils import timezone
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
@@ -27,8 +28,8 @@ from customers.services import (
     subscription_update,
 )
 from plans.periods import local_date
-from usage.reports import current_usage, past_periods, subscription_usage
-from usage.usage_json import usage_json
+from usage.reports import current_usage, past_periods, projected_usage, subscription_usage
+from usage.usage_json import projected_usage_json, usage_json
 
 ONE_SECOND = timedelta(seconds=1)  # Lago shows period ends as 23:59:59 of the last day
 
@@ -196,6 +197,14 @@ class CustomerViewSet(LagoViewSet):
             raise RuleViolation("no_payment_provider", "This customer does not pay via Stripe.")
         return self.render_one({"checkout_url": setup_url(customer, request)})
 
+    @action(detail=True, methods=["get"], url_path="portal_url")
+    def portal_url(self, request, external_id=None):
+        """Lago's embeddable portal link for this customer, valid 12 hours."""
+        from portal.access import portal_url
+
+        customer = customer_get(external_id=external_id)
+        return self.render_one({"portal_url": portal_url(customer)})
+
     @action(detail=True, methods=["get"], url_path="current_usage")
     def current_usage(self, request, external_id=None):
         """Usage of the current period, priced (taxes come with the tax capability)."""
@@ -203,6 +212,17 @@ class CustomerViewSet(LagoViewSet):
         if subscription.status != Subscription.Status.ACTIVE:
             raise NotFound("subscription")
         return Response({"customer_usage": usage_json(current_usage(subscription))})
+
+    @action(detail=True, methods=["get"], url_path="projected_usage")
+    def projected_usage(self, request, external_id=None):
+        """The current period extrapolated to its end at the pace so far."""
+        subscription = self._subscription(request, external_id)
+        if subscription.status != Subscription.Status.ACTIVE:
+            raise NotFound("subscription")
+        now = timezone.now()
+        current = current_usage(subscription, now)
+        body = projected_usage_json(current, projected_usage(current, now))
+        return Response({"customer_projected_usage": body})
 
     @action(detail=True, methods=["get"], url_path="past_usage")
     def past_usage(self, request, external_id=None):

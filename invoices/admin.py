@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin_base import ReadOnlyModelAdmin
 from core.errors import BillingError
 from core.money import from_minor_units
 from invoices.models import CreditNote, Fee, Invoice, InvoiceSubscription
@@ -326,18 +327,9 @@ class CreditNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Fee)
-class FeeAdmin(admin.ModelAdmin):
+class FeeAdmin(ReadOnlyModelAdmin):
     list_display = ["__str__", "invoice", "fee_type", "units", "amount_cents", "amount_currency"]
     list_filter = ["fee_type", "amount_currency"]
     search_fields = ["invoice__number", "invoice_display_name", "subscription__external_id"]
     list_select_related = ["invoice"]
     readonly_fields = [f.name for f in Fee._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

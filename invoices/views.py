@@ -18,7 +18,7 @@ def invoice_pdf(request, lago_id):
     return pdf_response(invoice)
 
 
-def pdf_response(invoice: Invoice) -> HttpResponse:
+def pdf_response(invoice: Invoice, *, attachment: bool = False) -> HttpResponse:
     from invoices.documents import invoice_pdf_render
 
     if invoice.file:
@@ -27,7 +27,8 @@ def pdf_response(invoice: Invoice) -> HttpResponse:
         content = invoice_pdf_render(invoice=invoice)
     response = HttpResponse(content, content_type="application/pdf")
     name = f"invoice-{invoice.number or 'draft'}.pdf"
-    response["Content-Disposition"] = f'inline; filename="{name}"'
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
     return response
 
 

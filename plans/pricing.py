@@ -293,3 +293,43 @@ def price(charge_model: str, properties: dict, usage: UsageInput) -> PricingResu
     if model is None:
         raise ValueError(f"unknown charge model: {charge_model!r}")
     return model(properties or {}, usage)
+
+
+# --- what a customer sees: included units, projection ----------------------------------------
+
+
+def _free_tier_top(ranges: list | None, price_key: str) -> Decimal | None:
+    """The to_value of the leading tiers that cost nothing (no unit price, no flat amount)."""
+    top = None
+    for tier in ranges or []:
+        free = _number(tier.get(price_key)) == 0 and _number(tier.get("flat_amount")) == 0
+        to_value = _optional(tier.get("to_value"))
+        if not free or to_value is None:
+            break
+        top = to_value
+    return top
+
+
+def included_units(charge_model: str, properties: dict) -> Decimal | None:
+    """Units a charge includes for free (a free first tier, or a package's free units), or
+    None when it includes nothing: what "734,000 of 1,000,000 included" counts against."""
+    properties = properties or {}
+    if charge_model == "graduated":
+        return _free_tier_top(properties.get("graduated_ranges"), "per_unit_amount")
+    if charge_model == "graduated_percentage":
+        return _free_tier_top(properties.get("graduated_percentage_ranges"), "rate")
+    if charge_model == "package":
+        free = _number(properties.get("free_units"))
+        return free if free > 0 else None
+    return None
+
+
+def projected_units(units: Decimal, elapsed: Decimal, *, recurring: bool) -> Decimal:
+    """Units at the period's end if usage keeps its pace so far (Lago's projection):
+    `elapsed` is the fraction of the period gone (0 < elapsed <= 1). A recurring metric (seats,
+    storage) carries its current value over unchanged."""
+    if recurring or elapsed >= 1 or units <= 0:
+        return units
+    if elapsed <= 0:
+        return units
+    return units / elapsed

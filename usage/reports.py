@@ -3,7 +3,7 @@
 (plans/pricing.py), rounding once per fee line in core/money.py."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -35,6 +35,7 @@ class FeeLine:
     events_count: int
     result: pricing.PricingResult
     amount_cents: int  # rounded once, here
+    bucket: Bucket | None = None  # what was priced (kept for projections)
 
 
 @dataclass
@@ -129,6 +130,7 @@ def _price_bucket(
         amount_cents=to_minor_units(
             prices.convert(charge, result.amount) if prices else result.amount, currency
         ),
+        bucket=bucket,
     )
 
 
@@ -198,3 +200,55 @@ def past_periods(subscription: Subscription, at: datetime | None = None) -> list
         bounds.append((lower, upper))
         cursor = upper
     return list(reversed(bounds))
+
+
+def _elapsed(lower: datetime, upper: datetime, at: datetime) -> Decimal:
+    """The fraction of [lower, upper) gone at `at`, exactly (microseconds)."""
+    total = (upper - lower) // timedelta(microseconds=1)
+    gone = (min(max(at, lower), upper) - lower) // timedelta(microseconds=1)
+    return Decimal(gone) / Decimal(total) if total > 0 else Decimal(1)
+
+
+def _scaled(bucket: Bucket, factor: Decimal) -> Bucket:
+    """A bucket as it would be if every event came `factor` times (the projection's pace)."""
+    return Bucket(
+        filter_id=bucket.filter_id,
+        group=bucket.group,
+        units=bucket.units * factor,
+        events_count=int(bucket.events_count * factor),
+        precise_total_cents=bucket.precise_total_cents * factor,
+        first_events_total=bucket.first_events_total,
+        clamped_fees_total=(
+            None if bucket.clamped_fees_total is None else bucket.clamped_fees_total * factor
+        ),
+    )
+
+
+def projected_usage(report: UsageReport, at: datetime) -> UsageReport:
+    """The current period's usage extrapolated to its end at the pace so far (Lago's
+    projected_usage): metered charges scale with the time gone, recurring metrics stay as they
+    are; each projected bucket is priced by the same engine and rounded once."""
+    elapsed = _elapsed(report.from_datetime, report.to_datetime, at)
+    prices = price_list(report.subscription.plan, report.currency, report.to_datetime.date())
+    charges = []
+    for usage in report.charges:
+        charge = usage.charge
+        recurring = charge.billable_metric.recurring
+        factor = pricing.projected_units(Decimal(1), elapsed, recurring=recurring)
+        filters = {
+            line.charge_filter.pk: line.charge_filter
+            for line in usage.lines
+            if line.charge_filter is not None
+        }
+        lines = [
+            _price_bucket(charge, _scaled(line.bucket, factor), filters, report.currency, prices)
+            for line in usage.lines
+        ]
+        charges.append(ChargeUsage(charge, lines))
+    return UsageReport(
+        subscription=report.subscription,
+        from_datetime=report.from_datetime,
+        to_datetime=report.to_datetime,
+        currency=report.currency,
+        charges=charges,
+    )

@@ -94,3 +94,14 @@ def usage_json(report: UsageReport, taxes_amount_cents: int = 0) -> dict:
         "total_amount_cents": report.amount_cents + taxes_amount_cents,
         "charges_usage": [charge_usage_json(c, report.currency) for c in report.charges],
     }
+
+
+def projected_usage_json(current: UsageReport, projected: UsageReport) -> dict:
+    """Lago's customer_projected_usage: the current usage with, per charge and in total, the
+    units and amount projected to the period's end."""
+    body = usage_json(current)
+    body["projected_amount_cents"] = projected.amount_cents
+    for entry, charge in zip(body["charges_usage"], projected.charges, strict=True):
+        entry["projected_units"] = decimal_str(charge.units)
+        entry["projected_amount_cents"] = charge.amount_cents
+    return body

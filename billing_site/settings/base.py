@@ -4,6 +4,7 @@ Every deployment knob is an environment variable (12-factor); nothing secret liv
 repository. See README.md for the table of variables.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -32,6 +33,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "djmoney",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "core",
     "customers",
     "plans",
@@ -40,6 +44,7 @@ INSTALLED_APPS = [
     "webhooks",
     "taxes",
     "payments",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -50,8 +55,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.PortalSecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "billing_site.urls"
@@ -102,6 +110,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # the portal's catalogs (en source, fr, de)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -199,6 +209,31 @@ STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 PAYMENT_RETRY_DAYS = [int(d) for d in env.list("PAYMENT_RETRY_DAYS", default=["3", "5", "7"])]
 FINANCE_EMAILS = env.list("FINANCE_EMAILS", default=[])
+
+# --- Logins: staff (admin) and customers (portal) ------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses while a username/IP is locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Billing portal")
+PORTAL_SESSION_SECONDS = env.int("PORTAL_SESSION_SECONDS", default=8 * 3600)
+PORTAL_LINK_MAX_AGE_SECONDS = 12 * 3600  # portal_url, as Lago
+PORTAL_INVITE_MAX_AGE_SECONDS = env.int("PORTAL_INVITE_MAX_AGE_SECONDS", default=3 * 24 * 3600)
+PASSWORD_RESET_TIMEOUT = PORTAL_INVITE_MAX_AGE_SECONDS
+# Sites allowed to show the portal in a frame (portal_url is meant to be embedded), e.g.
+# "https://app.example.com"; cross-site frames also need SESSION_COOKIE_SAMESITE=None (HTTPS).
+PORTAL_WALLET_TOP_UP = env.bool("PORTAL_WALLET_TOP_UP", default=True)
+PORTAL_FRAME_ANCESTORS = env.list("PORTAL_FRAME_ANCESTORS", default=[])
+SESSION_COOKIE_SAMESITE = env.str("SESSION_COOKIE_SAMESITE", default="Lax")
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
 
 # --- Billing --------------------------------------------------------------------------------
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60

@@ -158,6 +158,10 @@ def invoice_void(
         return invoice
     if invoice.status != Status.FINALIZED:
         raise RuleViolation("invoice_not_finalized", "Only a finalized invoice can be voided.")
+    if invoice.payment_dispute_lost_at:
+        raise RuleViolation(
+            "invoice_payment_dispute_lost", "The payment dispute was lost: it stays as it is."
+        )
     paid = invoice.payment_status == PaymentStatus.SUCCEEDED and invoice.total_amount_cents > 0
     if paid and not generate_credit_note:
         raise RuleViolation(

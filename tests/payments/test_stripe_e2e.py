@@ -75,7 +75,7 @@ def bill_a_month(api) -> Invoice:
             },
         )
     with time_machine.travel(at(2024, 5, 1, 0, 5), tick=False):
-        assert bill_due_subscriptions.delay().get() == 1
+        assert bill_due_subscriptions.apply().result == 1
     return Invoice.objects.get(invoice_type="subscription")
 
 
@@ -94,7 +94,7 @@ def test_a_good_card_pays_the_invoice_by_itself(api, stripe_customer, webhooks_t
     )
     assert record.outcome == "payment succeeded"
     assert (payment.status, payment.attempts) == ("succeeded", 1)
-    assert reconcile.delay().get() == 0  # Stripe and our rows agree
+    assert reconcile.apply().result == 0  # Stripe and our rows agree
 
 
 def test_a_declining_card_ends_overdue_after_the_retries(
@@ -108,7 +108,7 @@ def test_a_declining_card_ends_overdue_after_the_retries(
     wait_for_webhook(lambda: failures() == 1, "webhook 1")
     for attempt, day in ((2, 4), (3, 9), (4, 16)):  # 3, 5 and 7 days after each failure
         with time_machine.travel(at(2024, 5, day, 1), tick=False):
-            assert retry_due.delay().get() == 1
+            assert retry_due.apply().result == 1
         wait_for_webhook(lambda n=attempt: failures() == n, f"webhook {attempt}")
     payment.refresh_from_db()
     invoice.refresh_from_db()
@@ -118,4 +118,4 @@ def test_a_declining_card_ends_overdue_after_the_retries(
         f"Payment failed for good: invoice {invoice.number}"
     ]
     with time_machine.travel(at(2024, 6, 1, 1), tick=False):
-        assert retry_due.delay().get() == 0  # no retry after the last one
+        assert retry_due.apply().result == 0  # no retry after the last one

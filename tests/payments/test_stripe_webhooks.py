@@ -256,3 +256,9 @@ def test_a_lost_dispute_marks_the_invoice(client, subscriber, stripe_customer):
     assert payment.invoice.payment_dispute_lost_at is not None
     [lost] = sent("invoice.payment_dispute_lost")
     assert lost["invoice"]["payment_dispute_lost_at"] is not None
+    from core.errors import RuleViolation
+    from invoices.services.lifecycle import invoice_void
+
+    with pytest.raises(RuleViolation) as error:
+        invoice_void(invoice=payment.invoice, generate_credit_note=True)
+    assert error.value.code == "invoice_payment_dispute_lost"
