@@ -3,23 +3,40 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from core import roles
 from core.admin_base import ReadOnlyModelAdmin
+from core.admin_forms import ConfirmedChangeForm
+from core.exports import Exportable
 from core.models import ApiKey, AuditEntry, FxRate, Heartbeat, Organization
 from core.services import api_key_create, api_key_revoke
 
-admin.site.site_header = "Billing back-office"
-admin.site.site_title = "Billing back-office"
-admin.site.index_title = "Billing administration"
+
+class ApiKeyForm(ConfirmedChangeForm):
+    confirmation = "I understand: this key gives full access to the billing API."
+
+    class Meta:
+        model = ApiKey
+        fields = ["name"]
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
+    """Creating a key is a billing admin's act (core.roles), confirmed explicitly."""
+
     list_display = ["name", "prefix", "status", "created_at", "created_by", "last_used_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix"]
     readonly_fields = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
     fields = ["name", *readonly_fields]
     actions = ["revoke_keys"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["name", "confirm"] if obj is None else self.fields
 
     @admin.display(description="status")
     def status(self, obj: ApiKey) -> str:
@@ -83,11 +100,26 @@ class FxRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyModelAdmin):
+class AuditEntryAdmin(Exportable, ReadOnlyModelAdmin):
+    export_fields = [
+        "id",
+        "at",
+        "actor",
+        "source",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "changes",
+        "reason",
+    ]
     """Read-only: the trail is written by the services, never edited."""
 
     list_display = ["at", "actor", "action", "object_type", "object_repr"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["actor", "object_id", "object_repr"]
+    list_filter = ["source", "action", "object_type"]
+    search_fields = ["actor", "object_id", "object_repr", "reason"]
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm(roles.EXPORT_AUDIT)

@@ -5,6 +5,7 @@ import logging
 from django.http import JsonResponse
 
 from core.api.exceptions import error_body
+from core.auditing import SYSTEM, Actor, reset_actor, set_actor
 
 logger = logging.getLogger(__name__)
 
@@ -35,3 +36,32 @@ class ApiJsonErrorsMiddleware:
             return None
         logger.exception("unhandled error on %s", request.path, exc_info=exception)
         return JsonResponse(error_body(500, "internal_error"), status=500)
+
+
+class AuditActorMiddleware:
+    """Who is acting, for the audit trail, scoped to this request (reset afterwards): staff in
+    the admin, customers in the portal; the API key authentication and the Stripe webhook
+    view name themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = set_actor(self._actor(request))
+        try:
+            return self.get_response(request)
+        finally:
+            reset_actor(token)
+
+    @staticmethod
+    def _actor(request) -> Actor:
+        path = request.path
+        user = getattr(request, "user", None)
+        if path.startswith("/portal/"):
+            if user is not None and user.is_authenticated:
+                return Actor(f"portal:{user.email}", "portal")
+            customer_id = request.session.get("portal_customer_id")
+            return Actor(f"portal-link:customer {customer_id}", "portal")
+        if user is not None and user.is_authenticated and user.is_staff:
+            return Actor(f"staff:{user.get_username()}", "admin")
+        return SYSTEM

@@ -4,6 +4,8 @@ import uuid
 
 from django.db import models
 
+from core.auditing import AuditedQuerySet
+
 
 class ApiKey(models.Model):
     """A Bearer key for /api/v1. Only a SHA-256 digest is stored; the raw key is shown once."""
@@ -16,6 +18,8 @@ class ApiKey(models.Model):
     created_by = models.CharField(max_length=150, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)  # set once, never cleared
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -66,6 +70,14 @@ class Organization(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        permissions = [
+            ("view_dashboard", "Can view the finance dashboard"),
+            ("run_bulk_actions", "Can run bulk actions"),
+        ]
+
     def __str__(self) -> str:
         return self.name
 
@@ -93,21 +105,25 @@ class FxRate(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who changed what, when: one row per change made outside the admin's own log (the
-    portal, the API, tasks). `changes` holds {field: [before, after]}; never secrets."""
+    """Who changed what, when, from where, and why: written by core.auditing for every change
+    to billing data (admin, API, portal, tasks, webhooks). Append-only: no admin edits, and on
+    PostgreSQL a trigger refuses UPDATE and DELETE."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.CharField(max_length=255)  # "portal:ap@acme.example", "api-key:lago_ab12"
-    action = models.CharField(max_length=64)  # "billing_details.updated"
-    object_type = models.CharField(max_length=64)  # "customer"
-    object_id = models.CharField(max_length=64)  # the object's lago_id or pk
+    actor = models.CharField(max_length=255)  # "staff:alice", "api-key:lago_ab12 (ci)"
+    source = models.CharField(max_length=16, default="system", db_index=True)
+    action = models.CharField(max_length=64)  # created, updated, deleted, or a named action
+    object_type = models.CharField(max_length=64)  # "invoices.invoice"
+    object_id = models.CharField(max_length=64)  # the object's primary key
     object_repr = models.CharField(max_length=255, blank=True)
-    changes = models.JSONField(default=dict, blank=True)
+    changes = models.JSONField(default=dict, blank=True)  # {field: [before, after]}
+    reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        permissions = [("export_auditentry", "Can export the audit trail")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"

@@ -9,8 +9,10 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from core.auditing import AuditedQuerySet
 
-class LiveQuerySet(models.QuerySet):
+
+class LiveQuerySet(AuditedQuerySet):
     def live(self):
         return self.filter(deleted_at__isnull=True)
 
@@ -68,6 +70,7 @@ class Customer(models.Model):
     objects = LiveQuerySet.as_manager()
 
     class Meta:
+        permissions = [("manage_personal_data", "Can export or erase a customer's personal data")]
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -151,6 +154,8 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -201,6 +206,8 @@ class Wallet(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     terminated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["priority", "created_at", "id"]
@@ -269,6 +276,8 @@ class WalletTransaction(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -332,6 +341,8 @@ class RecurringTransactionRule(models.Model):
     threshold_reached_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

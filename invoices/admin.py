@@ -1,6 +1,10 @@
 """Invoices in the admin: fees inline, read-only once issued, lifecycle buttons with
-confirmation pages (finalize, refresh, void, download PDF, resend e-mail)."""
+confirmation pages (finalize, refresh, void, download PDF, resend e-mail), each shown to and
+allowed for the roles that may use it (core.roles)."""
 
+import contextvars
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -8,8 +12,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core import roles
 from core.admin_base import ReadOnlyModelAdmin
-from core.errors import BillingError
+from core.errors import BillingError, RuleViolation
+from core.exports import Exportable
 from core.money import from_minor_units
 from invoices.models import CreditNote, Fee, Invoice, InvoiceSubscription
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
@@ -66,7 +72,26 @@ ACTIONS = {
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(Exportable, admin.ModelAdmin):
+    export_fields = [
+        "id",
+        "lago_id",
+        "number",
+        "customer__external_id",
+        "invoice_type",
+        "status",
+        "payment_status",
+        "payment_overdue",
+        "issuing_date",
+        "payment_due_date",
+        "currency",
+        "fees_amount_cents",
+        "coupons_amount_cents",
+        "taxes_amount_cents",
+        "credit_notes_amount_cents",
+        "prepaid_credit_amount_cents",
+        "total_amount_cents",
+    ]
     change_list_template = "admin/invoices/invoice/change_list.html"
     list_display = [
         "__str__",
@@ -107,6 +132,16 @@ class InvoiceAdmin(admin.ModelAdmin):
     ]
     fields = [*readonly_fields, "metadata"]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        token = _viewing_user.set(request.user)  # lifecycle_actions shows what they may do
+        try:
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+        finally:
+            _viewing_user.reset(token)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != Invoice.Status.DRAFT:
             return [*self.readonly_fields, "metadata"]  # issued invoices never change
@@ -141,6 +176,9 @@ class InvoiceAdmin(admin.ModelAdmin):
             buttons += ["void", "resend"]
             if invoice.total_amount_cents > 0:
                 buttons.append("credit_note")
+        user = _viewing_user.get()
+        if user is not None:
+            buttons = [name for name in buttons if _may(user, name)]
         links = [
             format_html(
                 '<a class="button" href="{}">{}</a>',
@@ -214,7 +252,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def action_view(self, request, pk: int, action: str):
         """Confirmation page, then the service call, log_change and a message."""
         invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
-        if not self.has_change_permission(request, invoice) or action not in (*ACTIONS, "resend"):
+        if action not in (*ACTIONS, "resend") or not _may(request.user, action):
             raise PermissionDenied
         back = reverse("admin:invoices_invoice_change", args=[pk])
         if request.method != "POST":
@@ -244,7 +282,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         from invoices.services.credit_notes import credit_note_create, credit_note_estimate
 
         invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
-        if not self.has_change_permission(request, invoice):
+        if not _may(request.user, "credit_note"):
             raise PermissionDenied
         form = CreditNoteForm(request.POST or None, invoice=invoice)
         estimate = None
@@ -252,6 +290,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             try:
                 estimate = credit_note_estimate(invoice=invoice, items=form.items())
                 if "issue" in request.POST:
+                    _check_credit_note_limit(request.user, estimate.total, invoice.currency)
                     note = credit_note_create(data=form.payload())
                     self.log_change(request, invoice, f"Credit note {note.number}")
                     self.message_user(request, f"Credit note {note.number} issued.")
@@ -278,6 +317,29 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 
 BUTTON_LABELS = {"resend": "Resend e-mail", "credit_note": "Issue credit note"}
+_viewing_user = contextvars.ContextVar("invoice_admin_user", default=None)
+PERMISSIONS = {  # who may press which button (core.roles)
+    "finalize": "invoices.change_invoice",
+    "refresh": "invoices.change_invoice",
+    "resend": "invoices.change_invoice",
+    "void": roles.VOID,
+    "credit_note": "invoices.add_creditnote",
+}
+
+
+def _may(user, action: str) -> bool:
+    return user.has_perm(PERMISSIONS[action])
+
+
+def _check_credit_note_limit(user, total_cents: int, currency: str) -> None:
+    """Operators issue credit notes up to CREDIT_NOTE_OPERATOR_LIMIT_CENTS (in the invoice's
+    minor units); above it, only who holds issue_large_credit_note (billing admins)."""
+    limit = settings.CREDIT_NOTE_OPERATOR_LIMIT_CENTS
+    if total_cents > limit and not user.has_perm(roles.LARGE_CREDIT_NOTE):
+        raise RuleViolation(
+            "credit_note_above_limit",
+            f"Above {from_minor_units(limit, currency)} {currency}: a billing admin issues it.",
+        )
 
 
 def _button_url(invoice: Invoice, name: str) -> str:
@@ -287,7 +349,22 @@ def _button_url(invoice: Invoice, name: str) -> str:
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(admin.ModelAdmin):
+class CreditNoteAdmin(Exportable, admin.ModelAdmin):
+    export_fields = [
+        "id",
+        "lago_id",
+        "number",
+        "invoice__number",
+        "customer__external_id",
+        "reason",
+        "currency",
+        "credit_amount_cents",
+        "refund_amount_cents",
+        "total_amount_cents",
+        "credit_status",
+        "refund_status",
+        "created_at",
+    ]
     list_display = [
         "number",
         "customer",
@@ -327,7 +404,22 @@ class CreditNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Fee)
-class FeeAdmin(ReadOnlyModelAdmin):
+class FeeAdmin(Exportable, ReadOnlyModelAdmin):
+    export_fields = [
+        "id",
+        "lago_id",
+        "invoice__number",
+        "fee_type",
+        "invoice_display_name",
+        "charge__billable_metric__code",
+        "units",
+        "precise_unit_amount",
+        "amount_cents",
+        "taxes_amount_cents",
+        "amount_currency",
+        "from_datetime",
+        "to_datetime",
+    ]
     list_display = ["__str__", "invoice", "fee_type", "units", "amount_cents", "amount_currency"]
     list_filter = ["fee_type", "amount_currency"]
     search_fields = ["invoice__number", "invoice_display_name", "subscription__external_id"]

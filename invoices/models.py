@@ -9,6 +9,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from core.auditing import AuditedQuerySet
+
 
 class Invoice(models.Model):
     class InvoiceType(models.TextChoices):
@@ -72,7 +74,10 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
+        permissions = [("void_invoice", "Can void invoices")]
         ordering = ["-issuing_date", "-id"]
         indexes = [
             models.Index(fields=["status", "finalize_after"], name="invoice_drafts_due"),
@@ -246,7 +251,12 @@ class CreditNote(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
+        permissions = [
+            ("issue_large_credit_note", "Can issue credit notes above the operator limit")
+        ]
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(

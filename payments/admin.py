@@ -2,12 +2,15 @@
 events; refunds; reconciliation differences to resolve."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core import roles
 from core.errors import BillingError
+from core.exports import Exportable
 from payments.models import Payment, ReconciliationIssue, Refund, StripeEvent
 
 
@@ -20,7 +23,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(Exportable, ReadOnlyAdmin):
+    export_fields = [
+        "id",
+        "lago_id",
+        "invoice__number",
+        "customer__external_id",
+        "status",
+        "amount_cents",
+        "currency",
+        "attempts",
+        "provider_payment_id",
+        "last_error",
+        "succeeded_at",
+        "created_at",
+    ]
     list_display = [
         "invoice",
         "customer",
@@ -39,6 +56,9 @@ class PaymentAdmin(ReadOnlyAdmin):
         "retry_button",
     ]
     actions = ["retry_selected"]
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm(roles.RETRY_PAYMENT)
 
     @admin.display(description="retry")
     def retry_button(self, payment: Payment) -> str:
@@ -61,6 +81,8 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def retry_view(self, request, pk: int):
         """POST: charge now (GET shows nothing but a confirmation form)."""
+        if not request.user.has_perm(roles.RETRY_PAYMENT):
+            raise PermissionDenied
         payment = get_object_or_404(Payment.objects.select_related("invoice"), pk=pk)
         back = reverse("admin:payments_payment_change", args=[pk])
         if request.method == "POST":
@@ -90,7 +112,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         status = result.status if result else "not collected (no Stripe customer?)"
         self.message_user(request, f"{payment.invoice}: payment {status}.")
 
-    @admin.action(description="Retry the selected payments now")
+    @admin.action(description="Retry the selected payments now", permissions=["retry"])
     def retry_selected(self, request, queryset):
         for payment in queryset.select_related("invoice"):
             self._retry(request, payment)

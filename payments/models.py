@@ -5,6 +5,8 @@ import uuid
 
 from django.db import models
 
+from core.auditing import AuditedQuerySet
+
 
 class Payment(models.Model):
     """The collection of one invoice: one row, several attempts (each its own PaymentIntent).
@@ -39,7 +41,10 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
+        permissions = [("retry_payment", "Can retry payments")]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -86,6 +91,8 @@ class Refund(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"refund {self.amount_cents} for {self.credit_note}"

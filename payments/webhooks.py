@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.auditing import acting_as
 from customers.models import Customer
 from payments.models import Payment, StripeEvent
 from payments.services import payment_apply_intent, refund_apply
@@ -30,7 +31,7 @@ def stripe_event_verify(*, payload: bytes, signature: str):
 def stripe_event_handle(*, event) -> str:
     """Record the event id once and apply it, atomically; a replay answers "duplicate"."""
     payload = event.to_dict()  # plain dicts all the way down
-    with transaction.atomic():
+    with acting_as(f"stripe:{payload['id']}", "webhook"), transaction.atomic():
         try:
             with transaction.atomic():
                 record = StripeEvent.objects.create(

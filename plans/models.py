@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from djmoney.models.fields import MoneyField
 
+from core.auditing import AuditedQuerySet
+
 
 class AggregationType(models.TextChoices):
     COUNT = "count_agg", "count"
@@ -45,7 +47,7 @@ class ChargeModel(models.TextChoices):
     DYNAMIC = "dynamic", "dynamic"
 
 
-class LiveQuerySet(models.QuerySet):
+class LiveQuerySet(AuditedQuerySet):
     def live(self):
         """Rows not soft-deleted."""
         return self.filter(deleted_at__isnull=True)
@@ -134,6 +136,7 @@ class Plan(models.Model):
     objects = LiveQuerySet.as_manager()
 
     class Meta:
+        permissions = [("simulate_pricing", "Can run the pricing simulator")]
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -164,6 +167,8 @@ class Commitment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AuditedQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"minimum {self.amount_cents} {self.plan.amount_currency}"
 
@@ -178,6 +183,8 @@ class UsageThreshold(models.Model):
     recurring = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["recurring", "amount_cents"]
@@ -374,6 +381,8 @@ class AppliedCoupon(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     terminated_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["customer", "status"], name="applied_coupon_customer")]
@@ -417,6 +426,8 @@ class PlanPrice(models.Model):
     currency = models.CharField(max_length=3)  # ISO 4217
     amount_cents = models.BigIntegerField()  # minor units of `currency`
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["plan", "currency"], name="plan_price_per_currency")
@@ -432,6 +443,8 @@ class ChargePrice(models.Model):
     charge = models.ForeignKey(Charge, on_delete=models.CASCADE, related_name="prices")
     currency = models.CharField(max_length=3)
     properties = models.JSONField(default=dict)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -7,6 +7,8 @@ portal refuses any user without a PortalAccount."""
 from django.conf import settings
 from django.db import models
 
+from core.auditing import AuditedQuerySet
+
 
 class PortalAccount(models.Model):
     user = models.OneToOneField(
@@ -17,6 +19,8 @@ class PortalAccount(models.Model):
     )
     invited_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["customer", "user__email"]

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from core.audit import audit_record, field_changes
+from core.auditing import because
 from core.errors import RuleViolation, ValidationFailed
 from core.validation import Errors, check_emails
 from customers.models import Customer, Wallet
@@ -97,9 +97,9 @@ def _vat_error(number: str, country: str) -> str | None:
 
 
 @transaction.atomic
-def billing_details_update(*, customer: Customer, data: dict, actor: str) -> Customer:
+def billing_details_update(*, customer: Customer, data: dict) -> Customer:
     """The customer edits its own billing details: the API's rules apply (e-mail, country),
-    an EU VAT number must be valid, and the change is written to the audit trail."""
+    an EU VAT number must be valid; the audit trail records the change (core.auditing)."""
     from customers.services import customer_upsert
 
     clean = {key: (data.get(key) or "").strip() for key in BILLING_FIELDS}
@@ -112,19 +112,15 @@ def billing_details_update(*, customer: Customer, data: dict, actor: str) -> Cus
     )
     if errors:
         raise ValidationFailed(errors)
-    before = {key: getattr(customer, key) for key in BILLING_FIELDS}
-    updated, _ = customer_upsert(data={"external_id": customer.external_id, **clean})
-    after = {key: getattr(updated, key) for key in BILLING_FIELDS}
-    changes = field_changes(before, after)
-    if changes:
-        audit_record(actor=actor, action="billing_details.updated", obj=updated, changes=changes)
+    with because("billing details edited in the portal"):
+        updated, _ = customer_upsert(data={"external_id": customer.external_id, **clean})
     return updated
 
 
 # --- credits and payments --------------------------------------------------------------------
 
 
-def wallet_top_up_request(*, wallet: Wallet, credits: str, actor: str):
+def wallet_top_up_request(*, wallet: Wallet, credits: str):
     """Paid credits asked from the portal: the same top-up as the API (limits included); the
     credits land when its invoice is paid."""
     from customers.wallets import wallet_transactions_create
@@ -138,13 +134,10 @@ def wallet_top_up_request(*, wallet: Wallet, credits: str, actor: str):
             raise ValidationFailed({"paid_credits": ["value_is_out_of_range"]})
     except (ArithmeticError, ValueError, TypeError) as exc:
         raise ValidationFailed({"paid_credits": ["value_is_invalid"]}) from exc
-    rows = wallet_transactions_create(
-        data={"wallet_id": str(wallet.lago_id), "paid_credits": credits}
-    )
-    audit_record(
-        actor=actor, action="wallet.top_up_requested", obj=wallet, changes={"paid_credits": credits}
-    )
-    return rows
+    with because("top-up requested in the portal"):
+        return wallet_transactions_create(
+            data={"wallet_id": str(wallet.lago_id), "paid_credits": credits}
+        )
 
 
 def invoice_pay_now(*, invoice):

@@ -45,13 +45,6 @@ OTP_FAILURES = "portal_otp_failures"
 OTP_FAILURE_LIMIT = 5
 
 
-def actor(request) -> str:
-    """Who did it, for the audit trail: the portal user, or the portal link's customer."""
-    if request.user.is_authenticated:
-        return f"portal:{request.user.email}"
-    return f"portal-link:{request.portal_customer.external_id}"
-
-
 def _next_url(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     allowed = url_has_allowed_host_and_scheme(target, {request.get_host()})
@@ -245,9 +238,7 @@ def credits_top_up(request, lago_id):
     form = TopUpForm(request.POST)
     if form.is_valid():
         try:
-            services.wallet_top_up_request(
-                wallet=wallet, credits=str(form.cleaned_data["credits"]), actor=actor(request)
-            )
+            services.wallet_top_up_request(wallet=wallet, credits=str(form.cleaned_data["credits"]))
         except ValidationFailed as exc:
             reasons = [code for codes in exc.errors.values() for code in codes]
             messages.error(request, _("Top-up refused: %s") % ", ".join(reasons))
@@ -270,9 +261,7 @@ def billing_details(request):
     form = BillingDetailsForm(request.POST)
     if form.is_valid():
         try:
-            services.billing_details_update(
-                customer=customer, data=form.cleaned_data, actor=actor(request)
-            )
+            services.billing_details_update(customer=customer, data=form.cleaned_data)
         except ValidationFailed as exc:
             add_reasons(form, exc.errors)
         else:

@@ -4,6 +4,8 @@ import uuid
 
 from django.db import models
 
+from core.auditing import AuditedQuerySet
+
 
 class Tax(models.Model):
     """A named rate that customers, plans, charges and add-ons reference by code."""
@@ -16,6 +18,8 @@ class Tax(models.Model):
     applied_to_organization = models.BooleanField(default=False)  # the default for everyone
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -41,6 +45,8 @@ class TaxRule(models.Model):
     effective_from = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["country", "region", "-effective_from"]

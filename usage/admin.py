@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
+from core.exports import Exportable
 from usage.models import Event
 
 
@@ -16,7 +17,15 @@ class EstimatedCountPaginator(Paginator):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(Exportable, admin.ModelAdmin):
+    export_fields = [
+        "transaction_id",
+        "external_subscription_id",
+        "code",
+        "timestamp",
+        "properties",
+        "error_code",
+    ]
     list_display = [
         "transaction_id",
         "external_subscription_id",

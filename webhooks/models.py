@@ -5,6 +5,8 @@ import uuid
 from django.core.validators import URLValidator
 from django.db import models
 
+from core.auditing import AuditedQuerySet
+
 HTTP_URL = URLValidator(schemes=["http", "https"])
 
 
@@ -31,6 +33,8 @@ class WebhookEndpoint(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from import_export.formats.base_formats import CSV, XLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -21,7 +22,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_apps.BillingAdminConfig",  # django.contrib.admin with our site (TOTP, dashboard)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "djmoney",
     "django_celery_beat",
     "axes",
+    "import_export",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "core",
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "core.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.PortalSecurityHeadersMiddleware",
@@ -235,7 +238,14 @@ SESSION_COOKIE_SAMESITE = env.str("SESSION_COOKIE_SAMESITE", default="Lax")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 
+# --- Exports (django-import-export: from changelists, respecting their filters) ------------
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"  # who may see a list may export it
+EXPORT_FORMATS = [CSV, XLSX]
+IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = False
+
 # --- Billing --------------------------------------------------------------------------------
+# Billing operators issue credit notes up to this total (invoice's minor units); above, admins.
+CREDIT_NOTE_OPERATOR_LIMIT_CENTS = env.int("CREDIT_NOTE_OPERATOR_LIMIT_CENTS", default=50_000)
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 # --- Logging: one JSON object per line, secrets redacted -----------------------------------

@@ -2,6 +2,7 @@
 
 from rest_framework import authentication, exceptions
 
+from core.auditing import Actor, set_actor
 from core.selectors import api_key_find_active
 from core.services import api_key_touch
 
@@ -35,6 +36,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None:
             raise exceptions.AuthenticationFailed()
         api_key_touch(key=key)
+        set_actor(Actor(f"api-key:{key.prefix} ({key.name})"[:255], "api"))  # reset per request
         return ApiKeyUser(key), key
 
     def authenticate_header(self, request) -> str:

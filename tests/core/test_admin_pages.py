@@ -48,7 +48,7 @@ def test_admin_index_carries_the_product_name(admin_client):
 
 def test_api_key_add_shows_raw_key_once_and_stores_hash(admin_client):
     response = admin_client.post(
-        reverse("admin:core_apikey_add"), {"name": "from admin"}, follow=True
+        reverse("admin:core_apikey_add"), {"name": "from admin", "confirm": "on"}, follow=True
     )
     assert response.status_code == 200
     key = ApiKey.objects.get(name="from admin")

@@ -87,10 +87,12 @@ def test_billing_details_are_saved_and_audited(acme_client, world):
     assert response.status_code == 302
     world.acme.refresh_from_db()
     assert (world.acme.country, world.acme.tax_identification_number) == ("DE", "DE136695976")
-    entry = AuditEntry.objects.get(action="billing_details.updated")
-    assert entry.actor == "portal:ap@acme.example"
-    assert entry.changes["legal_name"] == ["", "Acme AI GmbH"]
-    assert entry.object_id == str(world.acme.lago_id)
+    entry = AuditEntry.objects.get(object_type="customers.customer", action="updated")
+    assert (entry.actor, entry.source) == ("portal:ap@acme.example", "portal")
+    assert entry.reason == "billing details edited in the portal"
+    assert entry.object_id == str(world.acme.pk)
+    assert entry.changes["country"] == ["US", "DE"]
+    assert entry.changes["legal_name"] == [None, "(personal data)"]  # changed, value not kept
 
 
 @pytest.mark.parametrize(
@@ -110,7 +112,9 @@ def test_bad_billing_details_are_refused_and_nothing_changes(
     assert message in response.content.decode()
     world.acme.refresh_from_db()
     assert world.acme.email == "billing@acme.example"
-    assert not AuditEntry.objects.exists()
+    assert not AuditEntry.objects.filter(
+        object_type="customers.customer", action="updated"
+    ).exists()
 
 
 def test_a_top_up_request_invoices_paid_credits(acme_client, world, settings):
@@ -120,7 +124,13 @@ def test_a_top_up_request_invoices_paid_credits(acme_client, world, settings):
     purchase = WalletTransaction.objects.get(wallet=wallet, transaction_status="purchased")
     assert (purchase.status, purchase.credit_amount) == ("pending", 40)
     assert purchase.invoice.invoice_type == "credit"
-    assert AuditEntry.objects.filter(action="wallet.top_up_requested").count() == 1
+    top_up = AuditEntry.objects.get(
+        object_type="customers.wallettransaction", action="created", object_id=str(purchase.pk)
+    )
+    assert (top_up.actor, top_up.reason) == (
+        "portal:ap@acme.example",
+        "top-up requested in the portal",
+    )
     settings.PORTAL_WALLET_TOP_UP = False
     acme_client.post(f"/portal/credits/{wallet.lago_id}/top-up", {"credits": "40"})
     assert WalletTransaction.objects.filter(transaction_status="purchased").count() == 1

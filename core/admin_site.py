@@ -1,0 +1,77 @@
+"""The admin site: staff log in with a password and, when they set one up, a TOTP code
+(django-otp); the finance dashboard comes first; staff manage their own second factor."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django_otp import user_has_device
+from django_otp.forms import OTPAuthenticationFormMixin
+
+
+class StaffLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
+    """Password first; then, for staff with a confirmed TOTP device, its current code."""
+
+    otp_device = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_token = forms.CharField(
+        required=False,
+        label="Two-factor code (if you set one up)",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    otp_challenge = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        user = self.get_user()
+        if user is not None and user_has_device(user, confirmed=True):
+            self.clean_otp(user)
+        return cleaned
+
+
+class BillingAdminSite(admin.AdminSite):
+    site_header = site_title = "Billing back-office"
+    index_title = "Billing administration"
+    login_form = StaffLoginForm
+
+    def has_permission(self, request) -> bool:
+        """Staff with a second factor must have used it in this session."""
+        if not super().has_permission(request):
+            return False
+        user = request.user
+        return not user_has_device(user, confirmed=True) or user.is_verified()
+
+    def get_urls(self):
+        return [
+            path("account/two-factor/", self.admin_view(self.two_factor_view), name="two_factor"),
+            *super().get_urls(),
+        ]
+
+    def two_factor_view(self, request):
+        """Turn TOTP on for one's own staff login (scan, confirm with a code) or off."""
+        from portal import two_factor
+
+        user = request.user
+        if request.method == "POST" and "off" in request.POST:
+            if two_factor.matching_device(user, request.POST.get("code", "")):
+                two_factor.remove(user)
+                messages.success(request, "Two-factor authentication is off.")
+            else:
+                messages.error(request, "That code is not valid.")
+            return redirect("admin:two_factor")
+        enabled = two_factor.has_device(user)
+        device = None if enabled else two_factor.unconfirmed_device(user)
+        if request.method == "POST" and device is not None:
+            if two_factor.confirm(request, device, request.POST.get("code", "")):
+                messages.success(request, "Two-factor authentication is on.")
+                return redirect("admin:index")
+            messages.error(request, "That code is not valid.")
+        context = {
+            **self.each_context(request),
+            "title": "Two-factor authentication",
+            "enabled": enabled,
+            "qr_svg": two_factor.qr_svg(device) if device else "",
+            "secret": two_factor.secret(device) if device else "",
+        }
+        return TemplateResponse(request, "admin/two_factor.html", context)
