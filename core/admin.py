@@ -7,7 +7,7 @@ from core import roles
 from core.admin_base import ReadOnlyModelAdmin
 from core.admin_forms import ConfirmedChangeForm
 from core.exports import Exportable
-from core.models import ApiKey, AuditEntry, FxRate, Heartbeat, Organization
+from core.models import ApiKey, AuditEntry, BulkJob, FxRate, Heartbeat, Organization
 from core.services import api_key_create, api_key_revoke
 
 
@@ -123,3 +123,34 @@ class AuditEntryAdmin(Exportable, ReadOnlyModelAdmin):
 
     def has_export_permission(self, request) -> bool:
         return request.user.has_perm(roles.EXPORT_AUDIT)
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(ReadOnlyModelAdmin):
+    """Progress of long actions; the page reloads itself every 2 seconds while one runs."""
+
+    list_display = ["__str__", "status", "progress", "failed", "created_by", "created_at"]
+    list_filter = ["kind", "status"]
+    readonly_fields = [
+        "kind",
+        "status",
+        "progress",
+        "total",
+        "done",
+        "failed",
+        "errors",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+    change_form_template = "admin/core/bulkjob/change_form.html"
+
+    @admin.display(description="progress")
+    def progress(self, job: BulkJob) -> str:
+        return f"{job.done + job.failed} / {job.total} ({job.percent} %)"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(roles.BULK_ACTIONS) or super().has_view_permission(
+            request, obj
+        )

@@ -43,10 +43,41 @@ class BillingAdminSite(admin.AdminSite):
         return not user_has_device(user, confirmed=True) or user.is_verified()
 
     def get_urls(self):
+        from core import dashboard_views
+        from plans.simulator_views import simulator_view
+
         return [
             path("account/two-factor/", self.admin_view(self.two_factor_view), name="two_factor"),
+            path("search/", self.admin_view(self.search_view), name="global_search"),
+            path(
+                "pricing-simulator/",
+                self.admin_view(lambda r: simulator_view(self, r)),
+                name="pricing_simulator",
+            ),
+            path(
+                "dashboard/",
+                self.admin_view(lambda r: dashboard_views.dashboard_view(self, r)),
+                name="dashboard",
+            ),
+            path(
+                "dashboard/<str:name>.csv",
+                self.admin_view(lambda r, name: dashboard_views.dashboard_csv_view(self, r, name)),
+                name="dashboard_csv",
+            ),
             *super().get_urls(),
         ]
+
+    def search_view(self, request):
+        from core.search import global_search
+
+        q = request.GET.get("q", "")
+        context = {
+            **self.each_context(request),
+            "title": f"Search: {q}" if q else "Search",
+            "q": q,
+            "results": global_search(q, request.user),
+        }
+        return TemplateResponse(request, "admin/global_search.html", context)
 
     def two_factor_view(self, request):
         """Turn TOTP on for one's own staff login (scan, confirm with a code) or off."""

@@ -500,6 +500,34 @@ def demo_portal_users() -> Iterator[str]:
         yield f"{where} (password shown when created; `manage.py changepassword EMAIL` sets one)"
 
 
+def demo_staff_users() -> Iterator[str]:
+    """A staff login per role (finance viewer, billing operator, billing admin), one random
+    password printed once; the superuser of `make run` holds every permission anyway."""
+    import secrets
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from core import roles
+
+    user_model = get_user_model()
+    password, created = secrets.token_urlsafe(9), False
+    for username, role in (
+        ("viewer", roles.VIEWER),
+        ("operator", roles.OPERATOR),
+        ("billing_admin", roles.ADMIN),
+    ):
+        if not user_model.objects.filter(username=username).exists():
+            user = user_model.objects.create_user(username, password=password, is_staff=True)
+            user.groups.add(Group.objects.get(name=role))
+            created = True
+    names = "viewer (Finance viewer), operator (Billing operator), billing_admin (Billing admin)"
+    if created:
+        yield f"Staff logins {names}; password (shown once): {password}"
+    else:
+        yield f"Staff logins {names} exist (password shown when created)."
+
+
 def demo_load(usage_scale: float = 1.0) -> Iterator[str]:
     """Run every demo step and yield what each did (usage_scale < 1: fewer events, for tests)."""
     yield from demo_api_key()
@@ -510,3 +538,4 @@ def demo_load(usage_scale: float = 1.0) -> Iterator[str]:
     yield from demo_invoices()
     yield from demo_credits_and_discounts()
     yield from demo_portal_users()
+    yield from demo_staff_users()

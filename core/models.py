@@ -127,3 +127,42 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+
+
+class BulkJob(models.Model):
+    """A long admin action run by a Celery task (bill now, finalize drafts, retry payments):
+    the page shows its progress while it runs. Each item is done by the same idempotent
+    service as one at a time, so a job run twice changes nothing more."""
+
+    class Kind(models.TextChoices):
+        BILL_NOW = "bill_now", "bill subscriptions now"
+        FINALIZE = "finalize", "finalize drafts"
+        RETRY_PAYMENTS = "retry_payments", "retry payments"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    object_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"id": …, "error": "…"}]
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else (self.done + self.failed) * 100 // self.total

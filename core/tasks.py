@@ -9,3 +9,11 @@ from core.services import heartbeat_record
 def heartbeat() -> None:
     """Record that beat scheduled and a worker executed a task (seen in the admin)."""
     heartbeat_record(name="beat")
+
+
+@shared_task(name="core.run_bulk_job", acks_late=True, ignore_result=True)
+def run_bulk_job(job_id: int) -> None:
+    """A bulk admin action, item by item (safe to run twice: it resumes, each item idempotent)."""
+    from core.bulk import bulk_job_run
+
+    bulk_job_run(job_id=job_id)

@@ -15,8 +15,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core import roles
 from core.admin_base import ReadOnlyModelAdmin
+from core.auditing import because
+from core.bulk_admin import bulk_action
 from core.errors import BillingError, ValidationFailed
+from core.models import BulkJob
 from core.money import from_minor_units
 from customers.forms import ChangePlanForm, CustomerForm, SubscriptionCreateForm
 from customers.models import (
@@ -114,8 +118,12 @@ class CustomerAdmin(admin.ModelAdmin):
         if customer.pk is None:
             return "—"
         return format_html(
-            '<a class="button" href="{}">Issue a one-off invoice</a>',
+            '<a class="button" href="{}">Issue a one-off invoice</a> '
+            '<a class="button" href="{}">Export personal data (ZIP)</a> '
+            '<a class="button" href="{}">Erase personal data</a>',
             reverse("admin:customers_customer_one_off", args=[customer.pk]),
+            reverse("admin:customers_customer_gdpr_export", args=[customer.pk]),
+            reverse("admin:customers_customer_gdpr_erase", args=[customer.pk]),
         )
 
     def get_urls(self):
@@ -125,8 +133,64 @@ class CustomerAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.one_off_view),
                 name="customers_customer_one_off",
             ),
+            path(
+                "<int:pk>/personal-data/export/",
+                self.admin_site.admin_view(self.gdpr_export_view),
+                name="customers_customer_gdpr_export",
+            ),
+            path(
+                "<int:pk>/personal-data/erase/",
+                self.admin_site.admin_view(self.gdpr_erase_view),
+                name="customers_customer_gdpr_erase",
+            ),
             *super().get_urls(),
         ]
+
+    def _personal_data_customer(self, request, pk: int) -> Customer:
+        if not request.user.has_perm(roles.CUSTOMER_DATA):
+            raise PermissionDenied
+        return get_object_or_404(Customer, pk=pk)
+
+    def gdpr_export_view(self, request, pk: int):
+        """Everything held about the customer, as a ZIP (JSON files and invoice PDFs)."""
+        from customers.personal_data import customer_data_export
+
+        customer = self._personal_data_customer(request, pk)
+        with because(f"personal data export by {request.user.get_username()}"):
+            self.log_change(request, customer, "Personal data exported")
+        response = HttpResponse(
+            customer_data_export(customer=customer), content_type="application/zip"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="customer-{customer.external_id}.zip"'
+        )
+        return response
+
+    def gdpr_erase_view(self, request, pk: int):
+        """Confirmation page, then the erasure (audited); invoices stay as issued."""
+        from customers.personal_data import customer_personal_data_erase
+
+        customer = self._personal_data_customer(request, pk)
+        back = reverse("admin:customers_customer_change", args=[pk])
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": customer,
+                "title": f"Erase the personal data of {customer}?",
+                "consequence": "Name, contact and address are replaced, metadata and portal"
+                " logins deleted; invoices and credit notes stay as issued. This cannot be undone.",
+                "back": back,
+            }
+            return TemplateResponse(request, "admin/confirm.html", context)
+        try:
+            customer_personal_data_erase(customer=customer)
+        except BillingError as exc:
+            self.message_user(request, f"Not erased: {exc}", messages.ERROR)
+        else:
+            self.log_change(request, customer, "Personal data erased")
+            self.message_user(request, "Personal data erased.", messages.SUCCESS)
+        return redirect(back)
 
     def one_off_view(self, request, pk: int):
         """An add-on sold once (e.g. a GPU-hour pack): issued and finalized at once."""
@@ -223,7 +287,14 @@ class SubscriptionAdmin(admin.ModelAdmin):
             self.message_user(request, f"Not created: {exc.errors}", messages.ERROR)
             return redirect(request.get_full_path())
 
-    actions = ["bill_now"]
+    actions = [
+        bulk_action(
+            BulkJob.Kind.BILL_NOW,
+            "Bill now what is due",
+            "The period close runs at once for the selected subscriptions (what beat would do"
+            " at the next run); anything not due yet is left alone.",
+        )
+    ]
 
     @admin.display(description="actions")
     def lifecycle_actions(self, obj: Subscription) -> str:
@@ -236,17 +307,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
             reverse("admin:customers_subscription_change_plan", args=[obj.pk]),
             reverse("admin:customers_subscription_preview", args=[obj.pk]),
         )
-
-    @admin.action(description="Bill now what is due", permissions=["change"])
-    def bill_now(self, request, queryset):
-        """Runs the period close for the selected subscriptions at once (what beat would do)."""
-        from invoices.services import subscription_bill_due, subscription_schedule
-
-        created = 0
-        for subscription in queryset:
-            subscription_schedule(subscription=subscription)
-            created += len(subscription_bill_due(subscription_id=subscription.pk))
-        self.message_user(request, f"{created} invoice(s) created.", messages.SUCCESS)
 
     def preview_view(self, request, pk: int):
         """The next invoice as it would be now: a dry run, nothing saved."""

@@ -62,6 +62,7 @@ class Customer(models.Model):
     sync_with_provider = models.BooleanField(default=False)
     # The provider's id of the default payment method (pm_…); never card data.
     provider_payment_method_id = models.CharField(max_length=255, blank=True)
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True)  # GDPR erasure
     tax_codes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

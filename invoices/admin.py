@@ -14,8 +14,10 @@ from django.utils.html import format_html
 
 from core import roles
 from core.admin_base import ReadOnlyModelAdmin
+from core.bulk_admin import bulk_action
 from core.errors import BillingError, RuleViolation
 from core.exports import Exportable
+from core.models import BulkJob
 from core.money import from_minor_units
 from invoices.models import CreditNote, Fee, Invoice, InvoiceSubscription
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
@@ -104,6 +106,24 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
         "invoice_type",
     ]
     list_filter = ["status", "payment_status", OverdueFilter, "currency", "invoice_type"]
+    actions = [
+        bulk_action(
+            BulkJob.Kind.FINALIZE,
+            "Finalize the selected drafts",
+            "Each draft gets its number and can no longer change; finalized ones are skipped.",
+            ids_of=lambda rows: rows.filter(status="draft").values_list("pk", flat=True),
+        ),
+        bulk_action(
+            BulkJob.Kind.RETRY_PAYMENTS,
+            "Retry the payments of the selected invoices",
+            "Each unpaid invoice is charged now with the customer's payment method.",
+            ids_of=lambda rows: (
+                rows.filter(status="finalized")
+                .exclude(payment_status="succeeded")
+                .values_list("pk", flat=True)
+            ),
+        ),
+    ]
     search_fields = ["number", "customer__external_id", "customer__name", "=lago_id"]
     list_select_related = ["customer"]
     date_hierarchy = "issuing_date"

@@ -246,6 +246,7 @@ IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = False
 # --- Billing --------------------------------------------------------------------------------
 # Billing operators issue credit notes up to this total (invoice's minor units); above, admins.
 CREDIT_NOTE_OPERATOR_LIMIT_CENTS = env.int("CREDIT_NOTE_OPERATOR_LIMIT_CENTS", default=50_000)
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 # --- Logging: one JSON object per line, secrets redacted -----------------------------------

@@ -10,3 +10,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
 USAGE_FOLLOWUP_DELAY_SECONDS = 0  # bill at once in tests (tasks run eagerly)
+DASHBOARD_CACHE_SECONDS = 0  # figures computed afresh in each test

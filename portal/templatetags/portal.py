@@ -7,8 +7,8 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from django import template
 from django.utils import translation
 
+from core.charts import bar_chart
 from core.money import from_minor_units
-from portal.charts import bar_chart
 
 register = template.Library()
 

@@ -77,7 +77,7 @@ def test_changelist_filters(admin_client, draft):
         assert admin_client.get(url, params).status_code == 200
 
 
-def test_subscription_preview_and_bill_now(admin_client):
+def test_subscription_preview_and_bill_now(admin_client, django_capture_on_commit_callbacks):
     make_plan("pro", 2500)
     with time_machine.travel(datetime(2024, 4, 1, tzinfo=UTC), tick=False):
         subscription = subscription_create(
@@ -90,9 +90,14 @@ def test_subscription_preview_and_bill_now(admin_client):
     assert 'id="preview-total">2500<' in page
     assert not Invoice.objects.exists()
     with time_machine.travel(datetime(2024, 5, 1, 0, 1, tzinfo=UTC), tick=False):
-        admin_client.post(
-            reverse("admin:customers_subscription_changelist"),
-            {"action": "bill_now", "_selected_action": [subscription.pk]},
-        )
+        form = {"action": "bulk_bill_now", "_selected_action": [subscription.pk]}
+        changelist = reverse("admin:customers_subscription_changelist")
+        confirm = admin_client.post(changelist, form)
+        assert "Yes, run it in the background" in confirm.content.decode()
+        assert not Invoice.objects.exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            started = admin_client.post(changelist, {**form, "post": "yes"})
+    job_page = admin_client.get(started["Location"]).content.decode()
+    assert "1 done, 0 failed of 1" in job_page and 'http-equiv="refresh"' not in job_page
     assert Invoice.objects.get().total_amount_cents == 2500
     assert Subscription.objects.get().next_billing_at == datetime(2024, 6, 1, tzinfo=UTC)

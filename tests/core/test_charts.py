@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from portal.charts import HEIGHT, PAD_BOTTOM, PAD_TOP, WIDTH, bar_chart
+from core.charts import HEIGHT, PAD_BOTTOM, PAD_TOP, WIDTH, bar_chart
 
 D = Decimal
 

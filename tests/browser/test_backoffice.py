@@ -1,0 +1,71 @@
+"""The finance back-office in headless Chromium: a finance viewer opens the dashboard; a
+billing operator issues a credit note through its preview-and-confirm page."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from core import roles
+from customers.services import customer_upsert
+from invoices.models import CreditNote
+from tests.payments.helpers import finalized_invoice
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def staff_user(username: str, role: str):
+    user = get_user_model().objects.create_user(
+        username, password="a long passphrase 1", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def log_in(page, base: str, username: str):
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "a long passphrase 1")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+@pytest.fixture
+def invoice(db):
+    customer_upsert(data={"external_id": "acme", "name": "Acme AI", "currency": "USD"})
+    now = datetime.now(UTC)
+    with time_machine.travel(now - timedelta(days=70), tick=False):
+        invoice = finalized_invoice(4200)  # subscribed about two months ago, billed since
+    return invoice
+
+
+def test_a_finance_viewer_reads_the_dashboard(page, live_server, invoice, screenshot):
+    staff_user("viewer", roles.VIEWER)
+    log_in(page, live_server.url, "viewer")
+    page.get_by_role("link", name="Dashboard").click()
+    page.wait_for_selector("#revenue svg")
+    assert page.locator("svg.dash-chart").count() >= 4
+    assert "Finance dashboard" in page.content()
+    screenshot("admin-dashboard")
+    page.goto(f"{live_server.url}/admin/invoices/invoice/{invoice.pk}/change/")
+    assert page.get_by_role("link", name="Issue credit note").count() == 0
+
+
+def test_a_billing_operator_issues_a_credit_note(page, live_server, invoice, screenshot):
+    staff_user("operator", roles.OPERATOR)
+    log_in(page, live_server.url, "operator")
+    page.goto(f"{live_server.url}/admin/invoices/invoice/{invoice.pk}/change/")
+    page.get_by_role("link", name="Issue credit note").click()
+    fee = invoice.fees.get()
+    page.select_option("#id_reason", "order_change")
+    page.fill(f"#id_fee_{fee.lago_id}", "1000")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector("#preview-total")
+    screenshot("admin-credit-note-preview")
+    page.get_by_role("button", name="Issue this credit note").click()
+    page.wait_for_selector("text=issued")
+    note = CreditNote.objects.get()
+    assert (note.total_amount_cents, note.invoice_id) == (1000, invoice.pk)
+    screenshot("admin-credit-note-issued")
