@@ -81,7 +81,7 @@ class BillingAdminSite(admin.AdminSite):
 
     def two_factor_view(self, request):
         """Turn TOTP on for one's own staff login (scan, confirm with a code) or off."""
-        from portal import two_factor
+        from core import two_factor
 
         user = request.user
         if request.method == "POST" and "off" in request.POST:

@@ -236,6 +236,13 @@ class AuditedQuerySet(models.QuerySet):
         return count
 
 
+class LiveQuerySet(AuditedQuerySet):
+    """Soft-deletable rows (customers, catalog): `live()` leaves the deleted ones out."""
+
+    def live(self):
+        return self.filter(deleted_at__isnull=True)
+
+
 # --- signals -------------------------------------------------------------------------------------
 
 

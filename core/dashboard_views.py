@@ -16,32 +16,30 @@ from core.money import from_minor_units
 from core.selectors import organization_get
 
 
+def _default_range() -> tuple[date, date]:
+    """About the last six months, from a month's first day to today."""
+    today = timezone.now().date()
+    return (today.replace(day=1) - timedelta(days=150)).replace(day=1), today
+
+
 class DashboardForm(forms.Form):
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     currency = forms.ChoiceField()
 
-    def __init__(self, data, currencies: list[str], default_currency: str):
-        today = timezone.now().date()
-        first = (today.replace(day=1) - timedelta(days=150)).replace(day=1)
-        initial = {"start": first, "end": today, "currency": default_currency}
+    def __init__(self, data, currencies: list[str]):
+        start, end = _default_range()
+        initial = {"start": start, "end": end, "currency": currencies[0]}
         super().__init__({**initial, **{k: v for k, v in data.items() if v}})
         self.fields["currency"].choices = [(c, c) for c in currencies]
 
     def range(self) -> tuple[date, date, str]:
+        """The chosen range (two years at most) and currency; the defaults if invalid."""
         if not self.is_valid():
-            return self.initial_range()
+            return (*_default_range(), self.fields["currency"].choices[0][0])
         data = self.cleaned_data
         start, end = sorted([data["start"], data["end"]])
         return start, min(end, start + timedelta(days=730)), data["currency"]
-
-    def initial_range(self):
-        today = timezone.now().date()
-        return (
-            (today.replace(day=1) - timedelta(days=150)).replace(day=1),
-            today,
-            self.data["currency"],
-        )
 
 
 def _currencies() -> list[str]:
@@ -107,8 +105,7 @@ def _charts(figures: dict, currency: str) -> dict:
 def dashboard_view(site, request):
     if not request.user.has_perm(roles.DASHBOARD):
         raise PermissionDenied
-    currencies = _currencies()
-    form = DashboardForm(request.GET, currencies, currencies[0])
+    form = DashboardForm(request.GET, _currencies())
     start, end, currency = form.range()
     figures = _figures(start, end, currency)
     context = {
@@ -201,8 +198,7 @@ def _rows(name: str, figures: dict, currency: str) -> list[list]:
 def dashboard_csv_view(site, request, name: str):
     if not request.user.has_perm(roles.DASHBOARD):
         raise PermissionDenied
-    currencies = _currencies()
-    start, end, currency = DashboardForm(request.GET, currencies, currencies[0]).range()
+    start, end, currency = DashboardForm(request.GET, _currencies()).range()
     rows = _rows(name, _figures(start, end, currency), currency)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{start}-{end}.csv"'

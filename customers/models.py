@@ -9,12 +9,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from core.auditing import AuditedQuerySet
-
-
-class LiveQuerySet(AuditedQuerySet):
-    def live(self):
-        return self.filter(deleted_at__isnull=True)
+from core.auditing import AuditedQuerySet, LiveQuerySet
 
 
 class Customer(models.Model):

@@ -181,8 +181,9 @@ def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment
         return None
     if not uses_stripe(invoice.customer):
         return None
-    stripe_customer_sync(customer=invoice.customer)
-    invoice.customer.refresh_from_db()
+    if not invoice.customer.provider_customer_id:  # kept in sync on every customer change
+        stripe_customer_sync(customer=invoice.customer)
+        invoice.customer.refresh_from_db()
     payment = _claim_attempt(_payment_for(invoice).pk, now)
     if payment is None:
         return Payment.objects.get(invoice=invoice)

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from djmoney.models.fields import MoneyField
 
-from core.auditing import AuditedQuerySet
+from core.auditing import AuditedQuerySet, LiveQuerySet
 
 
 class AggregationType(models.TextChoices):
@@ -45,12 +45,6 @@ class ChargeModel(models.TextChoices):
     PERCENTAGE = "percentage", "percentage"
     GRADUATED_PERCENTAGE = "graduated_percentage", "graduated percentage"
     DYNAMIC = "dynamic", "dynamic"
-
-
-class LiveQuerySet(AuditedQuerySet):
-    def live(self):
-        """Rows not soft-deleted."""
-        return self.filter(deleted_at__isnull=True)
 
 
 class BillableMetric(models.Model):

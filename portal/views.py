@@ -20,9 +20,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import two_factor
 from core.errors import BillingError, RuleViolation, ValidationFailed
 from invoices.views import pdf_response
-from portal import selectors, services, two_factor
+from portal import selectors, services
 from portal.access import (
     customer_from_portal_token,
     portal_language,
@@ -274,9 +275,7 @@ def billing_details(request):
 @portal_view
 def account(request):
     """Password and two-factor authentication (portal users; a portal link has neither)."""
-    user = request.user
-    if not user.is_authenticated:
-        raise Http404
+    user = _portal_user(request)
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -290,9 +289,7 @@ def account(request):
 @require_http_methods(["GET", "POST"])
 @portal_view
 def two_factor_setup(request):
-    user = request.user
-    if not user.is_authenticated:
-        raise Http404
+    user = _portal_user(request)
     if two_factor.has_device(user):
         return redirect("portal:account")
     device = two_factor.unconfirmed_device(user)
@@ -313,9 +310,7 @@ def two_factor_setup(request):
 @require_POST
 @portal_view
 def two_factor_disable(request):
-    user = request.user
-    if not user.is_authenticated:
-        raise Http404
+    user = _portal_user(request)
     form = OtpForm(request.POST)
     if form.is_valid() and two_factor.matching_device(user, form.cleaned_data["code"]):
         two_factor.remove(user)
@@ -326,6 +321,13 @@ def two_factor_disable(request):
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _portal_user(request):
+    """The logged-in portal user; a session opened by a portal link has none (404)."""
+    if not request.user.is_authenticated:
+        raise Http404
+    return request.user
 
 
 def _can_pay(invoice) -> bool:

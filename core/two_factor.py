@@ -1,4 +1,4 @@
-"""TOTP two-factor authentication for portal users (django-otp): set up with an authenticator
+"""TOTP two-factor authentication (django-otp) for portal users and staff: set up with an
 app from a QR code (drawn by segno as inline SVG, no external service), asked at login."""
 
 import base64
