@@ -372,6 +372,35 @@ def demo_invoices(now: datetime | None = None) -> Iterator[str]:
     yield f"Invoices: {Invoice.objects.exclude(status='closed').count()}."
 
 
+def demo_plan_change(now: datetime | None = None) -> Iterator[str]:
+    """A customer on Starter (paid in advance) since the start of this month upgrades to Pro
+    today: Starter's unused days come back as a credit note, which Pro's first invoice uses."""
+    from invoices.services import subscription_catch_up
+
+    now = now or datetime.now(UTC)
+    if not Customer.objects.live().filter(external_id="lumen_labs").exists():
+        customer_upsert(
+            data={
+                "external_id": "lumen_labs",
+                "name": "Lumen Labs",
+                "customer_type": "company",
+                "email": "billing@lumen.example",
+                "country": "US",
+                "currency": "USD",
+                "timezone": "UTC",
+            }
+        )
+    if not Subscription.objects.filter(external_id="lumen_labs_main").exists():
+        data = {"external_customer_id": "lumen_labs", "external_id": "lumen_labs_main"}
+        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        starter = subscription_create(
+            data=data | {"plan_code": "starter", "subscription_at": month_start}
+        )
+        subscription_catch_up(subscription=starter, now=now)
+        subscription_create(data=data | {"plan_code": "pro"}, now=now)
+    yield "Plan change: Lumen Labs upgraded Starter -> Pro today (credit note for unused days)."
+
+
 def demo_organization() -> Iterator[str]:
     """A US seller registered for sales tax in California and New York."""
     from core.services import organization_update
@@ -536,6 +565,7 @@ def demo_load(usage_scale: float = 1.0) -> Iterator[str]:
     yield from demo_customers()
     yield from demo_usage(scale=usage_scale)
     yield from demo_invoices()
+    yield from demo_plan_change()
     yield from demo_credits_and_discounts()
     yield from demo_portal_users()
     yield from demo_staff_users()

@@ -22,7 +22,7 @@ from core.bulk_admin import bulk_action
 from core.errors import BillingError, ValidationFailed
 from core.models import BulkJob
 from core.money import from_minor_units
-from customers.forms import ChangePlanForm, CustomerForm, SubscriptionCreateForm
+from customers.forms import ChangePlanForm, CustomerForm, SubscriptionCreateForm, TerminateForm
 from customers.models import (
     CREDIT_DIGITS,
     Customer,
@@ -362,9 +362,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def terminate_view(self, request, pk: int):
         """Confirmation page, then subscription_terminate."""
         subscription = self._get_for_action(request, pk)
-        if request.method == "POST":
+        form = TerminateForm(request.POST or None, subscription=subscription)
+        if request.method == "POST" and form.is_valid():
             try:
-                subscription_terminate(subscription=subscription)
+                subscription_terminate(subscription=subscription, options=form.cleaned_data)
             except BillingError as exc:
                 self.message_user(request, f"Not terminated: {exc}", messages.ERROR)
             else:
@@ -376,6 +377,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
             "admin/customers/subscription/terminate.html",
             subscription,
             title=f"Terminate {subscription.external_id}?",
+            form=form,
         )
 
     def change_plan_view(self, request, pk: int):

@@ -121,6 +121,8 @@ def subscription_json(subscription: Subscription) -> dict:
         "downgrade_plan_date": _downgrade_day(successor),
         "current_billing_period_started_at": iso(period[0]) if period else None,
         "current_billing_period_ending_at": iso(period[1] - ONE_SECOND) if period else None,
+        "on_termination_credit_note": subscription.on_termination_credit_note or None,
+        "on_termination_invoice": subscription.on_termination_invoice,
     }
 
 
@@ -282,5 +284,9 @@ class SubscriptionViewSet(LagoViewSet):
             subscription = subscription_cancel(subscription=subscription)
         else:
             subscription = subscription_get(external_id=external_id, status="active")
-            subscription = subscription_terminate(subscription=subscription)
+            options = {
+                key: request.query_params.get(key)
+                for key in ("on_termination_credit_note", "on_termination_invoice")
+            }
+            subscription = subscription_terminate(subscription=subscription, options=options)
         return self.render_one(subscription_json(subscription))

@@ -55,3 +55,26 @@ class ChangePlanForm(forms.Form):
         help_text="An equal or higher yearly price is an upgrade (now); lower is a downgrade "
         "(at the end of the current period).",
     )
+
+
+class TerminateForm(forms.Form):
+    """Lago's termination choices; the unused-days one only for a base fee paid in advance."""
+
+    on_termination_invoice = forms.ChoiceField(
+        label="Closing invoice",
+        choices=Subscription.OnTerminationInvoice.choices,
+        help_text="Bill the base fee in arrears and the usage not invoiced yet, or nothing.",
+    )
+    on_termination_credit_note = forms.ChoiceField(
+        label="Unused days paid in advance",
+        choices=Subscription.OnTerminationCreditNote.choices,
+        help_text="A credit note for the days after today that the advance fee paid for.",
+    )
+
+    def __init__(self, *args, subscription: Subscription, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["on_termination_invoice"].initial = subscription.on_termination_invoice
+        credit_note = self.fields["on_termination_credit_note"]
+        credit_note.initial = subscription.on_termination_credit_note or "credit"
+        if not subscription.plan.pay_in_advance:
+            del self.fields["on_termination_credit_note"]

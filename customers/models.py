@@ -120,6 +120,20 @@ class Subscription(models.Model):
         CALENDAR = "calendar", "calendar"
         ANNIVERSARY = "anniversary", "anniversary"
 
+    class OnTerminationCreditNote(models.TextChoices):
+        """What happens to the unused days of a base fee paid in advance (Lago's values)."""
+
+        CREDIT = "credit", "credit the customer"
+        REFUND = "refund", "refund what was paid, credit the rest"
+        OFFSET = "offset", "refund what was paid, offset the rest on the invoice"
+        SKIP = "skip", "nothing"
+
+    class OnTerminationInvoice(models.TextChoices):
+        """Whether termination issues a closing invoice (arrears fee and usage not billed yet)."""
+
+        GENERATE = "generate", "generate"
+        SKIP = "skip", "skip"
+
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     external_id = models.CharField(max_length=255, db_index=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
@@ -135,6 +149,13 @@ class Subscription(models.Model):
     terminated_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
     trial_ended_at = models.DateTimeField(null=True, blank=True)
+    # Termination behaviour (Lago): blank credit-note choice = credit, for in-advance plans only.
+    on_termination_credit_note = models.CharField(
+        max_length=8, choices=OnTerminationCreditNote.choices, blank=True
+    )
+    on_termination_invoice = models.CharField(
+        max_length=8, choices=OnTerminationInvoice.choices, default=OnTerminationInvoice.GENERATE
+    )
     # The next moment to bill (a period end, or the start for a pay-in-advance base fee);
     # beat bills every active subscription whose next_billing_at has passed. Null = nothing due.
     next_billing_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -200,7 +200,7 @@ def _bill_now(subscription: Subscription, now: datetime | None = None) -> None:
     may bill a base fee in advance, a termination bills its final invoice at once."""
     from invoices.services import subscription_bill_due, subscription_schedule
 
-    subscription_schedule(subscription=subscription, now=now)
+    subscription_schedule(subscription=subscription)
     subscription_bill_due(subscription_id=subscription.pk, now=now)
 
 
@@ -252,6 +252,48 @@ def _check_currency(customer: Customer, plan: Plan) -> None:
     raise ValidationFailed({"currency": ["currencies_does_not_match"]})
 
 
+def _ending_at_error(ending_at: datetime, starts: datetime, now: datetime) -> str | None:
+    """Lago's rule: an end date must fall on a later (UTC) day than today and than the start.
+
+    An end in the past would terminate inside periods that may be invoiced already; refusing it
+    (rather than back-dating the termination) is what Lago does, and the termination then bills
+    only time and usage no invoice covers yet (invoices.services.fees)."""
+    day = ending_at.astimezone(UTC).date()
+    if day <= now.astimezone(UTC).date() or day <= starts.astimezone(UTC).date():
+        return "invalid_date"
+    return None
+
+
+def _termination_options(data: dict, errors: Errors) -> dict:
+    """on_termination_credit_note / on_termination_invoice as given (Lago's values)."""
+    options = {}
+    choices = {
+        "on_termination_credit_note": Subscription.OnTerminationCreditNote.values,
+        "on_termination_invoice": Subscription.OnTerminationInvoice.values,
+    }
+    for field, values in choices.items():
+        value = data.get(field)
+        if value in (None, ""):
+            continue
+        if value not in values:
+            errors.add(field, "invalid_value")
+        else:
+            options[field] = value
+    return options
+
+
+def _apply_termination_options(subscription: Subscription, options: dict) -> list[str]:
+    """Store the options; the credit-note choice only means something for a base fee paid in
+    advance, so Lago keeps it empty on plans in arrears."""
+    fields = []
+    for field, value in options.items():
+        if field == "on_termination_credit_note" and not subscription.plan.pay_in_advance:
+            continue
+        setattr(subscription, field, value)
+        fields.append(field)
+    return fields
+
+
 def _subscription_errors(data: dict) -> Errors:
     errors = Errors()
     errors.add("external_customer_id", check_code(data.get("external_customer_id")))
@@ -271,6 +313,9 @@ def subscription_create(*, data: dict, now: datetime | None = None) -> Subscript
     errors = _subscription_errors(data)
     subscription_at = _parse_when(data.get("subscription_at"), "subscription_at", errors)
     ending_at = _parse_when(data.get("ending_at"), "ending_at", errors)
+    if ending_at:
+        errors.add("ending_at", _ending_at_error(ending_at, subscription_at or now, now))
+    options = _termination_options(data, errors)
     if errors:
         raise ValidationFailed(errors)
     plan = Plan.objects.live().filter(parent__isnull=True, code=data["plan_code"]).first()
@@ -291,8 +336,6 @@ def subscription_create(*, data: dict, now: datetime | None = None) -> Subscript
             return current
         return _change_plan(current, plan, data, now)
     subscription_at = subscription_at or now
-    if ending_at and ending_at <= subscription_at:
-        raise ValidationFailed({"ending_at": ["invalid_date"]})
     effective_plan = _effective_plan(plan, data.get("plan_overrides"))
     _check_currency(customer, effective_plan)
     _replace_pending(data["external_id"])
@@ -305,6 +348,7 @@ def subscription_create(*, data: dict, now: datetime | None = None) -> Subscript
         subscription_at=subscription_at,
         ending_at=ending_at,
     )
+    _apply_termination_options(subscription, options)
     if subscription_at <= now:
         subscription.status, subscription.started_at = Status.ACTIVE, subscription_at
     _save_subscription(subscription)
@@ -400,8 +444,13 @@ def subscription_update(*, subscription: Subscription, data: dict) -> Subscripti
     subscription_at = _parse_when(data.get("subscription_at"), "subscription_at", errors)
     if subscription_at and subscription.status != Status.PENDING:
         errors.add("subscription_at", "only_pending_subscriptions")
+    if ending_at:
+        starts = subscription_at or subscription.subscription_at
+        errors.add("ending_at", _ending_at_error(ending_at, starts, timezone.now()))
+    options = _termination_options(data, errors)
     if errors:
         raise ValidationFailed(errors)
+    _apply_termination_options(subscription, options)
     if data.get("name") is not None:
         subscription.name = data["name"]
     if ending_at is not None:
@@ -419,10 +468,15 @@ def subscription_update(*, subscription: Subscription, data: dict) -> Subscripti
 
 @transaction.atomic
 def subscription_terminate(
-    *, subscription: Subscription, now: datetime | None = None
+    *, subscription: Subscription, now: datetime | None = None, options: dict | None = None
 ) -> Subscription:
     """Terminate an active subscription now; its pending successor (a downgrade) is canceled.
-    Terminating twice is a no-op."""
+    `options` are Lago's on_termination_credit_note / on_termination_invoice for this
+    termination (stored on the row, as Lago does). Terminating twice is a no-op."""
+    errors = Errors()
+    options = _termination_options(options or {}, errors)
+    if errors:
+        raise ValidationFailed(errors)
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status == Status.TERMINATED:
         return subscription
@@ -430,7 +484,8 @@ def subscription_terminate(
         raise RuleViolation("not_active", "Only an active subscription can be terminated.")
     subscription.status = Status.TERMINATED
     subscription.terminated_at = now or timezone.now()
-    subscription.save(update_fields=["status", "terminated_at", "updated_at"])
+    fields = _apply_termination_options(subscription, options)
+    subscription.save(update_fields=["status", "terminated_at", "updated_at", *fields])
     for pending in subscription.next_subscriptions.filter(status=Status.PENDING):
         subscription_cancel(subscription=pending)
     _bill_now(subscription, now)

@@ -15,10 +15,12 @@ from django.utils import timezone
 from core.selectors import organization_get
 from customers.models import Subscription
 from customers.selectors import subscription_currency
+from customers.services import subscription_terminate
 from invoices.models import Fee, Invoice, InvoiceSubscription
 from invoices.schedule import Schedule
 from invoices.services.fees import BillingPlan, next_boundary, plan_for
 from invoices.services.lifecycle import invoice_finalize, invoice_totals, notify
+from invoices.services.termination import termination_credit_notes
 
 Reason = InvoiceSubscription.Reason
 Status = Subscription.Status
@@ -66,17 +68,19 @@ def _create_invoice(plan: BillingPlan, now: datetime) -> Invoice:
     schedule = Schedule.of(subscription)
     grace = _grace_days(subscription)
     issuing_date = schedule.day(plan.boundary)
-    invoice = Invoice.objects.create(
-        customer=subscription.customer,
-        invoice_type=Invoice.InvoiceType.SUBSCRIPTION,
-        currency=subscription_currency(subscription),
-        fx_details=plan.fx_details,
-        issuing_date=issuing_date,
-        payment_due_date=issuing_date,
-        finalize_after=now + timedelta(days=grace),
-    )
     try:
+        # One savepoint for the invoice and its billing row: when the unique (subscription,
+        # boundary) constraint refuses the billing, the invoice row goes with it.
         with transaction.atomic():
+            invoice = Invoice.objects.create(
+                customer=subscription.customer,
+                invoice_type=Invoice.InvoiceType.SUBSCRIPTION,
+                currency=subscription_currency(subscription),
+                fx_details=plan.fx_details,
+                issuing_date=issuing_date,
+                payment_due_date=issuing_date,
+                finalize_after=now + timedelta(days=grace),
+            )
             InvoiceSubscription.objects.create(
                 invoice=invoice,
                 subscription=subscription,
@@ -94,12 +98,12 @@ def _create_invoice(plan: BillingPlan, now: datetime) -> Invoice:
     return invoice
 
 
-def _advance(subscription: Subscription, plan: BillingPlan) -> None:
+def _advance(subscription: Subscription, boundary: datetime, reason: str) -> None:
     """Move next_billing_at past the boundary just billed (none after the final billing)."""
-    if plan.reason == Reason.TERMINATING:
+    if reason == Reason.TERMINATING:
         subscription.next_billing_at = None
     else:
-        subscription.next_billing_at = next_boundary(subscription, plan.boundary)
+        subscription.next_billing_at = next_boundary(subscription, boundary)
     subscription.save(update_fields=["next_billing_at", "updated_at"])
 
 
@@ -114,14 +118,23 @@ def subscription_bill(
         .select_related("customer", "plan__minimum_commitment", "plan__parent")
         .get(pk=subscription_id)
     )
-    if InvoiceSubscription.objects.filter(subscription=subscription, boundary=boundary).exists():
+    billed = InvoiceSubscription.objects.filter(subscription=subscription, boundary=boundary)
+    if reason == Reason.TERMINATING:
+        if subscription.next_billing_at is None:
+            return None  # the termination was settled already (its invoice may be skipped)
+        termination_credit_notes(subscription=subscription)
+        skip = subscription.on_termination_invoice == Subscription.OnTerminationInvoice.SKIP
+        if skip or billed.exists():  # no closing invoice, or a start at this very instant
+            _advance(subscription, boundary, reason)
+            return None
+    elif billed.exists():
         return None
     plan = plan_for(subscription, boundary, reason)
     try:
         invoice = _create_invoice(plan, now)
     except AlreadyBilled:
         return None
-    _advance(subscription, plan)
+    _advance(subscription, boundary, reason)
     notify(invoice, "invoice.created")
     if _grace_days(subscription) == 0:
         return invoice_finalize(invoice=invoice, now=now)
@@ -153,6 +166,11 @@ def subscription_bill_due(*, subscription_id: int, now: datetime | None = None) 
         subscription = Subscription.objects.select_related("customer", "plan").get(
             pk=subscription_id
         )
+        if _end_passed(subscription, now):
+            # Its planned end came first: terminate (which bills what is due, in order) rather
+            # than bill a period or renew an advance fee past the end.
+            subscription_terminate(subscription=subscription, now=subscription.ending_at)
+            continue
         due = due_boundary(subscription, now)
         if due is None:
             return invoices
@@ -164,20 +182,29 @@ def subscription_bill_due(*, subscription_id: int, now: datetime | None = None) 
         invoices.append(invoice)
 
 
+def _end_passed(subscription: Subscription, now: datetime) -> bool:
+    ending = subscription.ending_at
+    return subscription.status == Status.ACTIVE and ending is not None and ending <= now
+
+
 @transaction.atomic
-def subscription_schedule(*, subscription: Subscription, now: datetime | None = None) -> None:
+def subscription_schedule(*, subscription: Subscription) -> None:
     """Set the first next_billing_at of a subscription that just started. A start now with a
-    base fee in advance bills at once; a backdated start bills nothing for past periods (Lago)."""
-    now = now or timezone.now()
+    base fee in advance bills at once; a backdated start bills nothing for past periods (Lago).
+
+    Backdated means created with a start in the past, measured against when the row was created
+    — not against when this runs: a pending start or a downgrade activated late by the beat
+    still bills every period from its start."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status != Status.ACTIVE or subscription.next_billing_at is not None:
         return
-    started = subscription.started_at
-    backdated = started < now - timedelta(hours=1)
+    started, created = subscription.started_at, subscription.created_at
+    backdated = started < created - timedelta(hours=1)
     if subscription.plan.pay_in_advance and not backdated:
         subscription.next_billing_at = started
     else:
-        subscription.next_billing_at = next_boundary(subscription, now if backdated else started)
+        after = created if backdated else started
+        subscription.next_billing_at = next_boundary(subscription, after)
     subscription.save(update_fields=["next_billing_at", "updated_at"])
 
 
@@ -203,7 +230,7 @@ def subscriptions_due(now: datetime) -> list[int]:
     unscheduled = Subscription.objects.filter(status=Status.ACTIVE, next_billing_at__isnull=True)
     ids = set(active.values_list("pk", flat=True)) | set(ended.values_list("pk", flat=True))
     for subscription in unscheduled:
-        subscription_schedule(subscription=subscription, now=now)
+        subscription_schedule(subscription=subscription)
         ids.add(subscription.pk)
     return sorted(ids)
 
@@ -212,7 +239,9 @@ def invoice_refresh_fees(invoice: Invoice) -> None:
     """Recompute a draft's fee lines from its billings (inside the caller's transaction)."""
     invoice.fees.all().delete()
     for billing in invoice.billings.select_related("subscription__customer", "subscription__plan"):
-        plan = plan_for(billing.subscription, billing.boundary, billing.invoicing_reason)
+        plan = plan_for(
+            billing.subscription, billing.boundary, billing.invoicing_reason, invoice.pk
+        )
         _save_fees(invoice, plan)
         invoice.fx_details = plan.fx_details or invoice.fx_details
 

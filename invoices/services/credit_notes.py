@@ -57,9 +57,12 @@ def _item_taxes(fee: Fee, amount: int) -> int:
     return round_minor_units(Decimal(fee.taxes_amount_cents) * amount / base)
 
 
-def credit_note_estimate(*, invoice: Invoice, items: list) -> Estimate:
-    """Validate items [{fee_id, amount_cents}] against what each fee can still be credited."""
-    if invoice.status != Status.FINALIZED or invoice.total_amount_cents <= 0:
+def credit_note_estimate(*, invoice: Invoice, items: list, automatic: bool = False) -> Estimate:
+    """Validate items [{fee_id, amount_cents}] against what each fee can still be credited.
+    `automatic` (unused days at termination) also credits an invoice settled by earlier credit
+    or prepaid credits, whose amount due is zero."""
+    zero_due = invoice.total_amount_cents <= 0 and not automatic
+    if invoice.status != Status.FINALIZED or zero_due:
         raise RuleViolation("invoice_not_creditable", "Only a finalized invoice with a total.")
     if not isinstance(items, list) or not items:
         raise ValidationFailed({"items": ["value_is_mandatory"]})
@@ -132,9 +135,10 @@ def _next_sequence(invoice: Invoice) -> int:
 
 
 @transaction.atomic
-def credit_note_create(*, data: dict) -> CreditNote:
+def credit_note_create(*, data: dict, automatic: bool = False) -> CreditNote:
     """Lago's POST /credit_notes: invoice_id, reason, description, items, and the split into
-    credit / refund / offset (all credit when not given)."""
+    credit / refund / offset (all credit when not given). `automatic`: issued by the system
+    for unused days (see credit_note_estimate)."""
     invoice = (
         Invoice.objects.select_for_update().filter(lago_id=data.get("invoice_id")).first()
         if _uuid(data.get("invoice_id"))
@@ -144,7 +148,7 @@ def credit_note_create(*, data: dict) -> CreditNote:
         raise NotFound("invoice")
     if data.get("reason") not in CreditNote.Reason.values:
         raise ValidationFailed({"reason": ["value_is_invalid"]})
-    estimate = credit_note_estimate(invoice=invoice, items=data.get("items"))
+    estimate = credit_note_estimate(invoice=invoice, items=data.get("items"), automatic=automatic)
     credit, refund, offset = _split(estimate, data)
     try:
         with transaction.atomic():

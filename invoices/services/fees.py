@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Sum
+from django.db.models import Max, Sum
 
 from core.money import from_minor_units, to_minor_units
 from customers.models import Subscription
@@ -86,18 +86,96 @@ def _first_billable_day(subscription: Subscription, schedule: Schedule) -> date:
     return max(start, trial_end) if trial_end else start
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What earlier invoices already billed of one subscription: the last local day its base
+    fee paid for, and the instant up to which a period billing invoiced its usage. Billing
+    starts after both, so no day and no event is invoiced twice, whatever the order in which
+    closes, terminations and plan changes happen."""
+
+    base_until: date | None = None
+    usage_until: datetime | None = None
+
+
+def covered_days(fee: Fee, schedule: Schedule) -> tuple[date, date]:
+    """The local days [first, last] a base fee paid for (recorded on the fee since the rule
+    exists; older fees paid from their from_datetime to the end of their period)."""
+    details = fee.amount_details or {}
+    if details.get("from_date") and details.get("to_date"):
+        return date.fromisoformat(details["from_date"]), date.fromisoformat(details["to_date"])
+    return schedule.day(fee.from_datetime), schedule.last_day_before(fee.to_datetime)
+
+
+def base_fees_billed(subscription: Subscription, before_invoice_id: int | None = None):
+    """Base fees of a subscription on invoices that count (not voided), oldest first; with
+    `before_invoice_id`, only those of invoices created before that one."""
+    fees = Fee.objects.filter(subscription=subscription, fee_type=Fee.FeeType.SUBSCRIPTION)
+    fees = fees.exclude(invoice__status=Invoice.Status.VOIDED)
+    if before_invoice_id is not None:
+        fees = fees.filter(invoice_id__lt=before_invoice_id)
+    return fees.select_related("invoice").order_by("invoice_id", "id")
+
+
+def coverage(
+    subscription: Subscription, schedule: Schedule, before_invoice_id: int | None = None
+) -> Coverage:
+    """What invoices created before `before_invoice_id` (all, when None) billed already. A
+    draft refreshed at finalization is measured against the invoices made before it, so a
+    later invoice never takes its days away."""
+    fees = base_fees_billed(subscription, before_invoice_id)
+    base_until = max((covered_days(fee, schedule)[1] for fee in fees), default=None)
+    billings = InvoiceSubscription.objects.filter(
+        subscription=subscription, invoicing_reason__in=[Reason.PERIODIC, Reason.TERMINATING]
+    ).exclude(invoice__status=Invoice.Status.VOIDED)
+    if before_invoice_id is not None:
+        billings = billings.filter(invoice_id__lt=before_invoice_id)
+    usage_until = billings.aggregate(until=Max("charges_to_datetime"))["until"]
+    return Coverage(base_until=base_until, usage_until=usage_until)
+
+
+def successor_took_over(subscription: Subscription) -> bool:
+    """An upgrade (or a downgrade at the period end) started a new subscription at the very
+    instant this one was terminated: the new plan owns that day."""
+    if subscription.terminated_at is None:
+        return False
+    return subscription.next_subscriptions.filter(
+        started_at=subscription.terminated_at,
+        status__in=[Subscription.Status.ACTIVE, Subscription.Status.TERMINATED],
+    ).exists()
+
+
+def last_used_day(subscription: Subscription, schedule: Schedule) -> date | None:
+    """The last local day a terminated subscription is billed for (None while it runs).
+
+    Lago: a termination bills its own day; a plan change bills the old plan for the days
+    before the change and the new plan from that day on (so the change day is paid once)."""
+    if subscription.terminated_at is None:
+        return None
+    if successor_took_over(subscription):
+        return schedule.day(subscription.terminated_at) - timedelta(days=1)
+    return schedule.last_day_before(subscription.terminated_at)
+
+
+def _day_after(day: date | None) -> date | None:
+    return day + timedelta(days=1) if day else None
+
+
 def _base_fee(
     subscription: Subscription,
     schedule: Schedule,
     period,
-    last_day: date,
+    days: tuple[date | None, date],
     advance: bool,
     prices: PriceList,
 ) -> FeeSpec | None:
-    """The plan's base fee for `period` in the billing currency, prorated to the days from the
-    first billable day to `last_day`. None when nothing is due (zero fee, or all trial)."""
+    """The plan's base fee for `period` in the billing currency, prorated to the days from
+    max(first billable day, days[0]) to days[1]. None when nothing is due (zero fee, all trial,
+    or every day billed already)."""
     plan = subscription.plan
-    fraction = schedule.used_fraction(period, _first_billable_day(subscription, schedule), last_day)
+    first = _first_billable_day(subscription, schedule)
+    first = max(first, days[0]) if days[0] else first
+    first, last = max(first, period.start), min(days[1], period.end)
+    fraction = schedule.used_fraction(period, first, last)
     if not plan.amount_cents or fraction == 0:
         return None
     precise = prices.base_amount * fraction.numerator / fraction.denominator
@@ -112,7 +190,15 @@ def _base_fee(
         from_datetime=max(start, subscription.started_at),
         to_datetime=end,
         pay_in_advance=advance,
-        amount_details={"plan_amount_cents": plan.amount_cents, "prorata": str(fraction)},
+        amount_details={
+            "plan_amount_cents": plan.amount_cents,
+            "base_amount": str(prices.base_amount),  # the whole period, billing currency
+            "prorata": str(fraction),
+            "from_date": first.isoformat(),
+            "to_date": last.isoformat(),
+            "days": (last - first).days + 1,
+            "period_days": period.days,
+        },
     )
 
 
@@ -202,11 +288,12 @@ def _spending_minimum(usage: ChargeUsage, fraction: Fraction, prices: PriceList,
 
 
 def _billed_in_period(subscription: Subscription, start: datetime, end: datetime) -> int:
-    """Base and usage fees already invoiced for this subscription inside [start, end)."""
+    """Base, usage and commitment fees already invoiced for this subscription inside
+    [start, end) (a true-up billed once is not billed again by a later termination)."""
     total = (
         Fee.objects.filter(
             subscription=subscription,
-            fee_type__in=[Fee.FeeType.SUBSCRIPTION, Fee.FeeType.CHARGE],
+            fee_type__in=[Fee.FeeType.SUBSCRIPTION, Fee.FeeType.CHARGE, Fee.FeeType.COMMITMENT],
             from_datetime__gte=start,
             to_datetime__lte=end,
         )
@@ -259,13 +346,21 @@ def _successor_starts_at(subscription: Subscription, boundary: datetime) -> bool
     return any(downgrade_date(s) == boundary for s in pending)
 
 
-def starting_plan(subscription: Subscription) -> BillingPlan:
+def _last_billable_day(subscription: Subscription, schedule: Schedule, day: date) -> date:
+    """`day`, or the subscription's last used day if it was terminated before."""
+    last_used = last_used_day(subscription, schedule)
+    return min(day, last_used) if last_used else day
+
+
+def starting_plan(subscription: Subscription, before_invoice_id: int | None = None) -> BillingPlan:
     """The invoice at the start of a plan with its base fee in advance."""
     schedule = Schedule.of(subscription)
     start_day = schedule.day(subscription.started_at)
     period = schedule.base_period(start_day)
     prices = price_list(subscription.plan, subscription_currency(subscription), start_day)
-    fee = _base_fee(subscription, schedule, period, period.end, advance=True, prices=prices)
+    covered = coverage(subscription, schedule, before_invoice_id)
+    days = (_day_after(covered.base_until), _last_billable_day(subscription, schedule, period.end))
+    fee = _base_fee(subscription, schedule, period, days, advance=True, prices=prices)
     return BillingPlan(
         subscription=subscription,
         boundary=subscription.started_at,
@@ -279,30 +374,47 @@ def starting_plan(subscription: Subscription) -> BillingPlan:
     )
 
 
-def period_plan(subscription: Subscription, boundary: datetime) -> BillingPlan:
-    """The invoice at the end of a charges period (periodic) or at termination."""
-    schedule = Schedule.of(subscription)
-    plan: Plan = subscription.plan
-    currency = subscription_currency(subscription)
-    prices = price_list(plan, currency, schedule.day(boundary))
-    terminating = bool(subscription.terminated_at and subscription.terminated_at <= boundary)
-    last_day = schedule.last_day_before(boundary)
-    charges_period = schedule.charges_period(last_day)
-    lower = max(schedule.start(charges_period), subscription.started_at)
-    report = subscription_usage(subscription, lower, boundary, billable_only=True, on=boundary)
-    fees: list[FeeSpec] = []
+def _usage_fees(subscription, schedule, prices, lower, upper, last_day) -> list[FeeSpec]:
+    """Usage of [lower, upper) priced per charge, with spending-minimum true-ups prorated to
+    the days used of the charges period."""
+    charges_period = schedule.charges_period(schedule.last_day_before(upper))
+    report = subscription_usage(subscription, lower, upper, billable_only=True, on=upper)
     charge_fraction = schedule.used_fraction(
         charges_period, schedule.day(subscription.started_at), last_day
     )
+    fees: list[FeeSpec] = []
     for usage in report.charges:
-        fees += _charge_fees(usage, lower, boundary, currency)
-        minimum = _spending_minimum(usage, charge_fraction, prices, lower, boundary)
+        fees += _charge_fees(usage, lower, upper, prices.currency)
+        minimum = _spending_minimum(usage, charge_fraction, prices, lower, upper)
         if minimum:
             fees.append(minimum)
-    base_period = schedule.base_period(last_day)
+    return fees
+
+
+def period_plan(
+    subscription: Subscription, boundary: datetime, before_invoice_id: int | None = None
+) -> BillingPlan:
+    """The invoice at the end of a charges period (periodic) or at termination: only the days
+    and the usage that no earlier invoice billed (see Coverage)."""
+    schedule = Schedule.of(subscription)
+    plan: Plan = subscription.plan
+    prices = price_list(plan, subscription_currency(subscription), schedule.day(boundary))
+    terminating = bool(subscription.terminated_at and subscription.terminated_at <= boundary)
+    covered = coverage(subscription, schedule, before_invoice_id)
+    last_day = _last_billable_day(subscription, schedule, schedule.last_day_before(boundary))
+    charges_period = schedule.charges_period(schedule.last_day_before(boundary))
+    lower = max(schedule.start(charges_period), subscription.started_at)
+    lower = max(lower, covered.usage_until) if covered.usage_until else lower
+    upper = min(boundary, subscription.terminated_at or boundary)
+    fees = []
+    if lower < upper:
+        fees = _usage_fees(subscription, schedule, prices, lower, upper, last_day)
+    base_period = schedule.base_period(schedule.last_day_before(boundary))
     base_end = schedule.end(base_period) == boundary
+    first_unbilled = _day_after(covered.base_until)
     if not plan.pay_in_advance and (base_end or terminating):
-        fee = _base_fee(subscription, schedule, base_period, last_day, False, prices)
+        days = (first_unbilled, last_day)
+        fee = _base_fee(subscription, schedule, base_period, days, False, prices)
         fees += [fee] if fee else []
     if base_end or terminating:
         true_up = _commitment_fee(subscription, schedule, base_period, last_day, fees, prices)
@@ -311,7 +423,8 @@ def period_plan(subscription: Subscription, boundary: datetime) -> BillingPlan:
     renews = plan.pay_in_advance and base_end and not terminating
     if renews and not _successor_starts_at(subscription, boundary):
         following = schedule.base_period(schedule.day(boundary))
-        fee = _base_fee(subscription, schedule, following, following.end, True, prices)
+        days = (first_unbilled, _last_billable_day(subscription, schedule, following.end))
+        fee = _base_fee(subscription, schedule, following, days, True, prices)
         fees += [fee] if fee else []
         next_to = schedule.end(following)
     return BillingPlan(
@@ -327,10 +440,16 @@ def period_plan(subscription: Subscription, boundary: datetime) -> BillingPlan:
     )
 
 
-def plan_for(subscription: Subscription, boundary: datetime, reason: str) -> BillingPlan:
+def plan_for(
+    subscription: Subscription,
+    boundary: datetime,
+    reason: str,
+    before_invoice_id: int | None = None,
+) -> BillingPlan:
+    """What one billing invoices; `before_invoice_id` when refreshing that invoice (a draft)."""
     if reason == Reason.STARTING:
-        return starting_plan(subscription)
-    return period_plan(subscription, boundary)
+        return starting_plan(subscription, before_invoice_id)
+    return period_plan(subscription, boundary, before_invoice_id)
 
 
 def next_boundary(subscription: Subscription, after: datetime) -> datetime:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.db import connections
+from django.db import connections, transaction
 
 from customers.services import subscription_create
 from invoices.models import Invoice, InvoiceSubscription
@@ -74,3 +74,31 @@ def test_the_unique_constraint_is_the_backstop():
 
     assert _race(bill_directly) == []
     assert InvoiceSubscription.objects.filter(subscription=subscription).count() == 1
+
+
+def test_racing_writers_without_the_lock_leave_one_invoice_and_no_orphan():
+    """The backstop itself: writers that skip the row lock and the exists check (each in its own
+    transaction) race on one boundary; the unique constraint lets one through and the others
+    roll back their invoice rows with their billing rows."""
+    from invoices.services.close import AlreadyBilled, _create_invoice
+    from invoices.services.fees import plan_for
+
+    make_plan("pro", 1000)
+    with time_machine.travel(datetime(2024, 4, 1, tzinfo=UTC), tick=False):
+        subscription = subscription_create(
+            data={"external_customer_id": "c", "plan_code": "pro", "external_id": "s"}
+        )
+    refused: list = []
+
+    def write_without_lock():
+        plan = plan_for(subscription, BOUNDARY, "subscription_periodic")
+        with transaction.atomic():  # caught inside and committed, as subscription_bill does
+            try:
+                _create_invoice(plan, BOUNDARY)
+            except AlreadyBilled:
+                refused.append(1)
+
+    assert _race(write_without_lock) == []
+    assert len(refused) == 5
+    assert InvoiceSubscription.objects.filter(subscription=subscription).count() == 1
+    assert Invoice.objects.count() == 1  # no empty invoice left by the refused writers

@@ -153,8 +153,9 @@ def test_upgrade_mid_period_bills_the_old_plan_to_the_day(tokens):
     send(at(2024, 4, 5), 1000)
     new = subscribe(at(2024, 4, 16, 12), plan_code="premium")  # upgrade: at once
     [old_final] = Invoice.objects.all()
-    # basic in arrears: Apr 1-16 = 16 of 30 days of $30 = $16; its usage: $10
-    assert fees(old_final) == [("charge", "Tokens", 1000, 1000), ("subscription", "Basic", 1, 1600)]
+    # basic in arrears for the days BEFORE the upgrade day (Lago): Apr 1-15 = 15 of 30 days of
+    # $30 = $15; the upgrade day Apr 16 is premium's. Its usage until the upgrade: $10
+    assert fees(old_final) == [("charge", "Tokens", 1000, 1000), ("subscription", "Basic", 1, 1500)]
     send(at(2024, 4, 20), 1000)
     [premium] = run_beat(at(2024, 5, 1, 0, 1))
     # premium from Apr 16: 15 of 30 days of $90 = $45; 1,000 tokens x $0.005 = $5

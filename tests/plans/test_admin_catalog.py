@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from customers.models import Subscription
 from customers.services import subscription_create
+from invoices.models import CreditNote
 from plans.models import Charge, Plan
 from tests.factories import make_metric, make_plan
 
@@ -133,10 +134,27 @@ def _subscription() -> Subscription:
 def test_terminate_button_asks_then_terminates(admin_client):
     subscription = _subscription()
     url = reverse("admin:customers_subscription_terminate", args=[subscription.pk])
-    assert "Yes, terminate" in admin_client.get(url).content.decode()
-    admin_client.post(url)
+    page = admin_client.get(url).content.decode()
+    assert "Yes, terminate" in page and "Closing invoice" in page
+    assert "Unused days paid in advance" not in page  # the plan bills in arrears
+    admin_client.post(url, {"on_termination_invoice": "skip"})
     subscription.refresh_from_db()
-    assert subscription.status == "terminated"
+    assert (subscription.status, subscription.on_termination_invoice) == ("terminated", "skip")
+    assert subscription.billings.count() == 0  # no closing invoice, as chosen
+
+
+def test_terminate_button_offers_the_unused_days_choice_for_advance_plans(admin_client):
+    make_plan("advance", 3000, pay_in_advance=True)
+    subscription = subscription_create(
+        data={"external_customer_id": "c3", "plan_code": "advance", "external_id": "s3"}
+    )
+    url = reverse("admin:customers_subscription_terminate", args=[subscription.pk])
+    assert "Unused days paid in advance" in admin_client.get(url).content.decode()
+    choice = {"on_termination_invoice": "generate", "on_termination_credit_note": "skip"}
+    admin_client.post(url, choice)
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.on_termination_credit_note) == ("terminated", "skip")
+    assert not CreditNote.objects.exists()
 
 
 def test_change_plan_button_upgrades(admin_client):
