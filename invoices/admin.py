@@ -400,7 +400,7 @@ class CreditNoteAdmin(Exportable, admin.ModelAdmin):
         "refund_status",
         "created_at",
     ]
-    list_filter = ["reason", "credit_status", "refund_status", "currency"]
+    list_filter = ["reason", "credit_status", "refund_status", "currency", "automatic"]
     search_fields = ["number", "invoice__number", "customer__external_id"]
     list_select_related = ["customer", "invoice"]
     readonly_fields = [f.name for f in CreditNote._meta.fields]

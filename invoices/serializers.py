@@ -303,7 +303,7 @@ def credit_note_estimate_json(estimate) -> dict:
                 "tax_name": tax.name,
                 "tax_code": tax.code,
                 "tax_rate": float(tax.rate),
-                "tax_description": tax.description or None,
+                "tax_description": tax.description,  # a string in the spec, "" if none
                 "base_amount_cents": tax.base_amount_cents,
                 "amount_cents": tax.amount_cents,
                 "amount_currency": invoice.currency,

@@ -133,6 +133,14 @@ def test_the_issues_example_item_before_coupon(api):
     assert (item["amount_cents"], item["precise_amount_cents"]) == (1000, "1000.0")
     assert note["precise_coupons_adjustment_amount_cents"] == "100.0"
     assert note["precise_total_amount_cents"] == "900.0"
+    from invoices.documents import _credit_note_context
+
+    pdf = _credit_note_context(CreditNote.objects.get(lago_id=note["lago_id"]))
+    assert [(row["label"], row["amount"]) for row in pdf["totals"]][:3] == [
+        ("Coupons", "-$1.00"),
+        ("Subtotal (excl. taxes)", "$9.00"),
+        ("Total (incl. taxes)", "$9.00"),
+    ]
 
 
 def test_the_issues_example_with_a_20_percent_tax(api):
@@ -236,3 +244,94 @@ def test_the_last_note_takes_back_the_earlier_notes_tax_rounding(api):
     assert amounts(last) == (0, 9996, 1249, 11245)
     assert last["precise_taxes_amount_cents"] == "1249.0"
     assert first["total_amount_cents"] + last["total_amount_cents"] == invoice.total_amount_cents
+
+
+def test_lago_errors_for_bad_items(api):
+    invoice = billed(tax_rate=20)
+    post = lambda url, data: api.post(url, {"credit_note": data}, format="json")  # noqa: E731
+    items = body(invoice, 1000)["credit_note"]["items"]
+    base = {"invoice_id": str(invoice.lago_id)}
+    for url in ("/api/v1/credit_notes", "/api/v1/credit_notes/estimate"):
+        unknown_fee = post(url, {**base, "items": [{**items[0], "fee_id": str(invoice.lago_id)}]})
+        assert (unknown_fee.status_code, unknown_fee.json()["code"]) == (404, "fee_not_found")
+        for amount in (-1, "10", 10.5, True):
+            bad = post(url, {**base, "items": [{**items[0], "amount_cents": amount}]})
+            assert bad.json()["error_details"] == {"amount_cents": ["invalid_value"]}, amount
+        not_a_list = post(url, {**base, "items": items[0]})
+        assert not_a_list.json()["error_details"] == {"items": ["must_be_an_array"]}
+        no_invoice = post(url, {"invoice_id": "nope", "items": items})
+        assert (no_invoice.status_code, no_invoice.json()["code"]) == (404, "invoice_not_found")
+    nothing = post("/api/v1/credit_notes", {**base, "items": [{**items[0], "amount_cents": 0}]})
+    assert nothing.json()["error_details"] == {"base": ["total_amount_must_be_positive"]}
+    assert not CreditNote.objects.exists()
+
+
+def test_python_interface_for_automatic_notes(api):
+    """What the termination / upgrade code calls: unused days of a fee as precise minor units,
+    an estimate with sub_total, coupons_adjustment, taxes and total, then the note."""
+    from invoices.services.credit_notes import credit_note_create, credit_note_estimate
+
+    invoice = billed(tax_rate=20)  # 100.00 - 10.00 coupon + 18.00 VAT
+    fee = invoice.fees.get()
+    unused = Decimal(fee.amount_cents) * 5 / 31  # 5 of 31 days: 1612.903225806... cents
+    items = [{"fee_id": str(fee.lago_id), "amount_cents": unused}]
+    # kept to 5 decimals: 1612.90323; coupon share 1000 x 1612.90323 / 10000 = 161.290323;
+    # sub total round(1451.612907) = 1452; tax 1451.612907 x 20% = 290.3225814 -> 290;
+    # total 1452 + 290 = 1742
+    estimate = credit_note_estimate(invoice=invoice, items=items)
+    assert (estimate.sub_total, estimate.coupons_adjustment, estimate.taxes, estimate.total) == (
+        1613,
+        161,
+        290,
+        1742,
+    )
+    assert estimate.sub_total_excluding_taxes == 1452
+    note = credit_note_create(
+        data={"invoice_id": str(invoice.lago_id), "reason": "order_change", "items": items},
+        automatic=True,
+    )
+    assert (note.automatic, note.total_amount_cents, note.credit_amount_cents) == (True, 1742, 1742)
+    item = note.items.get()
+    assert (item.amount_cents, item.precise_amount_cents) == (1613, Decimal("1612.90323"))
+    assert note.precise_coupons_adjustment_amount_cents == Decimal("161.29032")
+    # a client cannot make its note automatic
+    created = create(api, invoice, 1000, automatic=True, credit_amount_cents=1080)
+    assert (
+        CreditNote.objects.get(lago_id=created.json()["credit_note"]["lago_id"]).automatic is False
+    )
+
+
+def test_admin_preview_shows_and_issues_the_same_amounts(admin_client):
+    from django.urls import reverse
+
+    invoice = billed(tax_rate=20)
+    invoice_update(invoice=invoice, data={"payment_status": "succeeded"})
+    fee = invoice.fees.get()
+    url = reverse("admin:invoices_invoice_credit_note", args=[invoice.pk])
+    form = {"reason": "other", f"fee_{fee.lago_id}": "1000", "refund_amount_cents": "80"}
+    preview = admin_client.post(url, {**form, "preview": "1"}).content.decode()
+    # coupon share 100; sub total 900; VAT 180; total 1080 = 1000 credit + 80 refunded
+    for cell, value in [
+        ("items", "1000"),
+        ("coupons", "-100"),
+        ("subtotal", "900"),
+        ("taxes", "180"),
+        ("total", "1080"),
+        ("credit", "1000"),
+        ("refund", "80"),
+        ("offset", "0"),
+    ]:
+        assert f'id="preview-{cell}">{value}<' in preview, cell
+    assert not CreditNote.objects.exists()
+    admin_client.post(url, {**form, "issue": "1"})
+    note = CreditNote.objects.get()
+    assert (
+        note.coupons_adjustment_amount_cents,
+        note.sub_total_excluding_taxes_amount_cents,
+        note.taxes_amount_cents,
+        note.total_amount_cents,
+        note.credit_amount_cents,
+        note.refund_amount_cents,
+    ) == (100, 900, 180, 1080, 1000, 80)
+    refused = admin_client.post(url, {**form, "offset_amount_cents": "5", "preview": "1"})
+    assert "higher_than_remaining_invoice_amount" in refused.content.decode()  # paid: no offset
