@@ -8,6 +8,7 @@ from core.api.formats import decimal_str, iso, iso_date
 from core.money import round_places
 from core.selectors import organization_get
 from invoices.models import Fee, Invoice
+from taxes.models import Tax
 
 
 def _precise(value) -> str:
@@ -185,8 +186,6 @@ def _json_number(value: Decimal) -> orjson.Fragment:
 def _tax_ids(codes) -> dict[str, str]:
     """lago_tax_id per code: the Tax object when the code names one (rule-based rates have
     none)."""
-    from taxes.models import Tax
-
     return {
         code: str(lago_id)
         for code, lago_id in Tax.objects.filter(code__in=codes).values_list("code", "lago_id")
