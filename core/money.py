@@ -55,3 +55,14 @@ def round_minor_units(amount_in_minor_units: Decimal) -> int:
     """An amount already expressed in minor units (e.g. a pro-rata share of cents), rounded
     half-up to a whole minor unit."""
     return int(Decimal(amount_in_minor_units).quantize(Decimal(1), rounding=ROUNDING))
+
+
+# Lago stores precise amounts in minor units as decimal(30, 5) (credit notes and their items).
+PRECISE_PLACES = 5
+
+
+def round_places(value: Decimal, places: int = PRECISE_PLACES) -> Decimal:
+    """A precise amount (or a rate) kept to `places` decimals, half-up: what is stored and shown
+    as Lago's `precise_*_cents`. Integer amounts are rounded from the unrounded value, never
+    from this one, so the two roundings never stack."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUNDING)

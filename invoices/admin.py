@@ -296,22 +296,27 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
         return redirect(back)
 
     def credit_note_view(self, request, pk: int):
-        """Pick amounts per fee and the split; "Preview" shows the credit note's amounts
-        (nothing saved), "Issue" creates it."""
+        """Pick amounts per fee and the split; "Preview" shows the credit note's amounts from
+        the same service calls that issue it (nothing saved), "Issue" creates it."""
         from invoices.forms import CreditNoteForm
-        from invoices.services.credit_notes import credit_note_create, credit_note_estimate
+        from invoices.services.credit_notes import (
+            credit_note_create,
+            credit_note_estimate,
+            credit_note_split,
+        )
 
         invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
         if not _may(request.user, "credit_note"):
             raise PermissionDenied
         form = CreditNoteForm(request.POST or None, invoice=invoice)
-        estimate = None
+        estimate = split = None
         if request.method == "POST" and form.is_valid():
             try:
                 estimate = credit_note_estimate(invoice=invoice, items=form.items())
+                split = credit_note_split(estimate, form.payload(estimate.total))
                 if "issue" in request.POST:
                     _check_credit_note_limit(request.user, estimate.total, invoice.currency)
-                    note = credit_note_create(data=form.payload())
+                    note = credit_note_create(data=form.payload(estimate.total))
                     self.log_change(request, invoice, f"Credit note {note.number}")
                     self.message_user(request, f"Credit note {note.number} issued.")
                     return redirect(reverse("admin:invoices_invoice_change", args=[pk]))
@@ -324,6 +329,7 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
             "title": f"Credit note on {invoice}",
             "form": form,
             "estimate": estimate,
+            "split": split and dict(zip(("credit", "refund", "offset"), split, strict=True)),
         }
         return TemplateResponse(request, "admin/invoices/invoice/credit_note.html", context)
 
@@ -394,7 +400,7 @@ class CreditNoteAdmin(Exportable, admin.ModelAdmin):
         "refund_status",
         "created_at",
     ]
-    list_filter = ["reason", "credit_status", "refund_status", "currency"]
+    list_filter = ["reason", "credit_status", "refund_status", "currency", "automatic"]
     search_fields = ["number", "invoice__number", "customer__external_id"]
     list_select_related = ["customer", "invoice"]
     readonly_fields = [f.name for f in CreditNote._meta.fields]

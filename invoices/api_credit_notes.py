@@ -8,12 +8,25 @@ from rest_framework.response import Response
 from core.api.viewsets import LagoViewSet
 from core.errors import NotFound
 from invoices.links import credit_note_pdf_url
-from invoices.models import CreditNote, Invoice
+from invoices.models import CreditNote
 from invoices.serializers import credit_note_estimate_json, credit_note_json
 from invoices.services.credit_notes import (
     credit_note_create,
     credit_note_estimate,
+    credit_note_invoice,
     credit_note_void,
+)
+
+# What a client may send (Lago's permitted params); `automatic` is the system's only.
+CREATE_KEYS = (
+    "invoice_id",
+    "reason",
+    "description",
+    "credit_amount_cents",
+    "refund_amount_cents",
+    "offset_amount_cents",
+    "items",
+    "metadata",
 )
 
 
@@ -38,7 +51,8 @@ class CreditNoteViewSet(LagoViewSet):
         return rows.filter(customer__external_id=customer) if customer else rows
 
     def create(self, request):
-        note = credit_note_create(data=self.root_payload(request))
+        payload = self.root_payload(request)
+        note = credit_note_create(data={key: payload.get(key) for key in CREATE_KEYS})
         return self.render_one(credit_note_json(note))
 
     def list(self, request):
@@ -68,9 +82,8 @@ class CreditNoteViewSet(LagoViewSet):
 
     @action(detail=False, methods=["post"], url_path="estimate")
     def estimate(self, request):
+        """The amounts a credit note with these items would have (nothing is saved)."""
         data = self.root_payload(request)
-        invoice = Invoice.objects.filter(lago_id=data.get("invoice_id")).first()
-        if invoice is None:
-            raise NotFound("invoice")
+        invoice = credit_note_invoice(data.get("invoice_id"))
         estimate = credit_note_estimate(invoice=invoice, items=data.get("items"))
         return Response({"estimated_credit_note": credit_note_estimate_json(estimate)})

@@ -378,7 +378,8 @@ def _credit_note_context(note) -> dict:
         "item",
         "amount",
     )
-    rows = [
+    rows = [  # items are before coupons: the coupons' share comes off first (Lago)
+        ("coupons", -note.coupons_adjustment_amount_cents),
         ("subtotal_excluding_taxes", note.sub_total_excluding_taxes_amount_cents),
         ("taxes", note.taxes_amount_cents),
         ("total", note.total_amount_cents),

@@ -1,4 +1,5 @@
-"""Admin form for issuing a credit note: an amount per fee and the credit/refund split."""
+"""Admin form for issuing a credit note: an amount per fee (before coupons and taxes, as in
+Lago's API) and the refund / offset parts (the rest is credit)."""
 
 from django import forms
 
@@ -15,6 +16,11 @@ class CreditNoteForm(forms.Form):
         required=False,
         help_text="Part refunded (minor units, paid invoices only); the rest is credit.",
     )
+    offset_amount_cents = forms.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="Part taken off what is still owed (minor units, unpaid invoices only).",
+    )
 
     def __init__(self, *args, invoice: Invoice, **kwargs):
         super().__init__(*args, **kwargs)
@@ -26,7 +32,7 @@ class CreditNoteForm(forms.Form):
                 min_value=0,
                 max_value=max(left, 0),
                 required=False,
-                help_text="minor units",
+                help_text="minor units, before coupons and taxes",
             )
 
     def items(self) -> list[dict]:
@@ -36,7 +42,8 @@ class CreditNoteForm(forms.Form):
             if name.startswith("fee_") and value
         ]
 
-    def payload(self, total: int | None = None) -> dict:
+    def payload(self, total: int) -> dict:
+        """The credit_note_create request; `total` is the estimate's (what the parts make)."""
         data = {
             "invoice_id": str(self.invoice.lago_id),
             "reason": self.cleaned_data["reason"],
@@ -44,9 +51,11 @@ class CreditNoteForm(forms.Form):
             "items": self.items(),
         }
         refund = self.cleaned_data.get("refund_amount_cents") or 0
-        if refund:
-            from invoices.services.credit_notes import credit_note_estimate
-
-            total = credit_note_estimate(invoice=self.invoice, items=data["items"]).total
-            data |= {"refund_amount_cents": refund, "credit_amount_cents": max(total - refund, 0)}
+        offset = self.cleaned_data.get("offset_amount_cents") or 0
+        if refund or offset:
+            data |= {
+                "refund_amount_cents": refund,
+                "offset_amount_cents": offset,
+                "credit_amount_cents": max(total - refund - offset, 0),
+            }
         return data

@@ -204,7 +204,8 @@ class NumberSequence(models.Model):
 
 class CreditNote(models.Model):
     """Money given back on a finalized invoice: as credit for the next invoices, as a refund, or
-    as an offset of what is still owed on it. Items say which fees, taxes follow in proportion."""
+    as an offset of what is still owed on it. Items are amounts of fees before coupons (Lago);
+    the fees' coupon shares and taxes follow in proportion (invoices.services.credit_notes)."""
 
     class Reason(models.TextChoices):
         DUPLICATED_CHARGE = "duplicated_charge", "duplicated charge"
@@ -236,7 +237,8 @@ class CreditNote(models.Model):
     currency = models.CharField(max_length=3)
     credit_status = models.CharField(max_length=16, choices=CreditStatus.choices, blank=True)
     refund_status = models.CharField(max_length=16, choices=RefundStatus.choices, blank=True)
-    # Minor units. total = sub_total + taxes = credit + refund + offset.
+    # Minor units. sub_total_excluding_taxes = round(Σ items - precise coupons adjustment);
+    # total = sub_total_excluding_taxes + taxes = credit + refund + offset.
     sub_total_excluding_taxes_amount_cents = models.BigIntegerField(default=0)
     taxes_amount_cents = models.BigIntegerField(default=0)
     total_amount_cents = models.BigIntegerField(default=0)
@@ -244,6 +246,14 @@ class CreditNote(models.Model):
     refund_amount_cents = models.BigIntegerField(default=0)
     offset_amount_cents = models.BigIntegerField(default=0)
     coupons_adjustment_amount_cents = models.BigIntegerField(default=0)
+    # Unrounded minor units kept to 5 decimals (Lago's decimal(30, 5)); the last credit note of
+    # an invoice corrects its taxes by the earlier notes' rounding (taxes - precise taxes).
+    precise_coupons_adjustment_amount_cents = models.DecimalField(
+        max_digits=30, decimal_places=5, default=0
+    )
+    precise_taxes_amount_cents = models.DecimalField(max_digits=30, decimal_places=5, default=0)
+    taxes_rate = models.DecimalField(max_digits=12, decimal_places=5, default=0)  # percent
+    automatic = models.BooleanField(default=False)  # issued by the system (e.g. termination)
     metadata = models.JSONField(default=dict, blank=True)
     file = models.FileField(upload_to="credit_notes/%Y/%m/", blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
@@ -272,11 +282,41 @@ class CreditNoteItem(models.Model):
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="items")
     fee = models.ForeignKey(Fee, on_delete=models.PROTECT, related_name="credit_note_items")
-    amount_cents = models.BigIntegerField()  # excluding taxes, minor units
-    taxes_amount_cents = models.BigIntegerField(default=0)
+    # Of the fee before coupons and taxes, minor units: the rounded and the given amount.
+    amount_cents = models.BigIntegerField()
+    precise_amount_cents = models.DecimalField(max_digits=30, decimal_places=5, default=0)
+
+    class Meta:
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.fee} -{self.amount_cents}"
+
+
+class CreditNoteAppliedTax(models.Model):
+    """One tax of a credit note: the credited items net of their coupon share, taxed at the
+    rate the invoice used (Lago's credit_notes_taxes)."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.CASCADE, related_name="applied_taxes"
+    )
+    tax_code = models.CharField(max_length=255)
+    tax_name = models.CharField(max_length=255)
+    tax_rate = models.DecimalField(max_digits=8, decimal_places=4)  # percent
+    tax_description = models.TextField(blank=True)
+    base_amount_cents = models.BigIntegerField()
+    amount_cents = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tax_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["credit_note", "tax_code"], name="credit_note_tax_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credit_note_id} {self.tax_code} {self.amount_cents}"
 
 
 class CreditNoteApplication(models.Model):

@@ -1,8 +1,14 @@
-"""Lago's InvoiceResponse and FeeResponse shapes."""
+"""Lago's InvoiceResponse, FeeResponse and CreditNoteResponse shapes."""
+
+from decimal import Decimal
+
+import orjson
 
 from core.api.formats import decimal_str, iso, iso_date
+from core.money import round_places
 from core.selectors import organization_get
 from invoices.models import Fee, Invoice
+from taxes.models import Tax
 
 
 def _precise(value) -> str:
@@ -31,6 +37,13 @@ def fee_json(fee: Fee) -> dict:
         "taxes_rate": float(sum((t.tax_rate for t in fee.applied_taxes.all()), 0)),
         "total_amount_cents": fee.amount_cents + fee.taxes_amount_cents,
         "total_amount_currency": fee.amount_currency,
+        # Its coupon share, which credit notes on the fee take back in proportion.
+        "precise_coupons_amount_cents": _precise_cents(fee.precise_coupons_amount_cents),
+        "sub_total_excluding_taxes_amount_cents": fee.amount_cents - fee.coupons_amount_cents,
+        "sub_total_excluding_taxes_precise_amount_cents": _precise_cents(
+            fee.amount_cents - Decimal(fee.precise_coupons_amount_cents)
+        ),
+        "payment_status": fee.invoice.payment_status,
         "units": decimal_str(fee.units),
         "total_aggregated_units": decimal_str(fee.total_aggregated_units),
         "events_count": fee.events_count,
@@ -158,15 +171,59 @@ def invoice_json(invoice: Invoice, *, file_url: str | None = None, with_fees: bo
     return data
 
 
+def _precise_cents(value) -> str:
+    """Lago's precise minor units as text: "1000.0", "100.5"."""
+    text = format(Decimal(value).normalize(), "f")
+    return text if "." in text else f"{text}.0"
+
+
+def _json_number(value: Decimal) -> orjson.Fragment:
+    """A Decimal as a JSON number with its exact digits (the spec wants a number; a float
+    would not keep them). Only for responses rendered by the API's orjson renderer."""
+    return orjson.Fragment(_precise_cents(value).encode())
+
+
+def _tax_ids(codes) -> dict[str, str]:
+    """lago_tax_id per code: the Tax object when the code names one (rule-based rates have
+    none)."""
+    return {
+        code: str(lago_id)
+        for code, lago_id in Tax.objects.filter(code__in=codes).values_list("code", "lago_id")
+    }
+
+
+def credit_note_applied_taxes_json(note) -> list[dict]:
+    taxes = list(note.applied_taxes.all())
+    ids = _tax_ids([t.tax_code for t in taxes])
+    return [
+        {
+            "lago_id": str(t.lago_id),
+            "lago_credit_note_id": str(note.lago_id),
+            "lago_tax_id": ids.get(t.tax_code),
+            "tax_name": t.tax_name,
+            "tax_code": t.tax_code,
+            "tax_rate": float(t.tax_rate),
+            "tax_description": t.tax_description or None,
+            "base_amount_cents": t.base_amount_cents,
+            "amount_cents": t.amount_cents,
+            "amount_currency": note.currency,
+            "created_at": iso(t.created_at),
+        }
+        for t in taxes
+    ]
+
+
 def credit_note_json(note) -> dict:
-    """Lago's CreditNoteResponse."""
+    """Lago's CreditNoteResponse (V1::CreditNoteSerializer), items and applied taxes included.
+    Precise amounts are unrounded minor units as text, like Lago's."""
     from customers.api import customer_json
     from invoices.services.credit_notes import credit_note_balance
 
-    taxes_rate = (
-        round(note.taxes_amount_cents * 100 / note.sub_total_excluding_taxes_amount_cents, 4)
-        if note.sub_total_excluding_taxes_amount_cents
-        else 0.0
+    items = list(note.items.select_related("fee__invoice__customer"))
+    precise_total = (
+        sum((item.precise_amount_cents for item in items), Decimal(0))
+        - note.precise_coupons_adjustment_amount_cents
+        + note.precise_taxes_amount_cents
     )
     return {
         "lago_id": str(note.lago_id),
@@ -181,54 +238,75 @@ def credit_note_json(note) -> dict:
         "description": note.description or None,
         "currency": note.currency,
         "total_amount_cents": note.total_amount_cents,
+        "precise_total_amount_cents": _precise_cents(precise_total),
         "taxes_amount_cents": note.taxes_amount_cents,
-        "taxes_rate": float(taxes_rate),
+        "precise_taxes_amount_cents": _precise_cents(note.precise_taxes_amount_cents),
+        "taxes_rate": float(note.taxes_rate),
         "sub_total_excluding_taxes_amount_cents": note.sub_total_excluding_taxes_amount_cents,
         "balance_amount_cents": credit_note_balance(note),
         "credit_amount_cents": note.credit_amount_cents,
         "refund_amount_cents": note.refund_amount_cents,
         "offset_amount_cents": note.offset_amount_cents,
         "coupons_adjustment_amount_cents": note.coupons_adjustment_amount_cents,
+        "precise_coupons_adjustment_amount_cents": _precise_cents(
+            note.precise_coupons_adjustment_amount_cents
+        ),
         "created_at": iso(note.created_at),
         "updated_at": iso(note.updated_at),
         "file_url": None,
+        "xml_url": None,
+        "self_billed": False,
         "metadata": note.metadata,
         "items": [
             {
                 "lago_id": str(item.lago_id),
                 "amount_cents": item.amount_cents,
+                "precise_amount_cents": _precise_cents(item.precise_amount_cents),
                 "amount_currency": note.currency,
                 "fee": fee_json(item.fee),
             }
-            for item in note.items.select_related("fee__invoice__customer")
+            for item in items
         ],
-        "applied_taxes": [],
+        "applied_taxes": credit_note_applied_taxes_json(note),
         "customer": customer_json(note.customer),
     }
 
 
 def credit_note_estimate_json(estimate) -> dict:
-    """Lago's CreditNoteEstimatedResponse."""
-    from invoices.services.credit_notes import fee_creditable_cents, invoice_paid_cents
-
+    """Lago's CreditNoteEstimatedResponse (V1::CreditNotes::EstimateSerializer): the amounts
+    credit_note_create would store for these items; max_creditable is the note's total."""
     invoice = estimate.invoice
-    creditable = sum(fee_creditable_cents(fee) for fee in invoice.fees.all())
+    ids = _tax_ids([tax.code for tax in estimate.applied_taxes])
     return {
         "lago_invoice_id": str(invoice.lago_id),
         "invoice_number": invoice.number,
         "currency": invoice.currency,
         "taxes_amount_cents": estimate.taxes,
-        "taxes_rate": 0.0,
-        "sub_total_excluding_taxes_amount_cents": estimate.sub_total,
-        "max_creditable_amount_cents": creditable,
-        "max_refundable_amount_cents": min(invoice_paid_cents(invoice), estimate.total),
-        "max_offsettable_amount_cents": 0
-        if invoice.payment_status == "succeeded"
-        else estimate.total,
-        "coupons_adjustment_amount_cents": 0,
+        "precise_taxes_amount_cents": _json_number(round_places(estimate.precise_taxes)),
+        "taxes_rate": float(estimate.taxes_rate),
+        "sub_total_excluding_taxes_amount_cents": estimate.sub_total_excluding_taxes,
+        "max_creditable_amount_cents": estimate.total,
+        "max_refundable_amount_cents": estimate.max_refundable,
+        "max_offsettable_amount_cents": estimate.max_offsettable,
+        "coupons_adjustment_amount_cents": estimate.coupons_adjustment,
+        "precise_coupons_adjustment_amount_cents": _json_number(
+            round_places(estimate.precise_coupons_adjustment)
+        ),
         "items": [
-            {"lago_fee_id": str(fee.lago_id), "amount_cents": amount}
-            for fee, amount, _ in estimate.items
+            {"lago_fee_id": str(item.fee.lago_id), "amount_cents": item.amount_cents}
+            for item in estimate.items
         ],
-        "applied_taxes": [],
+        "applied_taxes": [
+            {
+                "lago_tax_id": ids.get(tax.code),
+                "tax_name": tax.name,
+                "tax_code": tax.code,
+                "tax_rate": float(tax.rate),
+                "tax_description": tax.description,  # a string in the spec, "" if none
+                "base_amount_cents": tax.base_amount_cents,
+                "amount_cents": tax.amount_cents,
+                "amount_currency": invoice.currency,
+            }
+            for tax in estimate.applied_taxes
+        ],
     }

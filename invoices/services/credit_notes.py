@@ -1,9 +1,31 @@
 """Credit notes: give back part of a finalized invoice as credit (consumed by the customer's
 next invoices, before prepaid credits), a refund (through the payment provider) or an offset of
-what is still owed on it. Taxes are credited in proportion to each fee's taxes."""
+what is still owed on it.
+
+The arithmetic is Lago's (app/services/credit_notes/{estimate,create,apply_taxes,validate,
+validate_item,adjust_amounts_with_rounding}_service.rb; docs/architecture.md, "Deductions"):
+
+- an item is an amount of one fee **before coupons and taxes**, at most what is left of the fee
+  (its amount minus the items of earlier credit notes);
+- its coupon share is fee.precise_coupons_amount_cents * item / fee.amount_cents, unrounded; the
+  note's coupons adjustment is their sum (rounded once for coupons_adjustment_amount_cents);
+- each tax of the credited fees applies to Σ (item - its coupon share) of the items it taxed,
+  unrounded; the note's taxes are their sum rounded once (each applied tax rounded on its own);
+  the note that credits what is left of the whole invoice first takes back the rounding of the
+  earlier notes' taxes (Σ taxes - precise taxes);
+- sub_total_excluding_taxes = round(Σ items - coupons adjustment); total = that + taxes;
+- credit + refund + offset must be that total; like Lago, one minor unit off is accepted and
+  absorbed by the first non-zero part (credit, else refund, else offset), so that what is stored
+  always satisfies total = sub_total_excluding_taxes + taxes = credit + refund + offset.
+
+Python interface (used by the API, the admin and automatic credit notes):
+
+- credit_note_estimate(*, invoice, items, automatic=False) -> Estimate
+- credit_note_create(*, data, automatic=False) -> CreditNote
+"""
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -11,104 +33,291 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.errors import NotFound, RuleViolation, ValidationFailed
-from core.money import round_minor_units
+from core.money import round_minor_units, round_places
 from core.validation import Errors
-from invoices.models import CreditNote, CreditNoteApplication, CreditNoteItem, Fee, Invoice
+from invoices.models import (
+    CreditNote,
+    CreditNoteApplication,
+    CreditNoteAppliedTax,
+    CreditNoteItem,
+    Fee,
+    Invoice,
+)
 
 Status = Invoice.Status
+SPLIT_KEYS = ("credit_amount_cents", "refund_amount_cents", "offset_amount_cents")
 
 
-@dataclass
+@dataclass(frozen=True)
+class EstimateItem:
+    """One credited fee: the amount as given (minor units, before coupons) and its coupon share."""
+
+    fee: Fee
+    precise_amount: Decimal
+    precise_coupons: Decimal
+
+    @property
+    def amount_cents(self) -> int:
+        return round_minor_units(self.precise_amount)
+
+    @property
+    def precise_net(self) -> Decimal:
+        """What taxes apply to: the item net of its share of the fee's coupons."""
+        return self.precise_amount - self.precise_coupons
+
+
+@dataclass(frozen=True)
+class EstimateTax:
+    """One tax of the credit note, on the items of the fees it taxed (Lago's applied tax)."""
+
+    code: str
+    name: str
+    rate: Decimal
+    description: str
+    precise_base: Decimal
+
+    @property
+    def precise_amount(self) -> Decimal:
+        return self.precise_base * self.rate / 100
+
+    @property
+    def base_amount_cents(self) -> int:
+        return round_minor_units(self.precise_base)
+
+    @property
+    def amount_cents(self) -> int:
+        return round_minor_units(self.precise_amount)
+
+
+@dataclass(frozen=True)
 class Estimate:
-    """Amounts of a credit note before it exists (POST /credit_notes/estimate too)."""
+    """A credit note's amounts before it exists; what credit_note_create stores, and what
+    POST /credit_notes/estimate answers. Integer amounts are minor units; precise ones are
+    unrounded minor units.
+
+    - sub_total: Σ items as given (before coupons and taxes)
+    - coupons_adjustment / precise_coupons_adjustment: the items' share of the fees' coupons
+    - sub_total_excluding_taxes: round(Σ items - precise coupons adjustment)
+    - taxes / precise_taxes (after the last-note correction), taxes_rate (effective, percent)
+    - total: sub_total_excluding_taxes + taxes = what credit + refund + offset must equal
+    - max_refundable / max_offsettable: how much of the total may be refunded / offset now
+    """
 
     invoice: Invoice
-    items: list[tuple[Fee, int, int]] = field(default_factory=list)  # fee, amount, taxes
+    items: tuple[EstimateItem, ...]
+    applied_taxes: tuple[EstimateTax, ...]
+    precise_coupons_adjustment: Decimal
+    precise_taxes: Decimal
+    taxes_rate: Decimal
+    refundable: int  # of the invoice, whatever this note's total
+    offsettable: int
+
+    @property
+    def precise_sub_total(self) -> Decimal:
+        return sum((item.precise_amount for item in self.items), Decimal(0))
 
     @property
     def sub_total(self) -> int:
-        return sum(amount for _, amount, _ in self.items)
+        return sum(item.amount_cents for item in self.items)
+
+    @property
+    def coupons_adjustment(self) -> int:
+        return round_minor_units(self.precise_coupons_adjustment)
+
+    @property
+    def sub_total_excluding_taxes(self) -> int:
+        return round_minor_units(self.precise_sub_total - self.precise_coupons_adjustment)
 
     @property
     def taxes(self) -> int:
-        return sum(taxes for _, _, taxes in self.items)
+        return round_minor_units(self.precise_taxes)
 
     @property
     def total(self) -> int:
-        return self.sub_total + self.taxes
+        return self.sub_total_excluding_taxes + self.taxes
+
+    @property
+    def precise_total(self) -> Decimal:
+        return self.precise_sub_total - self.precise_coupons_adjustment + self.precise_taxes
+
+    @property
+    def max_refundable(self) -> int:
+        return max(min(self.total, self.refundable), 0)
+
+    @property
+    def max_offsettable(self) -> int:
+        return max(min(self.total, self.offsettable), 0)
+
+
+# --- what is left to credit -------------------------------------------------------------------
 
 
 def fee_creditable_cents(fee: Fee) -> int:
-    """What is left to credit on a fee: its amount net of coupons minus earlier credit notes."""
-    credited = (
-        fee.credit_note_items.exclude(credit_note__credit_status=CreditNote.CreditStatus.VOIDED)
-        .aggregate(total=Sum("amount_cents"))
-        .get("total")
-        or 0
-    )
-    return fee.amount_cents - fee.coupons_amount_cents - credited
+    """What is left to credit on a fee, before coupons and taxes: its amount minus the items
+    of every earlier credit note (Lago: a voided note's items stay credited)."""
+    credited = fee.credit_note_items.aggregate(total=Sum("amount_cents"))["total"] or 0
+    return fee.amount_cents - credited
 
 
-def _item_taxes(fee: Fee, amount: int) -> int:
-    """The fee's taxes in proportion to the credited share of its taxable amount."""
-    base = fee.amount_cents - fee.coupons_amount_cents
-    if not base or not fee.taxes_amount_cents:
-        return 0
-    return round_minor_units(Decimal(fee.taxes_amount_cents) * amount / base)
-
-
-def credit_note_estimate(*, invoice: Invoice, items: list, automatic: bool = False) -> Estimate:
-    """Validate items [{fee_id, amount_cents}] against what each fee can still be credited.
-    `automatic` (unused days at termination) also credits an invoice settled by earlier credit
-    or prepaid credits, whose amount due is zero."""
-    zero_due = invoice.total_amount_cents <= 0 and not automatic
-    if invoice.status != Status.FINALIZED or zero_due:
-        raise RuleViolation("invoice_not_creditable", "Only a finalized invoice with a total.")
-    if not isinstance(items, list) or not items:
-        raise ValidationFailed({"items": ["value_is_mandatory"]})
-    fees = {str(f.lago_id): f for f in invoice.fees.all()}
-    errors, estimate = Errors(), Estimate(invoice)
-    for index, item in enumerate(items):
-        fee = fees.get(str(item.get("fee_id"))) if isinstance(item, dict) else None
-        amount = item.get("amount_cents") if isinstance(item, dict) else None
-        if fee is None:
-            errors.add(f"items.{index}.fee_id", "fee_not_found")
-        elif isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            errors.add(f"items.{index}.amount_cents", "value_is_invalid")
-        elif amount > fee_creditable_cents(fee):
-            errors.add(f"items.{index}.amount_cents", "higher_than_remaining_fee_amount")
-        else:
-            estimate.items.append((fee, amount, _item_taxes(fee, amount)))
-    if errors:
-        raise ValidationFailed(errors)
-    return estimate
+def _notes_sum(invoice: Invoice, field: str) -> int:
+    return invoice.credit_notes.aggregate(total=Sum(field))["total"] or 0
 
 
 def invoice_paid_cents(invoice: Invoice) -> int:
-    """What the customer paid on an invoice, less what was refunded already."""
+    """What the customer paid on the invoice (all of it once it is paid, nothing before)."""
     if invoice.payment_status != Invoice.PaymentStatus.SUCCEEDED:
         return 0
-    refunded = (
-        invoice.credit_notes.exclude(credit_status=CreditNote.CreditStatus.VOIDED).aggregate(
-            total=Sum("refund_amount_cents")
-        )["total"]
-        or 0
-    )
-    return invoice.total_amount_cents - refunded
+    return invoice.total_amount_cents
+
+
+def invoice_refundable_cents(invoice: Invoice) -> int:
+    """What was paid and not yet refunded by a credit note."""
+    return invoice_paid_cents(invoice) - _notes_sum(invoice, "refund_amount_cents")
 
 
 def invoice_offset_cents(invoice: Invoice) -> int:
     """What credit notes took off the amount still owed on an invoice."""
-    total = invoice.credit_notes.exclude(credit_status=CreditNote.CreditStatus.VOIDED).aggregate(
-        total=Sum("offset_amount_cents")
-    )["total"]
-    return total or 0
+    return _notes_sum(invoice, "offset_amount_cents")
 
 
-def _split(estimate: Estimate, data: dict) -> tuple[int, int, int]:
-    """credit / refund / offset amounts: given, or all as credit by default."""
-    keys = ("credit_amount_cents", "refund_amount_cents", "offset_amount_cents")
-    given = {k: data.get(k) for k in keys if data.get(k) is not None}
+def invoice_offsettable_cents(invoice: Invoice) -> int:
+    """What is still owed on the invoice and not yet offset."""
+    owed = invoice.total_amount_cents - invoice_paid_cents(invoice)
+    return owed - invoice_offset_cents(invoice)
+
+
+def _fees_total_cents(invoice: Invoice) -> int:
+    """Lago's fee_total_amount_cents: the fees and their taxes at the fees' rates, before
+    coupons; the loose upper bound of everything credit notes may give back on the invoice."""
+    fees = list(invoice.fees.prefetch_related("applied_taxes"))
+    taxes = sum(
+        (fee.amount_cents * sum((t.tax_rate for t in fee.applied_taxes.all()), Decimal(0)))
+        for fee in fees
+    )
+    return sum(fee.amount_cents for fee in fees) + round_minor_units(Decimal(taxes) / 100)
+
+
+# --- the estimate -----------------------------------------------------------------------------
+
+
+def _check_invoice(invoice: Invoice, automatic: bool) -> None:
+    """Finalized invoices only; a manual note also needs something billed on it."""
+    if invoice.status != Status.FINALIZED or (not automatic and invoice.total_amount_cents <= 0):
+        raise RuleViolation("invoice_not_creditable", "Only a finalized invoice with a total.")
+
+
+def _precise_amount(value) -> Decimal:
+    """An item amount in minor units: an integer (the API), or a Decimal from Python callers
+    (e.g. the unused days of a fee), kept to Lago's 5 decimals. None is 0, like Lago."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value < 0:
+        raise ValidationFailed({"amount_cents": ["invalid_value"]})
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValidationFailed({"amount_cents": ["invalid_value"]})
+    return round_places(Decimal(value))
+
+
+def _coupon_share(fee: Fee, precise_amount: Decimal) -> Decimal:
+    """The item's share of the fee's coupons, in proportion to the fee amount, unrounded."""
+    if not fee.amount_cents:
+        return Decimal(0)
+    return Decimal(fee.precise_coupons_amount_cents) * precise_amount / fee.amount_cents
+
+
+def _item(fee: Fee, amount) -> EstimateItem:
+    precise = _precise_amount(amount)
+    return EstimateItem(fee, precise, _coupon_share(fee, precise))
+
+
+def _items(invoice: Invoice, items) -> tuple[EstimateItem, ...]:
+    """Lago's ValidateItemService, item by item, stopping at the first bad one: a fee of this
+    invoice (else 404 fee_not_found), an amount ≥ 0, at most what is left of the fee (items of
+    the same fee in one request add up)."""
+    if not isinstance(items, list):
+        raise ValidationFailed({"items": ["must_be_an_array"]})
+    fees = {str(fee.lago_id): fee for fee in invoice.fees.prefetch_related("applied_taxes")}
+    left: dict[int, int] = {}
+    parsed = []
+    for item in items:
+        fee = fees.get(str(item.get("fee_id"))) if isinstance(item, dict) else None
+        if fee is None:
+            raise NotFound("fee")
+        line = _item(fee, item.get("amount_cents"))
+        remaining = left.setdefault(fee.pk, fee_creditable_cents(fee))
+        if line.amount_cents > remaining:
+            raise ValidationFailed({"amount_cents": ["higher_than_remaining_fee_amount"]})
+        left[fee.pk] = remaining - line.amount_cents
+        parsed.append(line)
+    return tuple(parsed)
+
+
+def _taxes(invoice: Invoice, items: tuple[EstimateItem, ...]) -> tuple[EstimateTax, ...]:
+    """Per tax code of the credited fees (Lago's ApplyTaxesService): base = Σ net items it
+    taxed, at the rate the invoice applied; the description is the invoice's mention."""
+    bases: dict[str, list] = {}
+    for item in items:
+        for tax in item.fee.applied_taxes.all():
+            entry = bases.setdefault(tax.tax_code, [tax.tax_name, tax.tax_rate, Decimal(0)])
+            entry[2] += item.precise_net
+    mentions = {t.tax_code: t.mention for t in invoice.applied_taxes.all()}
+    return tuple(
+        EstimateTax(code, name, Decimal(rate), mentions.get(code, ""), base)
+        for code, (name, rate, base) in sorted(bases.items())
+    )
+
+
+def _taxes_rate(taxes: tuple[EstimateTax, ...], precise_net: Decimal) -> Decimal:
+    """The effective rate: each tax's rate weighted by the share of the net items it taxed."""
+    if not precise_net:
+        return Decimal(0)
+    rate = sum((tax.precise_base / precise_net * tax.rate for tax in taxes), Decimal(0))
+    return round_places(rate)
+
+
+def _taxes_rounding_taken_back(invoice: Invoice, items: tuple[EstimateItem, ...]) -> Decimal:
+    """When this note credits everything left on the invoice, the earlier notes' tax rounding
+    (Σ taxes - precise taxes), so that all notes together give back the precise taxes."""
+    left = sum(fee_creditable_cents(fee) for fee in invoice.fees.all())
+    if left <= 0 or left != sum(item.amount_cents for item in items):
+        return Decimal(0)
+    notes = invoice.credit_notes.aggregate(
+        taxes=Sum("taxes_amount_cents"), precise=Sum("precise_taxes_amount_cents")
+    )
+    return Decimal(notes["taxes"] or 0) - Decimal(notes["precise"] or 0)
+
+
+def credit_note_estimate(*, invoice: Invoice, items: list, automatic: bool = False) -> Estimate:
+    """The amounts of a credit note on `invoice` for `items`, Lago's request items
+    [{"fee_id": <fee lago_id>, "amount_cents": <int, or Decimal from Python>}], each an amount
+    of the fee before coupons and taxes. Raises NotFound("fee"), ValidationFailed
+    ({"amount_cents": [...]}, {"items": [...]}) or RuleViolation (invoice not creditable;
+    `automatic` notes only need a finalized invoice). Nothing is written."""
+    _check_invoice(invoice, automatic)
+    lines = _items(invoice, items)
+    taxes = _taxes(invoice, lines)
+    precise_coupons = sum((line.precise_coupons for line in lines), Decimal(0))
+    precise_taxes = sum((tax.precise_amount for tax in taxes), Decimal(0))
+    precise_net = sum((line.precise_amount for line in lines), Decimal(0)) - precise_coupons
+    return Estimate(
+        invoice=invoice,
+        items=lines,
+        applied_taxes=taxes,
+        precise_coupons_adjustment=precise_coupons,
+        precise_taxes=precise_taxes - _taxes_rounding_taken_back(invoice, lines),
+        taxes_rate=_taxes_rate(taxes, precise_net),
+        refundable=invoice_refundable_cents(invoice),
+        offsettable=invoice_offsettable_cents(invoice),
+    )
+
+
+# --- the split into credit / refund / offset --------------------------------------------------
+
+
+def _given_split(estimate: Estimate, data: dict) -> tuple[int, int, int]:
+    """The amounts asked for; none at all means everything as credit (not Lago's: it refuses
+    a note without amounts)."""
+    given = {key: data.get(key) for key in SPLIT_KEYS if data.get(key) is not None}
     if not given:
         return estimate.total, 0, 0
     errors = Errors()
@@ -117,16 +326,61 @@ def _split(estimate: Estimate, data: dict) -> tuple[int, int, int]:
             errors.add(key, "value_is_invalid")
     if errors:
         raise ValidationFailed(errors)
-    credit, refund, offset = (given.get(k, 0) for k in keys)
-    if credit + refund + offset != estimate.total:
-        raise ValidationFailed({"base": ["total_does_not_match_items"]})
-    invoice = estimate.invoice
-    if refund > invoice_paid_cents(invoice):
-        raise ValidationFailed({"refund_amount_cents": ["higher_than_paid_amount"]})
-    owed = 0 if invoice.payment_status == "succeeded" else invoice.total_amount_cents
-    if offset > owed - invoice_offset_cents(invoice):
-        raise ValidationFailed({"offset_amount_cents": ["higher_than_remaining_invoice_amount"]})
+    credit, refund, offset = (given.get(key, 0) for key in SPLIT_KEYS)
     return credit, refund, offset
+
+
+def _absorb_last_cent(total: int, credit: int, refund: int, offset: int) -> tuple[int, int, int]:
+    """Lago's AdjustAmountsWithRoundingService: the amounts may be one minor unit off the total
+    (the requester rounded the precise total, or the parts, differently); the first non-zero
+    part takes the difference."""
+    parts = [credit, refund, offset]
+    difference = total - sum(parts)
+    for index, part in enumerate(parts):
+        if part > 0:
+            parts[index] = part + difference
+            break
+    return parts[0], parts[1], parts[2]
+
+
+def _split_errors(estimate: Estimate, credit: int, refund: int, offset: int) -> Errors:
+    """Lago's ValidateService on the amounts to store (field, code as Lago)."""
+    invoice, errors = estimate.invoice, Errors()
+    total = credit + refund + offset
+    fees_total = _fees_total_cents(invoice)
+    earlier = {key: _notes_sum(invoice, key) for key in SPLIT_KEYS}
+    creditable = fees_total - earlier["credit_amount_cents"] - earlier["offset_amount_cents"]
+    if refund and invoice_paid_cents(invoice) <= 0:
+        errors.add("refund_amount_cents", "cannot_refund_unpaid_invoice")
+    elif refund > estimate.refundable:
+        errors.add("refund_amount_cents", "higher_than_remaining_invoice_amount")
+    if credit > creditable + 1:  # Lago tolerates one minor unit on these bounds
+        errors.add("credit_amount_cents", "higher_than_remaining_invoice_amount")
+    if offset and offset > min(estimate.offsettable, creditable):
+        errors.add("offset_amount_cents", "higher_than_remaining_invoice_amount")
+    if total > fees_total - sum(earlier.values()) + 1:
+        errors.add("base", "higher_than_remaining_invoice_amount")
+    return errors
+
+
+def credit_note_split(estimate: Estimate, data: dict) -> tuple[int, int, int]:
+    """(credit, refund, offset) to store for a request: they must add up to the estimate's
+    total (one minor unit off is absorbed), within what is left to credit, refund (paid and
+    not refunded) and offset (owed and not offset)."""
+    credit, refund, offset = _given_split(estimate, data)
+    requested = credit + refund + offset
+    if requested <= 0:
+        raise ValidationFailed({"base": ["total_amount_must_be_positive"]})
+    if abs(requested - estimate.total) > 1:
+        raise ValidationFailed({"base": ["does_not_match_item_amounts"]})
+    credit, refund, offset = _absorb_last_cent(estimate.total, credit, refund, offset)
+    errors = _split_errors(estimate, credit, refund, offset)
+    if errors:
+        raise ValidationFailed(errors)
+    return credit, refund, offset
+
+
+# --- create -----------------------------------------------------------------------------------
 
 
 def _next_sequence(invoice: Invoice) -> int:
@@ -134,22 +388,53 @@ def _next_sequence(invoice: Invoice) -> int:
     return (last.first() or 0) + 1
 
 
-@transaction.atomic
-def credit_note_create(*, data: dict, automatic: bool = False) -> CreditNote:
-    """Lago's POST /credit_notes: invoice_id, reason, description, items, and the split into
-    credit / refund / offset (all credit when not given). `automatic`: issued by the system
-    for unused days (see credit_note_estimate)."""
+def _locked_invoice(invoice_id) -> Invoice:
     invoice = (
-        Invoice.objects.select_for_update().filter(lago_id=data.get("invoice_id")).first()
-        if _uuid(data.get("invoice_id"))
+        Invoice.objects.select_for_update().filter(lago_id=invoice_id).first()
+        if _uuid(invoice_id)
         else None
     )
     if invoice is None:
         raise NotFound("invoice")
-    if data.get("reason") not in CreditNote.Reason.values:
+    return invoice
+
+
+def _reason(data: dict) -> str:
+    """Lago: no reason is `other`; an unknown one is refused."""
+    reason = data.get("reason") or CreditNote.Reason.OTHER
+    if reason not in CreditNote.Reason.values:
         raise ValidationFailed({"reason": ["value_is_invalid"]})
+    return reason
+
+
+@transaction.atomic
+def credit_note_create(*, data: dict, automatic: bool = False) -> CreditNote:
+    """Lago's POST /credit_notes body (without its root): invoice_id, reason (default other),
+    description, items [{fee_id, amount_cents}] (amounts of the fees before coupons and
+    taxes), credit_amount_cents / refund_amount_cents / offset_amount_cents (together the
+    estimate's total, ± 1 minor unit; all as credit when none is given), metadata.
+
+    `automatic=True` (or data["automatic"] is True; the API never passes it) is for notes the
+    system issues, e.g. the unused days of an in-advance base fee at a termination or upgrade:
+    it marks the note automatic and only requires the invoice to be finalized. Item amounts
+    may then be Decimals (precise minor units). The invoice is locked while the note is made;
+    a refund is sent to the payment provider after commit."""
+    automatic = automatic or data.get("automatic") is True
+    invoice = _locked_invoice(data.get("invoice_id"))
+    reason = _reason(data)
     estimate = credit_note_estimate(invoice=invoice, items=data.get("items"), automatic=automatic)
-    credit, refund, offset = _split(estimate, data)
+    split = credit_note_split(estimate, data)
+    note = _store(estimate, data, reason, split, automatic)
+    _settle_by_offset(invoice)
+    _after_create(note)
+    return note
+
+
+def _store(
+    estimate: Estimate, data: dict, reason: str, split: tuple[int, int, int], automatic: bool
+) -> CreditNote:
+    credit, refund, offset = split
+    invoice = estimate.invoice
     try:
         with transaction.atomic():
             sequence = _next_sequence(invoice)
@@ -158,30 +443,56 @@ def credit_note_create(*, data: dict, automatic: bool = False) -> CreditNote:
                 customer=invoice.customer,
                 sequential_id=sequence,
                 number=f"{invoice.number}-CN{sequence}",
-                reason=data["reason"],
+                reason=reason,
                 description=data.get("description") or "",
                 currency=invoice.currency,
                 credit_status=CreditNote.CreditStatus.AVAILABLE if credit else "",
                 refund_status=CreditNote.RefundStatus.PENDING if refund else "",
-                sub_total_excluding_taxes_amount_cents=estimate.sub_total,
+                sub_total_excluding_taxes_amount_cents=estimate.sub_total_excluding_taxes,
+                coupons_adjustment_amount_cents=estimate.coupons_adjustment,
+                precise_coupons_adjustment_amount_cents=round_places(
+                    estimate.precise_coupons_adjustment
+                ),
                 taxes_amount_cents=estimate.taxes,
+                precise_taxes_amount_cents=round_places(estimate.precise_taxes),
+                taxes_rate=estimate.taxes_rate,
                 total_amount_cents=estimate.total,
                 credit_amount_cents=credit,
                 refund_amount_cents=refund,
                 offset_amount_cents=offset,
+                automatic=automatic,
                 metadata=data.get("metadata") or {},
             )
     except IntegrityError as exc:
         raise RuleViolation(
             "credit_note_conflict", "Another credit note was made at once."
         ) from exc
-    CreditNoteItem.objects.bulk_create(
-        CreditNoteItem(credit_note=note, fee=fee, amount_cents=amount, taxes_amount_cents=taxes)
-        for fee, amount, taxes in estimate.items
-    )
-    _settle_by_offset(invoice)
-    _after_create(note)
+    _store_lines(note, estimate)
     return note
+
+
+def _store_lines(note: CreditNote, estimate: Estimate) -> None:
+    CreditNoteItem.objects.bulk_create(
+        CreditNoteItem(
+            credit_note=note,
+            fee=item.fee,
+            amount_cents=item.amount_cents,
+            precise_amount_cents=item.precise_amount,
+        )
+        for item in estimate.items
+    )
+    CreditNoteAppliedTax.objects.bulk_create(
+        CreditNoteAppliedTax(
+            credit_note=note,
+            tax_code=tax.code,
+            tax_name=tax.name,
+            tax_rate=tax.rate,
+            tax_description=tax.description,
+            base_amount_cents=tax.base_amount_cents,
+            amount_cents=tax.amount_cents,
+        )
+        for tax in estimate.applied_taxes
+    )
 
 
 def _settle_by_offset(invoice: Invoice) -> None:
@@ -214,6 +525,17 @@ def _uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+def credit_note_invoice(invoice_id) -> Invoice:
+    """The invoice a credit-note request names (404 invoice_not_found otherwise)."""
+    invoice = Invoice.objects.filter(lago_id=invoice_id).first() if _uuid(invoice_id) else None
+    if invoice is None:
+        raise NotFound("invoice")
+    return invoice
+
+
+# --- balance, void, consumption, update -------------------------------------------------------
 
 
 def credit_note_balance(note: CreditNote) -> int:

@@ -86,14 +86,15 @@ def test_every_deduction_in_order(subscription):
         }
     )
     february = close(subscription, 3)
-    # credit note: $30 + 19% = $35.70 of credit; coupon again; wallet empty
+    # credit note on $30 of the fee before its coupon (Lago): coupon share $3, $27 + 19% VAT
+    # ($5.13) = $32.13 of credit; coupon again; wallet empty
     assert (
         february.coupons_amount_cents,
         february.taxes_amount_cents,
         february.credit_notes_amount_cents,
         february.prepaid_credit_amount_cents,
         february.total_amount_cents,
-    ) == (1000, 1710, 3570, 0, 10710 - 3570)
+    ) == (1000, 1710, 3213, 0, 10710 - 3213)
     assert wallet_balances(wallet).credits_balance == Decimal(0)
     march, april = close(subscription, 4), close(subscription, 5)
     assert (march.coupons_amount_cents, april.coupons_amount_cents) == (1000, 0)  # 3 periods
