@@ -553,9 +553,15 @@ def coupons_apply(*, invoice: Invoice) -> int:
     if done is not None or invoice.status != Invoice.Status.DRAFT:
         invoice.coupons_amount_cents = done or 0
         return invoice.coupons_amount_cents
+    from invoices.services.progressive import progressive_credit_shares
+
     fees = list(invoice.fees.select_related("charge", "subscription__plan").order_by("pk"))
-    left = {fee.pk: max(fee.amount_cents - fee.coupons_amount_cents, 0) for fee in fees}
-    cap = sum(left.values()) - invoice.progressive_billing_credit_amount_cents
+    credited = progressive_credit_shares(invoice)  # fees → progressive credit → coupons
+    left = {
+        fee.pk: max(fee.amount_cents - credited[fee.pk] - fee.coupons_amount_cents, 0)
+        for fee in fees
+    }
+    cap = sum(left.values())
     total = 0
     for applied, limits in coupons:
         total += _apply_one(applied, limits, invoice, fees, left, cap - total)

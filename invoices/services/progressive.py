@@ -3,10 +3,12 @@ plan's usage thresholds, invoice the usage so far at once; the period-end invoic
 what progressive invoices already billed. A threshold is billed at most once per period (and a
 recurring one once per step), enforced by a unique constraint."""
 
+import json
+from collections import defaultdict
 from datetime import datetime
+from fractions import Fraction
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Subscription
@@ -110,17 +112,55 @@ def _progressive_fees(subscription: Subscription, lower: datetime):
     )
 
 
-def progressive_credit_cents(invoice: Invoice) -> int:
-    """What progressive invoices already billed of the usage periods this invoice closes."""
-    total = 0
+def _credited_fees(invoice: Invoice) -> list[Fee]:
+    """The fees of progressive invoices for the usage periods this invoice closes."""
+    fees: list[Fee] = []
     for billing in invoice.billings.filter(
         invoicing_reason__in=["subscription_periodic", "subscription_terminating"]
     ):
-        billed = (
+        fees += (
             _progressive_fees(billing.subscription, billing.charges_from_datetime)
             .filter(from_datetime__lt=billing.charges_to_datetime)
             .exclude(invoice__status=Invoice.Status.VOIDED)
-            .aggregate(total=Sum("amount_cents"))["total"]
         )
-        total += billed or 0
-    return total
+    return fees
+
+
+def progressive_credit_cents(invoice: Invoice) -> int:
+    """What progressive invoices already billed of the usage periods this invoice closes."""
+    return sum(fee.amount_cents for fee in _credited_fees(invoice))
+
+
+def _bucket(fee: Fee) -> tuple:
+    group = json.dumps(fee.grouped_by or {}, sort_keys=True, default=str)
+    return (fee.subscription_id, fee.charge_id, fee.charge_filter_id, group)
+
+
+def progressive_credit_shares(invoice: Invoice) -> dict[int, int]:
+    """The invoice's progressive-billing credit per fee (as Lago): each usage fee is credited
+    what progressive invoices billed of its charge, filter and group, up to its amount; a rest
+    (usage no longer on this invoice) is shared pro rata over what is left of the fees, by
+    largest remainder. Coupons then apply to what is left of each fee, taxes to the rest."""
+    fees = list(invoice.fees.order_by("pk"))
+    shares = dict.fromkeys((fee.pk for fee in fees), 0)
+    credit = invoice.progressive_billing_credit_amount_cents
+    if credit <= 0:
+        return shares
+    billed: dict[tuple, int] = defaultdict(int)
+    for fee in _credited_fees(invoice):
+        billed[_bucket(fee)] += fee.amount_cents
+    for fee in fees:
+        if fee.charge_id and not (fee.amount_details or {}).get("true_up"):
+            take = min(billed[_bucket(fee)], fee.amount_cents, credit - sum(shares.values()))
+            shares[fee.pk], billed[_bucket(fee)] = take, billed[_bucket(fee)] - take
+    rest = credit - sum(shares.values())
+    left = {fee.pk: fee.amount_cents - shares[fee.pk] for fee in fees}
+    weight = sum(left.values())
+    if rest <= 0 or weight <= 0:
+        return shares
+    exact = {pk: Fraction(rest * value, weight) for pk, value in left.items()}
+    parts = {pk: int(value) for pk, value in exact.items()}
+    by_remainder = sorted(exact, key=lambda pk: (parts[pk] - exact[pk], pk))
+    for pk in by_remainder[: rest - sum(parts.values())]:
+        parts[pk] += 1
+    return {pk: shares[pk] + parts[pk] for pk in shares}

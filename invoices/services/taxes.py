@@ -1,13 +1,14 @@
 """Tax application at finalization: for each fee, the taxes that apply (explicit codes by
 precedence, else the automatic rules in force on the issuing date), each computed on the fee net
-of its coupon share and rounded per fee and rate by the money helper; the invoice breakdown per
-rate is the exact sum of those."""
+of its progressive-billing credit and coupon share and rounded per fee and rate by the money
+helper; the invoice breakdown per rate is the exact sum of those."""
 
 from collections import defaultdict
 from decimal import Decimal
 
 from core.money import round_minor_units
 from invoices.models import AppliedTax, Fee, FeeAppliedTax, Invoice
+from invoices.services.progressive import progressive_credit_shares
 from taxes.selectors import TaxLine, automatic_taxes, explicit_taxes, tax_context
 
 
@@ -55,11 +56,12 @@ def taxes_apply(*, invoice: Invoice) -> int:
     FeeAppliedTax.objects.filter(fee__invoice=invoice).delete()
     context = tax_context(customer=invoice.customer, on=invoice.issuing_date)
     automatic = automatic_taxes(context)
+    credited = progressive_credit_shares(invoice)  # usage already taxed when billed
     breakdown: dict[tuple, list] = defaultdict(lambda: [0, 0, ""])
     total = 0
     for fee in invoice.fees.select_related("charge", "subscription__plan"):
         lines: list[TaxLine] = explicit_taxes(fee_code_levels(fee, invoice)) or automatic
-        base = fee.amount_cents - fee.coupons_amount_cents
+        base = fee.amount_cents - credited[fee.pk] - fee.coupons_amount_cents
         fee.taxes_amount_cents = 0
         for line in lines:
             amount = _tax(base, line.rate)
