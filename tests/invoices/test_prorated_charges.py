@@ -110,6 +110,11 @@ def test_the_issues_seat_added_22_days_before_the_end_of_a_30_day_month_bills_73
     [charge] = usage.json()["customer_usage"]["charges_usage"]
     assert (charge["amount_cents"], charge["units"]) == (733, "1.0")
 
+    with time_machine.travel(at(2024, 9, 15), tick=False):
+        projected = api.get("/api/v1/customers/cust/projected_usage?external_subscription_id=sub")
+    [charge] = projected.json()["customer_projected_usage"]["charges_usage"]
+    assert (charge["projected_amount_cents"], charge["projected_units"]) == (733, "1.0")
+
     [invoice] = run_beat(at(2024, 10, 1, 0, 5))
     assert fees(invoice) == [("charge", "Seats", Decimal(1), 733)]
     body = api.get(f"/api/v1/invoices/{invoice.lago_id}").json()["invoice"]
@@ -161,6 +166,13 @@ def test_lagos_docs_page_pay_in_advance_prorated_seat_is_billed_at_once(
             django_capture_on_commit_callbacks(execute=True),
         ):
             seat_event(api, moment, seat)
+    with time_machine.travel(at(2024, 7, 25, 9), tick=False):
+        estimate = api.post(
+            "/api/v1/events/estimate_fees",
+            {"event": {"external_subscription_id": "sub", "code": "seats", "properties": {}}},
+        )
+    # one more seat now: July 25-31, 7 of 31 days x $10 = $2.2580 -> $2.26
+    assert [(f["amount_cents"], f["units"]) for f in estimate.json()["fees"]] == [(226, "1")]
     advance = list(Invoice.objects.order_by("pk"))
     assert [fees(i) for i in advance] == [
         [("charge", "Seats", 1, 710)],

@@ -153,6 +153,59 @@ def test_unique_count_stack_positions_for_graduated():
     assert proration.peak == 2
 
 
+@pytest.mark.parametrize("aggregation", ["sum_agg", "unique_count_agg"])
+def test_each_filter_and_pricing_group_is_prorated_on_its_own(aggregation):
+    metric = make_metric(
+        "m",
+        aggregation,
+        field_name="v",
+        recurring=True,
+        filters=[{"key": "tier", "values": ["pro"]}],
+    )
+    make_plan(
+        "p",
+        charges=[
+            {
+                "billable_metric_id": str(metric.lago_id),
+                "charge_model": "graduated",
+                "properties": {
+                    "graduated_ranges": [
+                        {"from_value": 0, "to_value": None, "per_unit_amount": "1"}
+                    ],
+                    "pricing_group_keys": ["region"],
+                },
+                "filters": [
+                    {
+                        "values": {"tier": ["pro"]},
+                        "properties": {
+                            "graduated_ranges": [
+                                {"from_value": 0, "to_value": None, "per_unit_amount": "2"}
+                            ]
+                        },
+                    }
+                ],
+                "prorated": True,
+            }
+        ],
+    )
+    subscription_create(data={"external_customer_id": "c", "plan_code": "p", "external_id": "s"})
+    charge = Charge.objects.get()
+    pro = charge.filters.get().pk
+    value = "1" if aggregation == "sum_agg" else None
+    _send(
+        (2, {"v": value or "a", "region": "eu"}),  # 30 days
+        (11, {"v": value or "b", "region": "us"}),  # 21 days
+        (21, {"v": value or "c", "region": "eu", "tier": "pro"}),  # 11 days
+    )
+    buckets = {(b.filter_id, b.group): b.proration for b in aggregate_charge(charge, _window())}
+    assert {key: p.unit_days for key, p in buckets.items()} == {
+        (0, ("eu",)): ((30, Decimal(1)),),
+        (0, ("us",)): ((21, Decimal(1)),),
+        (pro, ("eu",)): ((11, Decimal(1)),),
+    }
+    assert all(p.peak == 1 for p in buckets.values())
+
+
 def test_days_are_the_customers_local_days():
     """23:30 UTC on March 9 is already March 10 in Paris and still March 9 in New York."""
     charge = _setup("sum_agg")
