@@ -490,20 +490,14 @@ def prorated_graduated(properties: dict, usage: UsageInput) -> PricingResult:
     amount = (variable_total / period_days if period_days else ZERO) + flats
     if usage.units < 0:  # Lago: more removed than there was bills nothing
         amount = ZERO
-    lines = tuple(
-        ProratedLine(
-            units=units,
-            days=days,
-            period_days=period_days,
-            per_unit_amount=_number(ranges[index].get("per_unit_amount")),
-            amount=units * days * _number(ranges[index].get("per_unit_amount")) / period_days
-            if period_days
-            else ZERO,
-            tier=index,
-        )
-        for (index, days), units in sorted(by_tier_days.items(), key=lambda i: (i[0][0], -i[0][1]))
-        if units and days
-    )
+
+    def line(index: int, days: int, units: Decimal) -> ProratedLine:
+        unit_price = _number(ranges[index].get("per_unit_amount"))
+        line_amount = units * days * unit_price / period_days if period_days else ZERO
+        return ProratedLine(units, days, period_days, unit_price, line_amount, index)
+
+    ordered = sorted(by_tier_days.items(), key=lambda item: (item[0][0], -item[0][1]))
+    lines = tuple(line(index, days, units) for (index, days), units in ordered if units and days)
     return _prorated_result(amount, usage, lines, tiers)
 
 

@@ -8,7 +8,10 @@ bucket (0). Pricing group keys add GROUP BY columns on the event properties.
 count/sum/max and dynamic totals are plain aggregates; latest, unique_count (with add/remove),
 weighted_sum and "the first N events" use window functions over an inner ORM query that is wrapped
 in raw SQL (the ORM cannot aggregate over a window). Both SQLite and PostgreSQL run the same SQL
-apart from seconds-since-epoch.
+apart from seconds-since-epoch and local dates.
+
+Prorated charges also get their units by the customer's local days they were present (one row
+per bucket and day, or per day count): see "prorated charges" below.
 """
 
 import itertools
@@ -520,7 +523,7 @@ def _prorated_sums(metric, window, filters, group_keys, buckets, graduated: bool
         unit_days = tuple(
             (d, units) for d, units in sorted(by_days.items(), reverse=True) if units and d > 0
         )
-        peak = carried + max(peaks.get(key, ZERO), ZERO) if key in peaks else carried
+        peak = carried + max(peaks.get(key, ZERO), ZERO)  # the running total's highest point
         result[key] = (unit_days, None, max(peak, bucket.units))
     return result
 
@@ -621,7 +624,7 @@ def _prorate(charge, metric, window, filters, group_keys, buckets: dict) -> None
     else:
         computed = aggregate(metric, window, filters, group_keys, buckets, graduated)
     for key, bucket in buckets.items():
-        unit_days, positions, peak = computed.get(key, ((), () if graduated else None, ZERO))
+        unit_days, positions, peak = computed.get(key, ((), None, ZERO))
         bucket.proration = pricing.Proration(
             period_days=period_days, unit_days=unit_days, positions=positions, peak=peak
         )

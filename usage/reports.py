@@ -240,7 +240,6 @@ def _scaled(bucket: Bucket, factor: Decimal) -> Bucket:
         units=bucket.units * factor,
         events_count=int(bucket.events_count * factor),
         precise_total_cents=bucket.precise_total_cents * factor,
-        first_events_total=bucket.first_events_total,
         clamped_fees_total=(
             None if bucket.clamped_fees_total is None else bucket.clamped_fees_total * factor
         ),
