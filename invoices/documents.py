@@ -139,6 +139,22 @@ def _billing_periods(invoice: Invoice, locale: str) -> list[dict]:
     return periods
 
 
+def _prorated_lines(fee, currency: str, locale: str) -> list[str]:
+    """A prorated fee's arithmetic, one line per days count: "1 x 22/30 days x $10.00" (with
+    multiplication signs)."""
+    return [
+        label(
+            locale,
+            "prorated_line",
+            units=units_format(Decimal(line["units"]), locale),
+            days=line["days"],
+            period_days=line["period_days"],
+            price=unit_price_format(Decimal(line["per_unit_amount"]), currency, locale),
+        )
+        for line in (fee.amount_details or {}).get("prorated") or []
+    ]
+
+
 def _fee_rows(invoice: Invoice, locale: str) -> list[dict]:
     return [
         {
@@ -148,6 +164,7 @@ def _fee_rows(invoice: Invoice, locale: str) -> list[dict]:
             "units": units_format(fee.units, locale),
             "unit_price": unit_price_format(fee.precise_unit_amount, invoice.currency, locale),
             "amount": money_format(fee.amount_cents, invoice.currency, locale),
+            "details": _prorated_lines(fee, invoice.currency, locale),
         }
         for fee in invoice.fees.order_by("id")
     ]

@@ -47,6 +47,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fee_commitment": "Minimum commitment true-up",
         "fee_add_on": "Add-on",
         "fee_credit": "Credits",
+        "prorated_line": "{units} \u00d7 {days}/{period_days} days \u00d7 {price}",
         "email_subject": "Invoice {number} from {seller}",
         "email_body": (
             "Hello {customer},\n\n"
@@ -96,6 +97,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fee_commitment": "Régularisation de l'engagement minimum",
         "fee_add_on": "Supplément",
         "fee_credit": "Crédits",
+        "prorated_line": "{units} \u00d7 {days}/{period_days} jours \u00d7 {price}",
         "email_subject": "Facture {number} de {seller}",
         "email_body": (
             "Bonjour {customer},\n\n"
@@ -146,6 +148,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fee_commitment": "Ausgleich der Mindestabnahme",
         "fee_add_on": "Zusatzleistung",
         "fee_credit": "Guthaben",
+        "prorated_line": "{units} \u00d7 {days}/{period_days} Tage \u00d7 {price}",
         "email_subject": "Rechnung {number} von {seller}",
         "email_body": (
             "Guten Tag {customer},\n\n"

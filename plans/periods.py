@@ -185,6 +185,55 @@ def charges_period(
     return period_containing(interval=interval, billing_time=billing_time, anchor=anchor, day=day)
 
 
+def full_charges_period(
+    *, interval: str, billing_time: str, anchor: date, day: date, bill_charges_monthly: bool
+) -> Period:
+    """The whole (unclipped) charges period containing `day`: what prorated charges divide by.
+
+    A calendar subscription started mid-month still divides by the month's days, as its base fee
+    does (the first period's `charges_period` is clipped to the anchor, this one is not).
+    """
+    _check(interval, billing_time)
+    if bill_charges_monthly and interval in _MONTHLY_CHARGES_INTERVALS:
+        interval = "monthly"
+    return full_period_containing(
+        interval=interval, billing_time=billing_time, anchor=anchor, day=day
+    )
+
+
+def utc_offsets(tz: str, lower: datetime, upper: datetime) -> list[tuple[datetime, int]]:
+    """The UTC offsets of zone `tz` in force during [lower, upper), as (from, seconds) pairs in
+    time order; the first `from` is `lower`. SQL uses them to put an instant on its local day
+    with the same zone data as this module (SQLite has no time zones).
+
+    Transitions are found by an hourly scan refined by bisection to the second, so a zone whose
+    clocks change twice within one hour would be misread (no zone does).
+    """
+    zone = _zone(tz)
+    lower, upper = lower.astimezone(UTC), upper.astimezone(UTC)
+
+    def offset(moment: datetime) -> int:
+        return int(moment.astimezone(zone).utcoffset().total_seconds())
+
+    pairs = [(lower, offset(lower))]
+    step = timedelta(hours=1)
+    cursor = lower.replace(microsecond=0)  # whole seconds: transitions fall on them
+    while cursor < upper:
+        following = min(cursor + step, upper)
+        if offset(following) != pairs[-1][1]:
+            low, high = cursor, following  # offset(low) is the old one, offset(high) the new
+            while high - low > timedelta(seconds=1):
+                middle = low + timedelta(seconds=(high - low).total_seconds() // 2)
+                if offset(middle) == pairs[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            if high < upper:
+                pairs.append((high, offset(high)))
+        cursor = following
+    return pairs
+
+
 def yearly_amount_factor(interval: str) -> int:
     """Periods per year, to compare plan prices per year (upgrade if the new one is >= old)."""
     _check(interval, BILLING_TIMES[0])

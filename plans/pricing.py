@@ -28,12 +28,62 @@ class TierLine:
 
 
 @dataclass(frozen=True)
+class ProratedLine:
+    """`units` present `days` of the period's `period_days`, at `per_unit_amount` per full period:
+    units x days / period_days x per_unit_amount = amount. Negative units: removed with `days`
+    left (a sum metric's decrement)."""
+
+    units: Decimal
+    days: int
+    period_days: int
+    per_unit_amount: Decimal
+    amount: Decimal
+    tier: int | None = None  # graduated: index of the tier these units fall in
+
+
+@dataclass(frozen=True)
 class PricingResult:
     amount: Decimal  # major units (e.g. dollars), full precision, never negative
     units: Decimal  # units that were priced (after clamping at 0)
     unit_amount: Decimal  # amount / units, or 0 when units == 0
     tiers: tuple[TierLine, ...] = ()
     details: dict = field(default_factory=dict)  # model-specific breakdown (Decimals / ints)
+    prorated: tuple[ProratedLine, ...] = ()  # prorated charges: the per-unit, per-day arithmetic
+
+
+@dataclass(frozen=True)
+class Proration:
+    """A prorated charge's usage over a charges period of `period_days` local days.
+
+    `unit_days` holds (days, units) rows in time order: `units` present for `days` days of the
+    period. For a sum metric a row is the net change of one local day with the days left until
+    the window's end (units carried over from earlier periods: all the window's days), so time
+    order is days descending; for a unique count a row counts the values present `days` days
+    (add to removal, both days included).
+
+    `positions` (unique counts priced by graduated tiers, Lago's rule) holds
+    (position, days, count): `count` values that were the position-th unit when added, present
+    `days` days. None: positions follow from `unit_days` (sums: units stack in time order).
+    `peak` is the most units present at once (graduated flat amounts are those of the tiers it
+    reached). `rounding` is the metric's (function, precision), applied to the prorated units.
+    """
+
+    period_days: int
+    unit_days: tuple[tuple[int, Decimal], ...] = ()
+    positions: tuple[tuple[Decimal, int, int], ...] | None = None
+    peak: Decimal = ZERO
+    rounding: tuple[str | None, int] = (None, 0)
+
+    @property
+    def total_unit_days(self) -> Decimal:
+        return sum((Decimal(units) * days for days, units in self.unit_days), ZERO)
+
+    @property
+    def units(self) -> Decimal:
+        """Prorated units: unit-days over the period's days (exact when it terminates)."""
+        if self.period_days <= 0:
+            return ZERO
+        return self.total_unit_days / self.period_days
 
 
 @dataclass(frozen=True)
@@ -46,6 +96,9 @@ class UsageInput:
     # percentage min/max at scale: the sum of clamped per-transaction fees, computed by the
     # database with the same rule as _paid_values/percentage_per_transaction (usage/aggregation.py)
     clamped_fees_total: Decimal | None = None
+    # prorated charges (standard, graduated, volume): units by days present; `units` above are
+    # then the full units at the period's end (Lago's full_units_number)
+    proration: Proration | None = None
 
 
 def _number(value: object, default: Decimal = ZERO) -> Decimal:
@@ -276,6 +329,184 @@ def dynamic(properties: dict, usage: UsageInput) -> PricingResult:
     return _result(_positive(usage.precise_total or ZERO), units)
 
 
+# --- prorated charges (Lago: charge.prorated on a recurring metric) ---------------------------
+#
+# Each unit is billed for the days it was present over the period's days. Amounts are
+# sum(units x days x price) / period_days with the division last, so an amount that is exact
+# (a half cent included) stays exact until core.money rounds the fee once.
+
+
+def _prorated_units(proration: Proration) -> Decimal:
+    """The prorated units, rounded like the metric when it has a rounding (Lago rounds the
+    prorated aggregation)."""
+    function, precision = proration.rounding
+    return round_units(proration.units, function, precision)
+
+
+def _prorated_amount(proration: Proration, unit_price: Decimal) -> Decimal:
+    if proration.period_days <= 0:
+        return ZERO
+    if proration.rounding[0] is not None:
+        return _prorated_units(proration) * unit_price
+    return proration.total_unit_days * unit_price / proration.period_days
+
+
+def _lines(proration: Proration, unit_price: Decimal, tier: int | None = None):
+    days_total = proration.period_days
+    return tuple(
+        ProratedLine(
+            units=Decimal(units),
+            days=days,
+            period_days=days_total,
+            per_unit_amount=unit_price,
+            amount=Decimal(units) * days * unit_price / days_total if days_total else ZERO,
+            tier=tier,
+        )
+        for days, units in sorted(proration.unit_days, key=lambda row: -row[0])
+        if units and days
+    )
+
+
+def _prorated_result(
+    amount: Decimal,
+    usage: UsageInput,
+    lines: tuple[ProratedLine, ...],
+    tiers: Iterable[TierLine] = (),
+) -> PricingResult:
+    """Lago's prorated fee: the prorated amount, the full units (fee.units) and the amount per
+    full unit (precise_unit_amount)."""
+    proration = usage.proration
+    full_units = _positive(usage.units)
+    amount = _positive(amount)
+    return PricingResult(
+        amount=amount,
+        units=full_units,
+        unit_amount=amount / full_units if full_units > 0 else ZERO,
+        tiers=tuple(tiers),
+        details={
+            "prorated_units": _positive(_prorated_units(proration)),
+            "period_days": proration.period_days,
+        },
+        prorated=lines,
+    )
+
+
+def prorated_standard(properties: dict, usage: UsageInput) -> PricingResult:
+    """Every unit at `amount` x its days present / the period's days."""
+    unit_price = _number(properties.get("amount"))
+    proration = usage.proration
+    return _prorated_result(
+        _prorated_amount(proration, unit_price), usage, _lines(proration, unit_price)
+    )
+
+
+def prorated_volume(properties: dict, usage: UsageInput) -> PricingResult:
+    """Lago: the tier is the one holding the full units (at the period's end); the prorated
+    units are priced at its per-unit price, plus its flat amount (not prorated)."""
+    proration = usage.proration
+    full_units = _positive(usage.units)
+    ranges = properties.get("volume_ranges") or []
+    if not ranges:
+        return _prorated_result(ZERO, usage, ())
+    tier = next((t for t in ranges if _holds(t, full_units)), ranges[-1])
+    unit_price = _number(tier.get("per_unit_amount"))
+    variable = _prorated_amount(proration, unit_price)
+    used = full_units > 0 or proration.total_unit_days > 0
+    flat = _number(tier.get("flat_amount")) if used else ZERO
+    from_value, to_value = _number(tier.get("from_value")), _optional(tier.get("to_value"))
+    line = TierLine(
+        from_value,
+        to_value,
+        _positive(_prorated_units(proration)),
+        unit_price,
+        flat,
+        variable + flat,
+    )
+    return _prorated_result(variable + flat, usage, _lines(proration, unit_price, 0), [line])
+
+
+def _stacked(proration: Proration) -> list[tuple[Decimal, Decimal, int, Decimal]]:
+    """(lower, upper, days, weight): the units at stack positions (lower, upper] were present
+    `days` days, counted `weight` times (negative: a sum metric's decrement, which leaves from
+    the top of the stack). Units stack in the order they came."""
+    if proration.positions is not None:
+        return [
+            (Decimal(position) - 1, Decimal(position), days, Decimal(count))
+            for position, days, count in proration.positions
+        ]
+    stacked, level = [], ZERO
+    for days, units in proration.unit_days:
+        units = Decimal(units)
+        following = level + units
+        low, high = min(level, following), max(level, following)
+        stacked.append((low, high, days, Decimal(1) if units > 0 else Decimal(-1)))
+        level = following
+    return stacked
+
+
+def prorated_graduated(properties: dict, usage: UsageInput) -> PricingResult:
+    """Lago's prorated_graduated: units stack in the order they came, the full-units position of
+    a unit picks its tier, and the unit is billed at that tier's price x its days / the period's
+    days. Flat amounts (not prorated) are those of the tiers the most units present reached."""
+    proration = usage.proration
+    ranges = properties.get("graduated_ranges") or []
+    period_days = proration.period_days
+    bounds, lower = [], ZERO
+    for tier in ranges:
+        upper = _optional(tier.get("to_value"))
+        bounds.append((lower, upper))
+        if upper is None:
+            break
+        lower = upper
+    unit_days = [ZERO] * len(bounds)
+    by_tier_days: dict[tuple[int, int], Decimal] = {}
+    for low, high, days, weight in _stacked(proration):
+        for index, (tier_low, tier_high) in enumerate(bounds):
+            top = high if tier_high is None else min(high, tier_high)
+            overlap = top - max(low, tier_low)
+            if overlap <= 0:
+                continue
+            unit_days[index] += overlap * weight * days
+            key = (index, days)
+            by_tier_days[key] = by_tier_days.get(key, ZERO) + overlap * weight
+    peak = max(_positive(proration.peak), _positive(usage.units))
+    tiers, variable_total, flats = [], ZERO, ZERO
+    for index, (tier_low, tier_high) in enumerate(bounds):
+        tier = ranges[index]
+        reached = peak > tier_low and peak > 0
+        if not reached and not unit_days[index]:
+            break
+        unit_price = _number(tier.get("per_unit_amount"))
+        variable_total += unit_days[index] * unit_price
+        flat = _number(tier.get("flat_amount")) if reached else ZERO
+        flats += flat
+        variable = unit_days[index] * unit_price / period_days if period_days else ZERO
+        units = unit_days[index] / period_days if period_days else ZERO
+        tiers.append(
+            TierLine(
+                _number(tier.get("from_value")), tier_high, units, unit_price, flat, variable + flat
+            )
+        )
+    amount = (variable_total / period_days if period_days else ZERO) + flats
+    if usage.units < 0:  # Lago: more removed than there was bills nothing
+        amount = ZERO
+
+    def line(index: int, days: int, units: Decimal) -> ProratedLine:
+        unit_price = _number(ranges[index].get("per_unit_amount"))
+        line_amount = units * days * unit_price / period_days if period_days else ZERO
+        return ProratedLine(units, days, period_days, unit_price, line_amount, index)
+
+    ordered = sorted(by_tier_days.items(), key=lambda item: (item[0][0], -item[0][1]))
+    lines = tuple(line(index, days, units) for (index, days), units in ordered if units and days)
+    return _prorated_result(amount, usage, lines, tiers)
+
+
+PRORATED_MODELS: dict[str, Callable[[dict, UsageInput], PricingResult]] = {
+    "standard": prorated_standard,
+    "graduated": prorated_graduated,
+    "volume": prorated_volume,
+}
+
 MODELS: dict[str, Callable[[dict, UsageInput], PricingResult]] = {
     "standard": standard,
     "graduated": graduated,
@@ -288,7 +519,15 @@ MODELS: dict[str, Callable[[dict, UsageInput], PricingResult]] = {
 
 
 def price(charge_model: str, properties: dict, usage: UsageInput) -> PricingResult:
-    """Price `usage` with a charge model and its properties (pricing_group_keys are ignored)."""
+    """Price `usage` with a charge model and its properties (pricing_group_keys are ignored).
+
+    With `usage.proration` (a prorated charge) the model's prorated variant prices it; only
+    standard, graduated and volume have one (Lago)."""
+    if usage.proration is not None:
+        prorated = PRORATED_MODELS.get(charge_model)
+        if prorated is None:
+            raise ValueError(f"charge model {charge_model!r} cannot be prorated")
+        return prorated(properties or {}, usage)
     model = MODELS.get(charge_model)
     if model is None:
         raise ValueError(f"unknown charge model: {charge_model!r}")

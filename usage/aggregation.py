@@ -8,24 +8,39 @@ bucket (0). Pricing group keys add GROUP BY columns on the event properties.
 count/sum/max and dynamic totals are plain aggregates; latest, unique_count (with add/remove),
 weighted_sum and "the first N events" use window functions over an inner ORM query that is wrapped
 in raw SQL (the ORM cannot aggregate over a window). Both SQLite and PostgreSQL run the same SQL
-apart from seconds-since-epoch.
+apart from seconds-since-epoch and local dates.
+
+Prorated charges also get their units by the customer's local days they were present (one row
+per bucket and day, or per day count): see "prorated charges" below.
 """
 
+import itertools
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Max, Q, Sum, TextField, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from plans.models import AggregationType, BillableMetric, Charge, ChargeFilter
+from plans import periods, pricing
+from plans.models import AggregationType, BillableMetric, Charge, ChargeFilter, ChargeModel
 from usage.models import Event, UsageRollup
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
 ZERO = Decimal(0)
 TS = '"timestamp"'  # quoted: a keyword in PostgreSQL
+
+
+@dataclass(frozen=True)
+class ProrationDays:
+    """What prorated charges count days in: the customer's zone and the days of the whole
+    charges period holding the window (the denominator, as for the base fee)."""
+
+    tz: str
+    period_days: int
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,24 @@ class Window:
     lower: datetime
     upper: datetime
     history_start: datetime  # recurring metrics carry usage from here (the lineage's start)
+    proration: ProrationDays | None = None  # None: prorated charges are priced in full
+
+    @property
+    def first_day(self) -> date:
+        return periods.local_date(self.lower, self.proration.tz)
+
+    @property
+    def days(self) -> int:
+        """Local days of the window, first and last included (0 when empty)."""
+        if self.upper <= self.lower:
+            return 0
+        last = periods.local_date(self.upper - timedelta(microseconds=1), self.proration.tz)
+        return (last - self.first_day).days + 1
+
+    def days_left(self, moment: datetime) -> int:
+        """Days of the window from `moment`'s local day to its last day, both included."""
+        index = (periods.local_date(moment, self.proration.tz) - self.first_day).days
+        return max(0, min(self.days, self.days - index))
 
 
 @dataclass
@@ -49,6 +82,7 @@ class Bucket:
     precise_total_cents: Decimal = ZERO  # dynamic pricing
     first_events_total: Decimal | None = None  # percentage: the first N events' values
     clamped_fees_total: Decimal | None = None  # percentage with per-transaction min/max
+    proration: pricing.Proration | None = None  # prorated charges: units by days present
 
 
 def ordered_filters(filters: list[ChargeFilter]) -> list[ChargeFilter]:
@@ -141,11 +175,14 @@ def _plus(a, b):
     return _decimal(b) if a is None else a + _decimal(b)
 
 
-def _raw_stats(metric, window, filters, group_keys, lower, upper, into: Stats) -> None:
+def _raw_stats(metric, window, filters, group_keys, lower, upper, into: Stats, daily=False):
+    """`daily`: grouped by local day of the window too (the day is the group's last value)."""
     if lower >= upper:
         return
     rows = base_queryset(metric.code, window, filters, group_keys, since=lower, until=upper)
     columns = _group_columns(group_keys)
+    if daily:
+        rows, columns = rows.annotate(dnum=_day_number(TS, window)), [*columns, "dnum"]
     _merge(
         into,
         rows.values(*columns).annotate(
@@ -179,20 +216,24 @@ def _rollups_cover(metric, window, filters, group_keys, lower, upper) -> bool:
     ).exists()
 
 
-def _stats(metric, window, filters, group_keys, lower, upper) -> Stats:
+def _stats(metric, window, filters, group_keys, lower, upper, daily=False) -> Stats:
     """events/sum/max/precise per bucket over [lower, upper): whole hours from the rollups, the
-    partial hours at both edges from the raw events (or everything raw if rollups can't serve)."""
+    partial hours at both edges from the raw events (or everything raw if rollups can't serve).
+    `daily`: also per local day of the window (rollups serve only when no local midnight falls
+    inside a UTC hour, i.e. whole-hour offsets)."""
     stats: Stats = {}
     first_hour = _hour_floor(lower)
     first_hour = first_hour if first_hour == lower else first_hour + timedelta(hours=1)
     last_hour = _hour_floor(upper)
-    if first_hour >= last_hour or not _rollups_cover(
-        metric, window, filters, group_keys, first_hour, last_hour
+    if (
+        first_hour >= last_hour
+        or (daily and not _hours_within_days(window))
+        or not _rollups_cover(metric, window, filters, group_keys, first_hour, last_hour)
     ):
-        _raw_stats(metric, window, filters, group_keys, lower, upper, stats)
+        _raw_stats(metric, window, filters, group_keys, lower, upper, stats, daily)
         return stats
-    _raw_stats(metric, window, filters, group_keys, lower, first_hour, stats)
-    _raw_stats(metric, window, filters, group_keys, last_hour, upper, stats)
+    _raw_stats(metric, window, filters, group_keys, lower, first_hour, stats, daily)
+    _raw_stats(metric, window, filters, group_keys, last_hour, upper, stats, daily)
     rollups = UsageRollup.objects.filter(
         external_subscription_id=window.external_subscription_id,
         code=metric.code,
@@ -200,7 +241,10 @@ def _stats(metric, window, filters, group_keys, lower, upper) -> Stats:
         hour__lt=last_hour,
     )
     columns = _group_columns(group_keys)
-    rows = _bucketed(rollups, "dims", filters, group_keys).values(*columns)
+    rollups = _bucketed(rollups, "dims", filters, group_keys)
+    if daily:
+        rollups, columns = rollups.annotate(dnum=_day_number('"hour"', window)), [*columns, "dnum"]
+    rows = rollups.values(*columns)
     _merge(
         stats,
         rows.annotate(
@@ -394,6 +438,198 @@ def _percentage_fees(metric, window, filters, group_keys, bucket_id: int, proper
     return {_key(r, width): _decimal(r[width]) for r in _run(outer, _db_numbers(all_params))}
 
 
+# --- prorated charges: units by the local days they were present ------------------------------
+#
+# A prorated charge bills each unit for the days it was present over the charges period's days
+# (Lago's prorated_aggregations: sum and unique_count of recurring metrics). Days are local days
+# of the customer's zone: the SQL shifts each instant by the zone's UTC offset in force then
+# (from zoneinfo, the same data as plans.periods, so both databases agree with the base fee).
+
+
+def _offset_case(column: str, window: Window) -> tuple[str, list]:
+    """CASE giving the zone's UTC offset (seconds) at `column`, and its parameters."""
+    pairs = periods.utc_offsets(window.proration.tz, window.lower, window.upper)
+    if len(pairs) == 1:
+        return str(pairs[0][1]), []
+    steps = list(itertools.pairwise(pairs))
+    whens = " ".join(f"WHEN {column} < %s THEN {offset}" for (_, offset), _ in steps)
+    params = [_db_datetime(start) for _, (start, _) in steps]
+    return f"(CASE {whens} ELSE {pairs[-1][1]} END)", params
+
+
+def _day_number_sql(column: str, window: Window) -> tuple[str, list]:
+    """The local day of an instant of the window, counted from the window's first day (0)."""
+    offset, params = _offset_case(column, window)
+    first_day = window.first_day
+    if connection.vendor == "postgresql":
+        sql = (
+            f"(CAST(({column} AT TIME ZONE 'UTC') + {offset} * INTERVAL '1 second' AS date)"
+            " - CAST(%s AS date))"
+        )
+        return sql, [*params, first_day]
+    sql = f"CAST(julianday(date({column}, {offset} || ' seconds')) - julianday(%s) AS INTEGER)"
+    return sql, [*params, first_day.isoformat()]
+
+
+def _day_number(column: str, window: Window) -> RawSQL:
+    sql, params = _day_number_sql(column, window)
+    # only our own text: a column name, whole-second offsets; instants and dates are parameters
+    return RawSQL(sql, params, output_field=IntegerField())  # noqa: S611
+
+
+def _hours_within_days(window: Window) -> bool:
+    """Whether every UTC hour lies within one local day (whole-hour offsets changing on the
+    hour), so an hourly rollup row can be put on the day of its start."""
+    return all(
+        offset % 3600 == 0 and (index == 0 or (start.minute, start.second) == (0, 0))
+        for index, (start, offset) in enumerate(
+            periods.utc_offsets(window.proration.tz, window.lower, window.upper)
+        )
+    )
+
+
+def _sum_peaks(metric, window, filters, group_keys) -> dict:
+    """The highest running total of the window's events per bucket (in time order)."""
+    sql, params = _inner(metric, window, filters, group_keys)
+    cols = ", ".join(_group_columns(group_keys))
+    outer = (
+        f"SELECT {cols}, MAX(running) FROM (SELECT {cols}, SUM(value) OVER (PARTITION BY {cols} "
+        f"ORDER BY {TS}, id ROWS UNBOUNDED PRECEDING) AS running FROM ({sql}) t) x "
+        f"GROUP BY {cols}"
+    )
+    width = len(group_keys) + 1
+    return {_key(r, width): _decimal(r[width]) for r in _run(outer, params)}
+
+
+def _prorated_sums(metric, window, filters, group_keys, buckets, graduated: bool) -> dict:
+    """Sum metric: each day's net change counts for the days left in the window; what was
+    carried over from earlier periods counts for all of them (Lago's prorated SumService)."""
+    days = window.days
+    daily: dict = {}
+    for (bucket_id, group), values in _stats(
+        metric, window, filters, group_keys, window.lower, window.upper, daily=True
+    ).items():
+        rows = daily.setdefault((bucket_id, group[:-1]), {})
+        day = int(group[-1])
+        rows[day] = rows.get(day, ZERO) + _decimal(values[1])
+    peaks = _sum_peaks(metric, window, filters, group_keys) if graduated else {}
+    result = {}
+    for key, bucket in buckets.items():
+        in_window = daily.get(key, {})
+        carried = bucket.units - sum(in_window.values(), ZERO)
+        by_days = {days: carried}
+        for day, units in in_window.items():
+            by_days[days - day] = by_days.get(days - day, ZERO) + units
+        unit_days = tuple(
+            (d, units) for d, units in sorted(by_days.items(), reverse=True) if units and d > 0
+        )
+        peak = carried + max(peaks.get(key, ZERO), ZERO)  # the running total's highest point
+        result[key] = (unit_days, None, max(peak, bucket.units))
+    return result
+
+
+def _presence_sql(metric, window, filters, group_keys) -> tuple[str, list, str]:
+    """CTEs ending in `presence`: one row per stretch a unique value was present that overlaps
+    the window, with its days (add to removal, both included, clipped to the window; Lago's
+    prorated unique count), the add's (ts, id) and the removal's when it is inside the window.
+
+    Lago's rules: a repeated add or remove changes nothing; a remove followed by an add of the
+    same value on the same local day is ignored (no gap). Events before the window share day -1,
+    which cannot change what overlaps the window."""
+    cols = ", ".join(_group_columns(group_keys))
+    inner, params = _inner(
+        metric, window, filters, group_keys, since=window.history_start, extra=("uval", "op")
+    )
+    day_sql, day_params = _day_number_sql(TS, window)
+    last = window.days - 1
+    sql = (
+        f"WITH e AS (SELECT {cols}, uval, id, {TS} AS ts, "
+        "CASE WHEN op = 'remove' THEN 0 ELSE 1 END AS is_add, "
+        f"CASE WHEN {TS} < %s THEN -1 ELSE {day_sql} END AS dnum "
+        f"FROM ({inner}) t WHERE uval IS NOT NULL), "
+        "k AS (SELECT e.*, MAX(CASE WHEN is_add = 1 THEN ts END) "
+        f"OVER (PARTITION BY {cols}, uval, dnum) AS last_add FROM e), "
+        f"r AS (SELECT {cols}, uval, id, ts, is_add, dnum, LAG(is_add, 1, 0) "
+        f"OVER (PARTITION BY {cols}, uval ORDER BY ts, id) AS was_add FROM k "
+        "WHERE is_add = 1 OR last_add IS NULL OR last_add <= ts), "
+        f"c AS (SELECT {cols}, uval, id, ts, is_add, dnum, "
+        f"LEAD(dnum) OVER (PARTITION BY {cols}, uval ORDER BY ts, id) AS end_dnum, "
+        f"LEAD(ts) OVER (PARTITION BY {cols}, uval ORDER BY ts, id) AS end_ts, "
+        f"LEAD(id) OVER (PARTITION BY {cols}, uval ORDER BY ts, id) AS end_id "
+        "FROM r WHERE is_add <> was_add), "
+        f"presence AS (SELECT {cols}, id, ts, end_dnum, end_ts, end_id, "
+        f"COALESCE(end_dnum, {last}) - CASE WHEN dnum < 0 THEN 0 ELSE dnum END + 1 AS days "
+        "FROM c WHERE is_add = 1 AND (end_dnum IS NULL OR end_dnum >= 0))"
+    )
+    return sql, [_db_datetime(window.lower), *day_params, *params], cols  # placeholder order
+
+
+def _prorated_unique_counts(metric, window, filters, group_keys, buckets, graduated: bool):
+    """Unique count: each value counts for the days it was present."""
+    ctes, params, cols = _presence_sql(metric, window, filters, group_keys)
+    width = len(group_keys) + 1
+    histogram: dict = {}
+    query = f"{ctes} SELECT {cols}, days, COUNT(*) FROM presence GROUP BY {cols}, days"
+    for row in _run(query, params):
+        histogram.setdefault(_key(row, width), []).append((int(row[width]), row[width + 1]))
+    positions: dict = {}
+    if graduated:  # Lago's rule: a value's tier is its position among the values when added
+        query = (
+            f"{ctes}, moves AS (SELECT {cols}, ts, id, 1 AS v, days FROM presence UNION ALL "
+            f"SELECT {cols}, end_ts, end_id, -1, 0 FROM presence WHERE end_dnum IS NOT NULL), "
+            f"stacked AS (SELECT {cols}, v, days, SUM(v) OVER (PARTITION BY {cols} "
+            "ORDER BY ts, id ROWS UNBOUNDED PRECEDING) AS pos FROM moves) "
+            f"SELECT {cols}, pos, days, COUNT(*) FROM stacked WHERE v = 1 "
+            f"GROUP BY {cols}, pos, days"
+        )
+        for row in _run(query, params):
+            entry = (Decimal(row[width]), int(row[width + 1]), int(row[width + 2]))
+            positions.setdefault(_key(row, width), []).append(entry)
+    result = {}
+    for key, bucket in buckets.items():
+        unit_days = tuple(
+            (d, Decimal(n)) for d, n in sorted(histogram.get(key, []), reverse=True) if d > 0
+        )
+        stack = tuple(sorted(positions.get(key, []))) if graduated else None
+        peak = max((entry[0] for entry in stack or ()), default=ZERO)
+        result[key] = (unit_days, stack, max(peak, bucket.units))
+    return result
+
+
+PRORATED_AGGREGATIONS = {
+    AggregationType.SUM: _prorated_sums,
+    AggregationType.UNIQUE_COUNT: _prorated_unique_counts,
+}
+PRORATED_MODELS = (ChargeModel.STANDARD, ChargeModel.GRADUATED, ChargeModel.VOLUME)
+
+
+def prorates(charge: Charge) -> bool:
+    """Whether the charge is priced prorated: `prorated` on a recurring sum or unique count with
+    standard, graduated or volume (Lago; the plan services refuse other combinations)."""
+    metric = charge.billable_metric
+    return bool(
+        charge.prorated
+        and metric.recurring
+        and metric.aggregation_type in PRORATED_AGGREGATIONS
+        and charge.charge_model in PRORATED_MODELS
+    )
+
+
+def _prorate(charge, metric, window, filters, group_keys, buckets: dict) -> None:
+    aggregate = PRORATED_AGGREGATIONS[metric.aggregation_type]
+    graduated = charge.charge_model == ChargeModel.GRADUATED
+    period_days = window.proration.period_days
+    if window.days <= 0:
+        computed = {}
+    else:
+        computed = aggregate(metric, window, filters, group_keys, buckets, graduated)
+    for key, bucket in buckets.items():
+        unit_days, positions, peak = computed.get(key, ((), None, ZERO))
+        bucket.proration = pricing.Proration(
+            period_days=period_days, unit_days=unit_days, positions=positions, peak=peak
+        )
+
+
 def _db_numbers(params: list) -> list:
     """SQLite has no decimal type (its NUMERIC columns hold doubles): pass prices as doubles so
     comparisons and divisions are numeric there. PostgreSQL computes in exact numeric."""
@@ -426,6 +662,8 @@ def aggregate_charge(
             buckets.setdefault(key, Bucket(key[0], key[1])).units = units
     if charge.charge_model == "percentage":
         _percentage_extras(charge, metric, window, filters, group_keys, buckets)
+    if window.proration is not None and prorates(charge):
+        _prorate(charge, metric, window, filters, group_keys, buckets)
     return sorted(buckets.values(), key=lambda b: (b.filter_id, [str(v) for v in b.group]))
 
 

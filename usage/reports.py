@@ -2,7 +2,7 @@
 (later) invoice fees. Aggregation happens in SQL (usage/aggregation.py), pricing in the pure engine
 (plans/pricing.py), rounding once per fee line in core/money.py."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +18,7 @@ from customers.selectors import (
 from plans import periods, pricing
 from plans.models import Charge, ChargeFilter
 from plans.price_lists import PriceList, price_list
-from usage.aggregation import Bucket, Window, aggregate_charge
+from usage.aggregation import Bucket, ProrationDays, Window, aggregate_charge
 
 ZERO = Decimal(0)
 
@@ -83,6 +83,24 @@ def lineage_start(subscription: Subscription) -> datetime:
     return start
 
 
+def usage_window(subscription: Subscription, lower: datetime, upper: datetime) -> Window:
+    """The aggregation window of a subscription's usage in [lower, upper): its history start for
+    recurring metrics, and the days prorated charges count in (the customer's zone; the days of
+    the whole charges period holding `lower`, as the base fee divides by)."""
+    tz = customer_timezone(subscription.customer)
+    anchor = subscription_anchor_date(subscription, tz)
+    plan = subscription.plan
+    period = periods.full_charges_period(
+        interval=plan.interval,
+        billing_time=subscription.billing_time,
+        anchor=anchor,
+        day=periods.local_date(lower, tz),
+        bill_charges_monthly=plan.bill_charges_monthly,
+    )
+    days = ProrationDays(tz=tz, period_days=period.days)
+    return Window(subscription.external_id, lower, upper, lineage_start(subscription), days)
+
+
 def charges_period_bounds(subscription: Subscription, at: datetime) -> tuple[datetime, datetime]:
     """UTC [from, to) of the charges period containing `at` (monthly when a yearly plan bills
     charges monthly), in the customer's time zone."""
@@ -110,12 +128,17 @@ def _price_bucket(
     units = pricing.round_units(
         bucket.units, metric.rounding_function or None, metric.rounding_precision or 0
     )
+    proration = bucket.proration
+    if proration is not None:  # Lago rounds the prorated units like the metric
+        rounding = (metric.rounding_function or None, metric.rounding_precision or 0)
+        proration = replace(proration, rounding=rounding)
     usage = pricing.UsageInput(
         units=units,
         events_count=bucket.events_count,
         first_events_total=bucket.first_events_total,
         clamped_fees_total=bucket.clamped_fees_total,
         precise_total=from_minor_units(bucket.precise_total_cents, currency),
+        proration=proration,
     )
     result = pricing.price(charge.charge_model, properties, usage)
     group_keys = charge.properties.get("pricing_group_keys") or []
@@ -160,7 +183,7 @@ def subscription_usage(
     bills (in arrears and invoiceable)."""
     start = max(lower, subscription.started_at or lower)
     end = min(upper, subscription.terminated_at or upper)
-    window = Window(subscription.external_id, start, max(start, end), lineage_start(subscription))
+    window = usage_window(subscription, start, max(start, end))
     currency = subscription_currency(subscription)
     prices = price_list(subscription.plan, currency, (on or upper).date())
     charges = subscription.plan.charges.live()
@@ -210,14 +233,13 @@ def _elapsed(lower: datetime, upper: datetime, at: datetime) -> Decimal:
 
 
 def _scaled(bucket: Bucket, factor: Decimal) -> Bucket:
-    """A bucket as it would be if every event came `factor` times (the projection's pace)."""
-    return Bucket(
-        filter_id=bucket.filter_id,
-        group=bucket.group,
+    """A bucket as it would be if every event came `factor` times (the projection's pace).
+    Prorated buckets are recurring (factor 1): their days already run to the period's end."""
+    return replace(
+        bucket,
         units=bucket.units * factor,
         events_count=int(bucket.events_count * factor),
         precise_total_cents=bucket.precise_total_cents * factor,
-        first_events_total=bucket.first_events_total,
         clamped_fees_total=(
             None if bucket.clamped_fees_total is None else bucket.clamped_fees_total * factor
         ),

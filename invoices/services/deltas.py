@@ -12,8 +12,7 @@ from customers.selectors import subscription_currency
 from invoices.models import Fee, Invoice
 from invoices.services.fees import FeeSpec
 from plans.price_lists import price_list
-from usage.aggregation import Window
-from usage.reports import charge_usage, lineage_start
+from usage.reports import charge_usage, usage_window
 
 
 def _bucket(filter_id, group: dict) -> tuple:
@@ -43,7 +42,7 @@ def unbilled_usage_fees(
     pay_in_advance: bool,
 ) -> list[FeeSpec]:
     """Usage of `charges` in [lower, upper) priced now, minus what `billed_fees` billed."""
-    window = Window(subscription.external_id, lower, upper, lineage_start(subscription))
+    window = usage_window(subscription, lower, upper)  # prorated charges: days to period end
     currency = subscription_currency(subscription)
     prices = price_list(subscription.plan, currency, timezone.now().date())
     billed = _billed(billed_fees)

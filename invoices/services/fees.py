@@ -257,6 +257,18 @@ def _details(line: FeeLine) -> dict:
             }
             for t in line.result.tiers
         ]
+    if line.result.prorated:  # units x days / period days x price, e.g. 1 x 22/30 x 10.00
+        details["prorated"] = [
+            {
+                "units": str(p.units),
+                "days": p.days,
+                "period_days": p.period_days,
+                "per_unit_amount": str(p.per_unit_amount),
+                "amount": str(p.amount),
+                **({"tier": p.tier} if p.tier is not None else {}),
+            }
+            for p in line.result.prorated
+        ]
     return details
 
 

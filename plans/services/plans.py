@@ -367,11 +367,34 @@ def _sync_prices(plan: Plan, prices: list[dict]) -> None:
             )
 
 
+STORED_WHEN_OMITTED = ("pay_in_advance", "invoiceable", "prorated")
+
+
+def _as_saved(charges, plan: Plan | None) -> list:
+    """The charges as they will be saved: a charge matched by id or code keeps the stored
+    flags the update leaves out (so `prorated` is checked against a new model, as Lago does)."""
+    if plan is None or not isinstance(charges, list):
+        return charges
+    live = {str(c.lago_id): c for c in plan.charges.live()}
+    by_code = {c.code: c for c in live.values()}
+    saved = []
+    for data in charges:
+        stored = None
+        if isinstance(data, dict):
+            stored = live.get(str(data.get("id"))) or by_code.get(data.get("code") or "")
+        if stored is None:
+            saved.append(data)
+            continue
+        kept = {f: getattr(stored, f) for f in STORED_WHEN_OMITTED if data.get(f) is None}
+        saved.append({**data, **kept})
+    return saved
+
+
 def _validate_all(data: dict, instance: Plan | None) -> dict[str, BillableMetric]:
     errors = plan_errors(data, instance)
     metrics = _resolve_metrics(data.get("charges") or [])
     if "charges" in data:
-        errors.merge(_charges_errors(data["charges"], metrics))
+        errors.merge(_charges_errors(_as_saved(data["charges"], instance), metrics))
     if "minimum_commitment" in data:
         errors.merge(_commitment_errors(data["minimum_commitment"]))
     if "usage_thresholds" in data:

@@ -694,3 +694,57 @@ def test_utc_bounds_round_trip_and_chain(anchor, interval, billing_time, tz):
         assert local_date(upper, tz) == period.end + timedelta(days=1)
     for (_, upper), (lower, _) in pairwise(bounds):
         assert upper == lower
+
+
+# --- prorated charges: the whole charges period and the zone's offsets -----------------------
+
+
+def test_full_charges_period_is_not_clipped_to_the_subscription_start():
+    from plans.periods import full_charges_period
+
+    schedule = {"billing_time": "calendar", "anchor": D("2024-03-10"), "day": D("2024-03-10")}
+    monthly = full_charges_period(interval="monthly", bill_charges_monthly=False, **schedule)
+    assert (monthly, monthly.days) == (Period(D("2024-03-01"), D("2024-03-31")), 31)
+    yearly = full_charges_period(interval="yearly", bill_charges_monthly=True, **schedule)
+    assert yearly == monthly  # charges billed monthly divide by the month
+    assert (
+        full_charges_period(interval="yearly", bill_charges_monthly=False, **schedule).days == 366
+    )
+
+
+@pytest.mark.parametrize(
+    ("tz", "offsets"),
+    [
+        ("UTC", [(datetime(2024, 1, 1, tzinfo=UTC), 0)]),
+        ("Asia/Kolkata", [(datetime(2024, 1, 1, tzinfo=UTC), 19800)]),
+        (
+            "Europe/Paris",  # CET, CEST from 2024-03-31 01:00 UTC, CET from 2024-10-27 01:00 UTC
+            [
+                (datetime(2024, 1, 1, tzinfo=UTC), 3600),
+                (datetime(2024, 3, 31, 1, tzinfo=UTC), 7200),
+                (datetime(2024, 10, 27, 1, tzinfo=UTC), 3600),
+            ],
+        ),
+    ],
+)
+def test_utc_offsets_of_a_window(tz, offsets):
+    from plans.periods import utc_offsets
+
+    assert utc_offsets(tz, datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)) == (
+        offsets
+    )
+
+
+@given(
+    st.sampled_from(["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"]),
+    st.datetimes(min_value=datetime(2023, 1, 1), max_value=datetime(2026, 1, 1)),
+)
+def test_utc_offsets_put_every_instant_on_its_local_day(tz, naive):
+    """The offset the SQL applies to an instant gives zoneinfo's local date for it."""
+    from plans.periods import utc_offsets
+
+    moment = naive.replace(tzinfo=UTC)
+    lower = moment - timedelta(days=40)
+    pairs = utc_offsets(tz, lower, moment + timedelta(days=40))
+    offset = [seconds for start, seconds in pairs if start <= moment][-1]
+    assert (moment + timedelta(seconds=offset)).date() == local_date(moment, tz)

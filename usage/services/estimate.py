@@ -4,6 +4,7 @@ Like Lago, the fee of an in-advance event is the difference between the price of
 units with and without it."""
 
 from datetime import timedelta
+from fractions import Fraction
 
 from django.conf import settings
 from django.utils import timezone
@@ -15,9 +16,9 @@ from customers.selectors import subscription_currency
 from plans import pricing
 from plans.models import AggregationType, Charge, ChargeFilter
 from plans.price_lists import price_list
-from usage.aggregation import ALL_FILTER_VALUES, Window, ordered_filters
+from usage.aggregation import ALL_FILTER_VALUES, Window, ordered_filters, prorates
 from usage.parsing import parse_event
-from usage.reports import charge_usage, charges_period_bounds, lineage_start
+from usage.reports import charge_usage, charges_period_bounds, usage_window
 from usage.services.ingest import _extract_value
 
 
@@ -64,7 +65,7 @@ def estimate_fees(*, raw: dict) -> list[dict]:
     currency = subscription_currency(subscription)
     prices = price_list(subscription.plan, currency, timezone.now().date())
     lower, upper = charges_period_bounds(subscription, event.timestamp)
-    window = Window(subscription.external_id, lower, upper, lineage_start(subscription))
+    window = usage_window(subscription, lower, upper)
     return [_estimate(charge, event, window, currency, prices) for charge in charges]
 
 
@@ -99,6 +100,9 @@ def _estimate(charge: Charge, event, window: Window, currency: str, prices) -> d
         pricing.UsageInput(units=before_units + increment, events_count=before_events + 1),
     )
     amount = prices.convert(charge, after.amount - before.amount)
+    if prorates(charge):  # Lago: the new units for the days left in the period
+        share = Fraction(window.days_left(event.timestamp), window.proration.period_days)
+        amount = amount * share.numerator / share.denominator
     return {
         "lago_id": None,
         "lago_charge_id": str(charge.lago_id),
