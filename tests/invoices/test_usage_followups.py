@@ -267,8 +267,8 @@ def test_a_lost_follow_up_is_billed_by_the_period_close_once(
     with broker():  # the next follow-ups never reach a worker
         send(capture, T0 + timedelta(seconds=2), "b", calls=5)
         send(capture, T0 + timedelta(days=2), "c", calls=2)
+        send(capture, T0 + timedelta(days=3), "t", tokens=300)
     assert in_advance_invoices() == [3 * CALL]
-    send(capture, T0 + timedelta(days=3), "t", tokens=300)
     april = close_april(subscription)
     assert calls_fees(april) == [(7, 7 * CALL)]
     assert april.fees.get(charge__billable_metric__code="calls").pay_in_advance is True
