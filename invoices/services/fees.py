@@ -279,6 +279,13 @@ def starting_plan(subscription: Subscription) -> BillingPlan:
     )
 
 
+def _unbilled_in_advance(subscription: Subscription, lower, upper) -> list[FeeSpec]:
+    """In-advance usage of the closing period that no in-advance run billed (lost, late)."""
+    from invoices.services.deltas import unbilled_in_advance_fees  # deltas builds FeeSpecs
+
+    return unbilled_in_advance_fees(subscription, lower, upper)
+
+
 def period_plan(subscription: Subscription, boundary: datetime) -> BillingPlan:
     """The invoice at the end of a charges period (periodic) or at termination."""
     schedule = Schedule.of(subscription)
@@ -299,6 +306,7 @@ def period_plan(subscription: Subscription, boundary: datetime) -> BillingPlan:
         minimum = _spending_minimum(usage, charge_fraction, prices, lower, boundary)
         if minimum:
             fees.append(minimum)
+    fees += _unbilled_in_advance(subscription, lower, boundary)
     base_period = schedule.base_period(last_day)
     base_end = schedule.end(base_period) == boundary
     if not plan.pay_in_advance and (base_end or terminating):
