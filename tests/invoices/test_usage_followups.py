@@ -5,9 +5,7 @@ the follow-up runs eagerly (with or without a debounce delay), late through a br
 not at all (the beat sweep, then the period close, catch up). Amounts are exact minor units:
 calls cost $0.25 each (in advance), tokens $0.01 each (in arrears)."""
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
 import pytest
 import time_machine
@@ -19,6 +17,7 @@ from invoices.models import AppliedUsageThreshold, Fee, Invoice
 from invoices.services import subscription_bill_due
 from invoices.tasks import check_usage_thresholds, finalize_due_drafts, usage_followup
 from tests.factories import make_metric, make_plan, standard_charge
+from tests.invoices.followups import broker
 from usage.services import events_ingest
 
 pytestmark = pytest.mark.django_db
@@ -77,18 +76,6 @@ def send(
                 }
             ]
         )
-
-
-@contextmanager
-def broker():
-    """A stand-in for the broker: enqueued follow-ups are kept, to be run when the test says."""
-    queue: list[tuple] = []
-
-    def enqueue(args, countdown=None, **options):
-        queue.append(args)
-
-    with mock.patch.object(usage_followup, "apply_async", side_effect=enqueue):
-        yield queue
 
 
 def run(queue: list, moment: datetime, capture) -> None:
