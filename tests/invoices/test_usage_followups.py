@@ -343,9 +343,9 @@ def test_thresholds_crossed_back_to_back_are_each_invoiced(
     """Landed code: the second crossing, 3 s after the first, scheduled no run."""
     settings.USAGE_FOLLOWUP_DELAY_SECONDS = 10
     capture = django_capture_on_commit_callbacks
-    send(capture, T0, "t1", tokens=1200)  # $12: crosses $10
-    send(capture, T0 + timedelta(seconds=3), "t2", tokens=900)  # $21: crosses $20
-    send(capture, T0 + timedelta(seconds=5), "c", calls=100)  # $25 in advance: not counted
+    send(capture, T0, "c", calls=100)  # $25 in advance: Lago counts in-arrears charges only
+    send(capture, T0 + timedelta(seconds=2), "t1", tokens=1200)  # $12: crosses $10
+    send(capture, T0 + timedelta(seconds=5), "t2", tokens=900)  # $21: crosses $20
     assert progressive_invoices() == [1200, 900]
     assert sorted(
         AppliedUsageThreshold.objects.values_list("usage_threshold__amount_cents", flat=True)
