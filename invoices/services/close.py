@@ -114,7 +114,9 @@ def subscription_bill(
         .select_related("customer", "plan__minimum_commitment", "plan__parent")
         .get(pk=subscription_id)
     )
-    if InvoiceSubscription.objects.filter(subscription=subscription, boundary=boundary).exists():
+    closes = [Reason.STARTING, Reason.PERIODIC, Reason.TERMINATING]  # not in-advance/progressive
+    billings = InvoiceSubscription.objects.filter(subscription=subscription, boundary=boundary)
+    if billings.filter(invoicing_reason__in=closes).exists():
         return None
     plan = plan_for(subscription, boundary, reason)
     try:

@@ -312,6 +312,28 @@ def test_the_termination_invoice_bills_what_a_lost_follow_up_left(
     assert calls_billed() == 3 * CALL
 
 
+def test_a_follow_up_at_the_instant_of_the_termination_leaves_the_final_invoice_due(
+    subscription, django_capture_on_commit_callbacks
+):
+    """An in-advance billing and the termination at the same instant: the in-advance invoice's
+    billing (boundary = that instant) must not pass for the final invoice (it did)."""
+    capture = django_capture_on_commit_callbacks
+    with broker():
+        send(capture, T0, "a", calls=3)
+    moment = T0 + timedelta(hours=1)
+    run([("sub",)], moment, capture)
+    with time_machine.travel(moment, tick=False), capture(execute=True):
+        subscription_terminate(subscription=subscription)
+    final = Invoice.objects.get(billings__invoicing_reason="subscription_terminating")
+    assert (final.status, calls_fees(final), final.total_amount_cents) == (
+        "finalized",
+        [],
+        1000 * 10 // 30,
+    )
+    assert in_advance_invoices() == [3 * CALL]
+    assert calls_billed() == 3 * CALL
+
+
 def test_a_draft_refreshed_in_its_grace_period_bills_lost_usage_once(
     subscription, django_capture_on_commit_callbacks
 ):
