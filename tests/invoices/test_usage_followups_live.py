@@ -85,6 +85,7 @@ def worker(tmp_path, transactional_db, settings):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
         log.close()
+        celery_app.control.purge()  # what this test enqueued after the worker's last run
         connection.close()
 
 
@@ -140,6 +141,7 @@ def test_back_to_back_events_are_each_billed_once_by_the_worker(worker, subscrip
     invoices = Invoice.objects.filter(billings__invoicing_reason="in_advance_charge")
     assert all(i.status == "finalized" for i in invoices)
     assert sum(i.total_amount_cents for i in invoices) == 28 * CALL
+    assert "invoices.usage_followup" in worker.read_text()  # the worker billed, not this process
 
 
 def test_a_follow_up_that_never_reaches_the_worker_is_billed_by_the_close(worker, subscription):
