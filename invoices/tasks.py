@@ -12,6 +12,7 @@ from invoices.services import (
     subscription_bill_due,
     subscriptions_due,
 )
+from invoices.services.followups import subscription_usage_followup, subscriptions_to_sweep
 
 
 @shared_task(name="invoices.bill_due_subscriptions", acks_late=True, ignore_result=True)
@@ -63,46 +64,40 @@ def deliver_finalized_invoice(invoice_id: int) -> None:
     invoice_email_send(invoice=invoice)
 
 
+def _followup_key(external_subscription_id: str) -> str:
+    return f"usage-followup:{external_subscription_id}"
+
+
 def schedule_usage_followups(external_subscription_ids: set[str]) -> None:
-    """After new usage: enqueue its follow-ups once per subscription per
-    USAGE_FOLLOWUP_DELAY_SECONDS, so a burst of events makes one run, not one per event."""
+    """After new usage is committed: enqueue a follow-up run per subscription, at most one per
+    USAGE_FOLLOWUP_DELAY_SECONDS, so a burst of events makes one run, not one per event.
+
+    No event is left behind: the key announcing a run expires when that run is due (its
+    countdown), so an event skipped because of it was committed before the run reads usage,
+    and the run deletes the key before reading, so an event committed after the read always
+    schedules a run of its own (eager runs included). A run lost on the way leaves a key that
+    expires: the next event schedules again, the beat sweep re-runs subscriptions whose usage
+    moved, and the period close bills what no run did."""
     delay = settings.USAGE_FOLLOWUP_DELAY_SECONDS
     for external_id in sorted(external_subscription_ids):
-        if delay and not cache.add(f"usage-followup:{external_id}", 1, timeout=delay):
-            continue  # a run is already scheduled and will see these events
+        if delay and not cache.add(_followup_key(external_id), 1, timeout=delay):
+            continue  # a run is due within `delay` seconds and will read these events
         usage_followup.apply_async((external_id,), countdown=delay)
 
 
 @shared_task(name="invoices.usage_followup", acks_late=True, ignore_result=True)
 def usage_followup(external_subscription_id: str) -> None:
     """Bill pay-in-advance charges and check usage thresholds for new usage (both compute
-    deltas from the database, so a rerun bills nothing twice)."""
-    from customers.models import Subscription
-    from invoices.services.advance import subscription_bill_in_advance
-    from invoices.services.progressive import subscription_check_thresholds
-
-    subscription = Subscription.objects.filter(
-        external_id=external_subscription_id, status=Subscription.Status.ACTIVE
-    ).first()
-    if subscription is None:
-        return
-    subscription_bill_in_advance(subscription_id=subscription.pk)
-    subscription_check_thresholds(subscription_id=subscription.pk)
+    deltas from the database under the subscription's lock: a rerun bills nothing twice)."""
+    cache.delete(_followup_key(external_subscription_id))  # before usage is read
+    subscription_usage_followup(external_subscription_id=external_subscription_id)
 
 
 @shared_task(name="invoices.check_usage_thresholds", acks_late=True, ignore_result=True)
 def check_usage_thresholds() -> int:
-    """Beat: progressive billing for subscriptions whose plan has usage thresholds (catches
-    what the per-burst follow-up missed)."""
-    from customers.models import Subscription
-
-    ids = (
-        Subscription.objects.filter(
-            status=Subscription.Status.ACTIVE, plan__usage_thresholds__isnull=False
-        )
-        .values_list("external_id", flat=True)
-        .distinct()
-    )
+    """Beat (every 5 minutes): re-run the follow-up of every subscription with in-advance
+    charges or usage thresholds whose usage moved lately, for the runs that were lost."""
+    ids = subscriptions_to_sweep(timezone.now())
     for external_id in ids:
         usage_followup.delay(external_id)
     return len(ids)

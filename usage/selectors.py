@@ -1,5 +1,7 @@
 """Reads of events (aggregation lives in usage/aggregation.py)."""
 
+from datetime import datetime
+
 from django.utils.dateparse import parse_datetime
 
 from core.errors import NotFound
@@ -23,6 +25,17 @@ def event_get(*, transaction_id: str, external_subscription_id: str | None = Non
     if event is None:
         raise NotFound("event")
     return event
+
+
+def subscriptions_with_usage_received_since(since: datetime):
+    """External subscription ids with billable events received at or after `since` (a subquery
+    on the index of `created_at`)."""
+    return (
+        Event.objects.filter(created_at__gte=since, already_billed=False, error_code="")
+        .order_by()
+        .values("external_subscription_id")
+        .distinct()
+    )
 
 
 def events_filtered(

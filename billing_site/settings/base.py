@@ -278,7 +278,10 @@ LOGGING = {
 
 # --- Events ---------------------------------------------------------------------------------
 EVENTS_MAX_FUTURE_SECONDS = env.int("EVENTS_MAX_FUTURE_SECONDS", default=24 * 3600)
+# New usage schedules one follow-up run (in-advance charges, thresholds) per subscription per
+# delay; the beat sweep re-runs those whose events were received within the sweep window.
 USAGE_FOLLOWUP_DELAY_SECONDS = env.int("USAGE_FOLLOWUP_DELAY_SECONDS", default=10)
+USAGE_FOLLOWUP_SWEEP_SECONDS = env.int("USAGE_FOLLOWUP_SWEEP_SECONDS", default=3600)
 INGEST_CACHE_SECONDS = env.float("INGEST_CACHE_SECONDS", default=5.0)
 EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=1000)
 EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=4 * 1024 * 1024)

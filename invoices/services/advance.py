@@ -1,9 +1,12 @@
 """Pay-in-advance charges: billed as usage arrives, not at the period's end.
 
 Rather than one invoice per event, a run bills the difference between the price of the period's
-usage so far and what its in-advance fees already billed, per charge, filter and group. Running
-it after every ingestion burst (debounced) is therefore idempotent and self-correcting: a second
-run right after the first finds nothing left to bill; a retried burst bills once."""
+usage so far and what its in-advance fees already billed, per charge, filter and group, under the
+subscription's row lock. Running it after every ingestion burst (debounced) is therefore
+idempotent and self-correcting: a second run right after the first finds nothing left to bill; a
+retried burst bills once. A run bills the current charges period; whatever no run billed (a lost
+or late follow-up) the period close sweeps onto the period invoice as in-advance fees
+(`unbilled_in_advance_fees`, called from `fees.period_plan`), which later runs count as billed."""
 
 from datetime import datetime
 
@@ -11,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Subscription
-from invoices.models import Fee, Invoice, InvoiceSubscription
+from invoices.models import Invoice, InvoiceSubscription
 from invoices.services.close import _create_invoice
-from invoices.services.deltas import unbilled_usage_fees
+from invoices.services.deltas import unbilled_in_advance_fees
 from invoices.services.fees import BillingPlan
 from invoices.services.lifecycle import invoice_finalize, notify
 from usage.reports import charges_period_bounds
@@ -34,16 +37,7 @@ def subscription_bill_in_advance(
         return None
     lower, upper = charges_period_bounds(subscription, now)
     lower = max(lower, subscription.started_at)
-    fees = unbilled_usage_fees(
-        subscription,
-        lower,
-        upper,
-        charges=subscription.plan.charges.live().filter(pay_in_advance=True, invoiceable=True),
-        billed_fees=Fee.objects.filter(
-            subscription=subscription, pay_in_advance=True, from_datetime__gte=lower
-        ),
-        pay_in_advance=True,
-    )
+    fees = unbilled_in_advance_fees(subscription, lower, upper)
     if not fees:
         return None
     plan = BillingPlan(

@@ -118,7 +118,10 @@ def subscription_bill(
         .select_related("customer", "plan__minimum_commitment", "plan__parent")
         .get(pk=subscription_id)
     )
-    billed = InvoiceSubscription.objects.filter(subscription=subscription, boundary=boundary)
+    closes = [Reason.STARTING, Reason.PERIODIC, Reason.TERMINATING]  # not in-advance/progressive
+    billed = InvoiceSubscription.objects.filter(
+        subscription=subscription, boundary=boundary, invoicing_reason__in=closes
+    )
     if reason == Reason.TERMINATING:
         if subscription.next_billing_at is None:
             return None  # the termination was settled already (its invoice may be skipped)

@@ -1,9 +1,11 @@
 """Fees for usage not billed yet in a period: the priced usage so far minus what earlier fees of
 the same kind billed, per charge, filter and group. Shared by pay-in-advance charges and
-progressive billing; idempotent by construction (a second run finds nothing left)."""
+progressive billing; idempotent by construction (a second run finds nothing left). Callers hold
+the subscription's row lock, so two runs never compute the same delta at once."""
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -20,15 +22,16 @@ def _bucket(filter_id, group: dict) -> tuple:
 
 
 def _billed(fees) -> dict:
-    """(filter id, group) -> [cents, units] per charge already billed by `fees`."""
-    billed: dict = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    """(filter id, group) -> [cents, units, precise amount] per charge billed by `fees`."""
+    billed: dict = defaultdict(lambda: defaultdict(lambda: [0, 0, Decimal(0)]))
     rows = fees.exclude(invoice__status=Invoice.Status.VOIDED).values_list(
-        "charge_id", "charge_filter_id", "grouped_by", "amount_cents", "units"
+        "charge_id", "charge_filter_id", "grouped_by", "amount_cents", "units", "precise_amount"
     )
-    for charge_id, filter_id, grouped_by, cents, units in rows:
+    for charge_id, filter_id, grouped_by, cents, units, precise in rows:
         entry = billed[charge_id][_bucket(filter_id, grouped_by)]
         entry[0] += cents
         entry[1] += units
+        entry[2] += precise
     return billed
 
 
@@ -50,7 +53,7 @@ def unbilled_usage_fees(
     for charge in charges.select_related("billable_metric").prefetch_related("filters"):
         for line in charge_usage(charge, window, currency, prices).lines:
             key = _bucket(line.charge_filter.pk if line.charge_filter else None, line.group)
-            cents, units = billed[charge.pk][key]
+            cents, units, precise = billed[charge.pk][key]
             if line.amount_cents <= cents:
                 continue
             name = charge.invoice_display_name or charge.billable_metric.name
@@ -58,7 +61,7 @@ def unbilled_usage_fees(
                 FeeSpec(
                     fee_type=Fee.FeeType.CHARGE,
                     amount_cents=line.amount_cents - cents,
-                    precise_amount=line.result.amount,
+                    precise_amount=line.result.amount - precise,
                     units=line.units - units,
                     precise_unit_amount=line.result.unit_amount,
                     description=charge.billable_metric.name,
@@ -74,3 +77,32 @@ def unbilled_usage_fees(
                 )
             )
     return fees
+
+
+def in_advance_fees(subscription: Subscription, lower: datetime, upper: datetime):
+    """The in-advance charge fees billed for usage of [lower, upper), on whatever invoice (an
+    in-advance invoice, or the period or termination invoice that swept them)."""
+    return Fee.objects.filter(
+        subscription=subscription,
+        fee_type=Fee.FeeType.CHARGE,
+        pay_in_advance=True,
+        from_datetime__gte=lower,
+        from_datetime__lt=upper,
+    )
+
+
+def unbilled_in_advance_fees(
+    subscription: Subscription, lower: datetime, upper: datetime
+) -> list[FeeSpec]:
+    """In-advance usage of [lower, upper) that no invoice carries yet, as in-advance fees: what
+    an in-advance run bills as usage arrives, and what the period close sweeps (a run that
+    was lost, late past the period's end, or not due yet)."""
+    upper = min(upper, subscription.terminated_at or upper)
+    return unbilled_usage_fees(
+        subscription,
+        lower,
+        max(lower, upper),
+        charges=subscription.plan.charges.live().filter(pay_in_advance=True, invoiceable=True),
+        billed_fees=in_advance_fees(subscription, lower, upper),
+        pay_in_advance=True,
+    )

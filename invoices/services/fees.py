@@ -386,6 +386,13 @@ def starting_plan(subscription: Subscription, before_invoice_id: int | None = No
     )
 
 
+def _unbilled_in_advance(subscription: Subscription, lower, upper) -> list[FeeSpec]:
+    """In-advance usage of the closing period that no in-advance run billed (lost, late)."""
+    from invoices.services.deltas import unbilled_in_advance_fees  # deltas builds FeeSpecs
+
+    return unbilled_in_advance_fees(subscription, lower, upper)
+
+
 def _usage_fees(subscription, schedule, prices, lower, upper, last_day) -> list[FeeSpec]:
     """Usage of [lower, upper) priced per charge, with spending-minimum true-ups prorated to
     the days used of the charges period."""
@@ -421,6 +428,7 @@ def period_plan(
     fees = []
     if lower < upper:
         fees = _usage_fees(subscription, schedule, prices, lower, upper, last_day)
+        fees += _unbilled_in_advance(subscription, lower, upper)
     base_period = schedule.base_period(schedule.last_day_before(boundary))
     base_end = schedule.end(base_period) == boundary
     first_unbilled = _day_after(covered.base_until)
