@@ -25,8 +25,9 @@ def at(*args) -> datetime:
 class Lago:
     """What a Lago API user does, one call each, asserting the call succeeded."""
 
-    def __init__(self, api):
+    def __init__(self, api, on_commit):
         self.api = api
+        self.on_commit = on_commit  # run after-commit work (follow-ups, webhooks) as in production
         self.metrics: dict[str, str] = {}
         self.sequence = 0
 
@@ -38,8 +39,9 @@ class Lago:
 
     def post(self, path, body, root=None, moment=None):
         if moment is None:
-            return self._ok(self.api.post(f"/api/v1/{path}", body, format="json"), root)
-        with time_machine.travel(moment, tick=False):
+            with self.on_commit(execute=True):
+                return self._ok(self.api.post(f"/api/v1/{path}", body, format="json"), root)
+        with time_machine.travel(moment, tick=False), self.on_commit(execute=True):
             return self._ok(self.api.post(f"/api/v1/{path}", body, format="json"), root)
 
     def get(self, path, root=None, moment=None):
@@ -100,7 +102,7 @@ class Lago:
         return self.post("subscriptions", {"subscription": body}, "subscription", moment)
 
     def terminate(self, moment, external_id="sub", query=""):
-        with time_machine.travel(moment, tick=False):
+        with time_machine.travel(moment, tick=False), self.on_commit(execute=True):
             response = self.api.delete(f"/api/v1/subscriptions/{external_id}{query}")
         return self._ok(response, "subscription")
 
@@ -118,6 +120,22 @@ class Lago:
         }
         return self.post("events", {"event": body}, "event", moment)
 
+    def events(self, moment, code, count, properties=None, subscription="sub"):
+        """`count` identical events at `moment`, in one POST /events/batch."""
+        batch = []
+        for _ in range(count):
+            self.sequence += 1
+            batch.append(
+                {
+                    "transaction_id": f"{code}-{self.sequence}",
+                    "external_subscription_id": subscription,
+                    "code": code,
+                    "timestamp": moment.isoformat(),
+                    "properties": properties or {},
+                }
+            )
+        return self.post("events/batch", {"events": batch}, "events", moment)
+
     def usage(self, moment, customer="cust", subscription="sub"):
         path = f"customers/{customer}/current_usage?external_subscription_id={subscription}"
         return self.get(path, "customer_usage", moment)
@@ -125,7 +143,7 @@ class Lago:
     # --- the clock and invoices ---------------------------------------------------------
     def beat(self, moment):
         """What beat does at `moment`: activate due subscriptions, bill what is due."""
-        with time_machine.travel(moment, tick=False):
+        with time_machine.travel(moment, tick=False), self.on_commit(execute=True):
             activate_due_subscriptions()
             bill_due_subscriptions()
 
@@ -159,6 +177,14 @@ def units(value) -> Decimal:
     return Decimal(str(value))
 
 
+@pytest.fixture(autouse=True)
+def no_documents(monkeypatch):
+    """Finalized invoices are rendered to PDF and e-mailed after commit; these pages check
+    amounts, so that (slow) step is skipped."""
+    monkeypatch.setattr("invoices.documents.invoice_pdf_store", lambda *, invoice: invoice)
+    monkeypatch.setattr("invoices.documents.invoice_email_send", lambda **kwargs: False)
+
+
 @pytest.fixture
-def lago(api) -> Lago:
-    return Lago(api)
+def lago(api, django_capture_on_commit_callbacks) -> Lago:
+    return Lago(api, django_capture_on_commit_callbacks)

@@ -30,8 +30,7 @@ def test_standard_0_05_per_call_1000_calls_is_50(lago):
     lago.metric("api_calls", "count_agg")
     _subscribe(lago, lago.charge("api_calls", "standard", {"amount": "0.05"}))
     for day in range(1, 11):
-        for _ in range(100):
-            lago.event(at(2025, 1, day, 12), "api_calls")
+        lago.events(at(2025, 1, day, 12), "api_calls", 100)
     usage = _charge_usage(lago)
     assert (units(usage["units"]), usage["amount_cents"]) == (1000, 5000)
     lago.beat(at(2025, 2, 1, 0, 5))
@@ -54,11 +53,9 @@ def test_graduated_tiers_1_then_0_50_then_0_10(lago):
         {"from_value": 201, "to_value": None, "per_unit_amount": "0.1", "flat_amount": "0"},
     ]
     _subscribe(lago, lago.charge("api_calls", "graduated", {"graduated_ranges": ranges}))
-    for _ in range(100):
-        lago.event(at(2025, 1, 2), "api_calls")
+    lago.events(at(2025, 1, 2), "api_calls", 100)
     assert _charge_usage(lago)["amount_cents"] == 10000
-    for _ in range(150):
-        lago.event(at(2025, 1, 3), "api_calls")
+    lago.events(at(2025, 1, 3), "api_calls", 150)
     assert _charge_usage(lago)["amount_cents"] == 15500
 
 
