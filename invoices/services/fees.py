@@ -295,9 +295,11 @@ def period_plan(subscription: Subscription, boundary: datetime) -> BillingPlan:
         charges_period, schedule.day(subscription.started_at), last_day
     )
     for usage in report.charges:
-        fees += _charge_fees(usage, lower, boundary, currency)
+        charge_fees = _charge_fees(usage, lower, boundary, currency)
+        fees += charge_fees
         minimum = _spending_minimum(usage, charge_fraction, prices, lower, boundary)
         if minimum:
+            minimum.true_up_of = charge_fees[0] if charge_fees else None  # Lago: tied to the charge
             fees.append(minimum)
     base_period = schedule.base_period(last_day)
     base_end = schedule.end(base_period) == boundary
