@@ -9,8 +9,6 @@ from tests.lago_docs.conftest import at, fees_by_type
 
 pytestmark = pytest.mark.django_db
 
-PAGE = "https://getlago.com/docs/guide/coupons"
-
 
 def _coupon(lago, code, moment=None, **body):
     return lago.post("coupons", {"coupon": {"name": code, "code": code, **body}}, "coupon", moment)
