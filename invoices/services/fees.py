@@ -403,9 +403,11 @@ def _usage_fees(subscription, schedule, prices, lower, upper, last_day) -> list[
     )
     fees: list[FeeSpec] = []
     for usage in report.charges:
-        fees += _charge_fees(usage, lower, upper, prices.currency)
+        charge_fees = _charge_fees(usage, lower, upper, prices.currency)
+        fees += charge_fees
         minimum = _spending_minimum(usage, charge_fraction, prices, lower, upper)
         if minimum:
+            minimum.true_up_of = charge_fees[0] if charge_fees else None  # Lago: tied to the charge
             fees.append(minimum)
     return fees
 
