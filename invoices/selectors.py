@@ -64,3 +64,12 @@ def _row(group: dict, base: str) -> RevenueRow:
         base_currency=base,
         base_revenue_cents=converted,
     )
+
+
+def invoice_due_cents(invoice: Invoice) -> int:
+    """What is still owed on an invoice (Lago's total_due_amount_cents): nothing once paid or
+    voided, else its total minus what credit notes offset on it."""
+    if invoice.status == Invoice.Status.VOIDED or invoice.payment_status == "succeeded":
+        return 0
+    offset = invoice.credit_notes.aggregate(total=Sum("offset_amount_cents"))["total"] or 0
+    return max(invoice.total_amount_cents - offset, 0)

@@ -8,6 +8,7 @@ from core.api.formats import decimal_str, iso, iso_date
 from core.money import round_places
 from core.selectors import organization_get
 from invoices.models import Fee, Invoice
+from invoices.selectors import invoice_due_cents
 from taxes.models import Tax
 
 
@@ -150,9 +151,7 @@ def invoice_json(invoice: Invoice, *, file_url: str | None = None, with_fees: bo
         "sub_total_including_taxes_amount_cents": invoice.sub_total_including_taxes_amount_cents,
         "prepaid_credit_amount_cents": invoice.prepaid_credit_amount_cents,
         "total_amount_cents": invoice.total_amount_cents,
-        "total_due_amount_cents": (
-            0 if invoice.payment_status == "succeeded" else invoice.total_amount_cents
-        ),
+        "total_due_amount_cents": invoice_due_cents(invoice),
         "version_number": invoice.version_number,
         "file_url": file_url,
         "voided_at": iso(invoice.voided_at),
