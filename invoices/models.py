@@ -350,7 +350,9 @@ class AppliedUsageThreshold(models.Model):
         "customers.Subscription", on_delete=models.PROTECT, related_name="applied_thresholds"
     )
     usage_threshold = models.ForeignKey("plans.UsageThreshold", on_delete=models.PROTECT)
-    period_from = models.DateTimeField()  # start of the charges period it was crossed in
+    # Where its usage is counted from: the subscription's start (lifetime usage, Lago), so a
+    # threshold is billed once in the subscription's life (rows made before: their period).
+    period_from = models.DateTimeField()
     occurrence = models.PositiveIntegerField(default=1)  # nth crossing of a recurring threshold
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="applied_usage_thresholds"

@@ -1,7 +1,9 @@
-"""Progressive billing: when a subscription's usage in the current period crosses one of its
-plan's usage thresholds, invoice the usage so far at once; the period-end invoice then deducts
-what progressive invoices already billed. A threshold is billed at most once per period (and a
-recurring one once per step), enforced by a unique constraint."""
+"""Progressive billing: when a subscription's lifetime usage (Lago: usage invoiced in earlier
+periods plus the current period's) crosses one of its plan's usage thresholds, invoice the
+current period's usage so far at once; the period-end invoice then deducts what progressive
+invoices already billed. A threshold is billed at most once in a subscription's life (a
+recurring one once per step), enforced by a unique constraint; a threshold that usage already
+invoiced at a period end passed is not billed again."""
 
 import json
 from collections import defaultdict
@@ -9,6 +11,7 @@ from datetime import datetime
 from fractions import Fraction
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Subscription
@@ -23,30 +26,60 @@ from usage.reports import charges_period_bounds, subscription_usage
 def crossed_thresholds(thresholds, usage_cents: int) -> list[tuple[object, int]]:
     """(threshold, occurrence) for every step at or below `usage_cents`: each fixed threshold
     once, a recurring one every `amount` after the highest fixed threshold."""
+    return [(t, n) for t, n, _ in _steps(thresholds, usage_cents)]
+
+
+def _steps(thresholds, usage_cents: int) -> list[tuple[object, int, int]]:
+    """(threshold, occurrence, amount the step sits at) for every step at or below the usage."""
     fixed = [t for t in thresholds if not t.recurring]
-    crossed = [(t, 1) for t in fixed if usage_cents >= t.amount_cents]
+    steps = [(t, 1, t.amount_cents) for t in fixed if usage_cents >= t.amount_cents]
     base = max((t.amount_cents for t in fixed), default=0)
     for threshold in (t for t in thresholds if t.recurring):
-        steps = (usage_cents - base) // threshold.amount_cents if usage_cents > base else 0
-        crossed += [(threshold, n) for n in range(1, steps + 1)]
-    return crossed
+        count = (usage_cents - base) // threshold.amount_cents if usage_cents > base else 0
+        steps += [(threshold, n, base + n * threshold.amount_cents) for n in range(1, count + 1)]
+    return steps
 
 
-def _new_crossings(subscription: Subscription, lower: datetime, usage_cents: int) -> list:
-    done = set(
-        AppliedUsageThreshold.objects.filter(
-            subscription=subscription, period_from=lower
-        ).values_list("usage_threshold_id", "occurrence")
+def invoiced_usage_cents(subscription: Subscription, before: datetime) -> int:
+    """Usage (in-arrears charges, before taxes) that period invoices billed for this
+    subscription before `before`: the lifetime usage of earlier periods."""
+    total = (
+        Fee.objects.filter(
+            subscription=subscription,
+            fee_type=Fee.FeeType.CHARGE,
+            pay_in_advance=False,
+            invoice__invoice_type=Invoice.InvoiceType.SUBSCRIPTION,
+            to_datetime__lte=before,
+        )
+        .exclude(invoice__status=Invoice.Status.VOIDED)
+        .aggregate(total=Sum("amount_cents"))["total"]
     )
+    return total or 0
+
+
+def _new_crossings(subscription: Subscription, lower: datetime, period_cents: int) -> list:
+    """Steps the lifetime usage reached that no progressive invoice billed and that usage
+    invoiced at earlier period ends had not passed already (Lago's rule)."""
+    done = set(
+        AppliedUsageThreshold.objects.filter(subscription=subscription).values_list(
+            "usage_threshold_id", "occurrence"
+        )
+    )
+    earlier = invoiced_usage_cents(subscription, lower)
     thresholds = list(subscription.plan.usage_thresholds.all())
-    return [(t, n) for t, n in crossed_thresholds(thresholds, usage_cents) if (t.pk, n) not in done]
+    return [
+        (t, n)
+        for t, n, amount in _steps(thresholds, earlier + period_cents)
+        if amount > earlier and (t.pk, n) not in done
+    ]
 
 
 @transaction.atomic
 def subscription_check_thresholds(
     *, subscription_id: int, now: datetime | None = None
 ) -> Invoice | None:
-    """Issue a progressive-billing invoice if the period's usage crossed a new threshold."""
+    """Issue a progressive-billing invoice for the period's usage so far if the lifetime usage
+    crossed a new threshold."""
     now = now or timezone.now()
     subscription = (
         Subscription.objects.select_for_update(of=("self",))
@@ -92,7 +125,7 @@ def subscription_check_thresholds(
                 AppliedUsageThreshold.objects.create(
                     subscription=subscription,
                     usage_threshold=threshold,
-                    period_from=lower,
+                    period_from=subscription.started_at,  # once in the subscription's life
                     occurrence=occurrence,
                     invoice=invoice,
                     usage_amount_cents=usage_cents,

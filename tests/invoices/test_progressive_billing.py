@@ -79,25 +79,46 @@ def test_two_thresholds_crossed_in_a_period_are_billed_once_each(subscription):
     ) == (3000, 2500, 500)
 
 
-def test_thresholds_start_again_next_period(subscription):
-    _use(5, 1200, "a")
-    subscription_check_thresholds(subscription_id=subscription.pk, now=at(2024, 4, 5, 2))
-    subscription_bill_due(subscription_id=subscription.pk, now=at(2024, 5, 1, 0, 1))
+def _may(subscription, tokens: int, tx: str, hour: int):
+    """Send May usage, then run the threshold check."""
     events_ingest(
         raws=[
             {
-                "transaction_id": "m",
+                "transaction_id": tx,
                 "external_subscription_id": "sub",
                 "code": "tokens",
-                "timestamp": "2024-05-03T00:00:00Z",
-                "properties": {"tokens": 1100},
+                "timestamp": f"2024-05-03T0{hour}:00:00Z",
+                "properties": {"tokens": tokens},
             }
         ],
-        now=at(2024, 5, 3, 1),
+        now=at(2024, 5, 3, hour, 30),
     )
-    may = subscription_check_thresholds(subscription_id=subscription.pk, now=at(2024, 5, 3, 2))
-    assert may.total_amount_cents == 1100
+    return subscription_check_thresholds(subscription_id=subscription.pk, now=at(2024, 5, 3, 9))
+
+
+def test_thresholds_follow_lifetime_usage_across_periods(subscription):
+    """Lago: thresholds are reached by lifetime usage (earlier periods' invoiced usage plus the
+    current period's), each once in the subscription's life; they do not start again."""
+    _use(5, 1200, "a")  # $12 in April: crosses $10
+    subscription_check_thresholds(subscription_id=subscription.pk, now=at(2024, 4, 5, 2))
+    subscription_bill_due(subscription_id=subscription.pk, now=at(2024, 5, 1, 0, 1))
+    may = _may(subscription, 900, "m1", 1)  # $9 in May: lifetime $21 crosses $20 (not $10 again)
+    assert may.total_amount_cents == 900
+    assert sorted(
+        AppliedUsageThreshold.objects.values_list("usage_threshold__amount_cents", flat=True)
+    ) == [1000, 2000]
+    assert _may(subscription, 300, "m2", 2) is None  # lifetime $24: nothing new
     assert Invoice.objects.filter(invoice_type="progressive_billing").count() == 2
+
+
+def test_a_threshold_passed_by_usage_invoiced_at_a_period_end_is_not_billed_again(subscription):
+    """Lago: a threshold that usage already invoiced at a period end passed (its progressive run
+    never happened) is not billed later."""
+    _use(5, 1500, "a")  # $15 in April, no threshold check ran
+    subscription_bill_due(subscription_id=subscription.pk, now=at(2024, 5, 1, 0, 1))
+    _may(subscription, 100, "m", 1)
+    # lifetime $16: $10 was passed by April's invoiced usage, $20 not reached
+    assert not Invoice.objects.filter(invoice_type="progressive_billing").exists()
 
 
 def test_recurring_threshold_steps():

@@ -1,6 +1,5 @@
 """Lago's progressive billing thresholds follow the subscription's lifetime usage, across
-billing periods (kept apart: here thresholds start again each period, see
-tests/invoices/test_progressive_billing.py::test_thresholds_start_again_next_period)."""
+billing periods (see also tests/invoices/test_progressive_billing.py)."""
 
 import pytest
 
