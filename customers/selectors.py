@@ -1,6 +1,6 @@
 """Reads about customers and subscriptions: lookups, time zones, current billing periods."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -61,3 +61,26 @@ def subscription_current_period(
 def subscription_currency(subscription: Subscription) -> str:
     """The currency a subscription is billed in: its customer's (else its plan's)."""
     return subscription.customer.currency or subscription.plan.amount_currency
+
+
+def subscription_handed_over(subscription: Subscription) -> bool:
+    """A plan change (an upgrade, or a downgrade at the period end) started a new subscription
+    at the very instant this one was terminated: the new plan owns that day."""
+    if subscription.terminated_at is None:
+        return False
+    return subscription.next_subscriptions.filter(
+        started_at=subscription.terminated_at,
+        status__in=[Subscription.Status.ACTIVE, Subscription.Status.TERMINATED],
+    ).exists()
+
+
+def subscription_last_day(subscription: Subscription, tz: str):
+    """The last local day a terminated subscription is billed for (None while it runs).
+
+    Lago: a termination bills its own day; a plan change bills the old plan for the days
+    before the change and the new plan from that day on (so the change day is paid once)."""
+    if subscription.terminated_at is None:
+        return None
+    if subscription_handed_over(subscription):
+        return periods.local_date(subscription.terminated_at, tz) - timedelta(days=1)
+    return periods.local_date(subscription.terminated_at - timedelta(microseconds=1), tz)

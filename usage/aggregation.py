@@ -41,6 +41,7 @@ class ProrationDays:
 
     tz: str
     period_days: int
+    last_day: date | None = None  # a terminated subscription's last billed day, if earlier
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ class Window:
         if self.upper <= self.lower:
             return 0
         last = periods.local_date(self.upper - timedelta(microseconds=1), self.proration.tz)
-        return (last - self.first_day).days + 1
+        if self.proration.last_day is not None:
+            last = min(last, self.proration.last_day)  # a plan change: the day is the new plan's
+        return max((last - self.first_day).days + 1, 0)
 
     def days_left(self, moment: datetime) -> int:
         """Days of the window from `moment`'s local day to its last day, both included."""

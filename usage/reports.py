@@ -14,6 +14,7 @@ from customers.selectors import (
     customer_timezone,
     subscription_anchor_date,
     subscription_currency,
+    subscription_last_day,
 )
 from plans import periods, pricing
 from plans.models import Charge, ChargeFilter
@@ -97,7 +98,8 @@ def usage_window(subscription: Subscription, lower: datetime, upper: datetime) -
         day=periods.local_date(lower, tz),
         bill_charges_monthly=plan.bill_charges_monthly,
     )
-    days = ProrationDays(tz=tz, period_days=period.days)
+    last_day = subscription_last_day(subscription, tz)
+    days = ProrationDays(tz=tz, period_days=period.days, last_day=last_day)
     return Window(subscription.external_id, lower, upper, lineage_start(subscription), days)
 
 

@@ -13,7 +13,11 @@ from django.db.models import Max, Sum
 
 from core.money import from_minor_units, to_minor_units
 from customers.models import Subscription
-from customers.selectors import subscription_currency
+from customers.selectors import (
+    subscription_currency,
+    subscription_handed_over,
+    subscription_last_day,
+)
 from invoices.models import Fee, Invoice, InvoiceSubscription
 from invoices.schedule import Schedule
 from plans.models import Plan
@@ -134,26 +138,13 @@ def coverage(
 
 
 def successor_took_over(subscription: Subscription) -> bool:
-    """An upgrade (or a downgrade at the period end) started a new subscription at the very
-    instant this one was terminated: the new plan owns that day."""
-    if subscription.terminated_at is None:
-        return False
-    return subscription.next_subscriptions.filter(
-        started_at=subscription.terminated_at,
-        status__in=[Subscription.Status.ACTIVE, Subscription.Status.TERMINATED],
-    ).exists()
+    """A new plan started at the instant this subscription ended (see customers.selectors)."""
+    return subscription_handed_over(subscription)
 
 
 def last_used_day(subscription: Subscription, schedule: Schedule) -> date | None:
-    """The last local day a terminated subscription is billed for (None while it runs).
-
-    Lago: a termination bills its own day; a plan change bills the old plan for the days
-    before the change and the new plan from that day on (so the change day is paid once)."""
-    if subscription.terminated_at is None:
-        return None
-    if successor_took_over(subscription):
-        return schedule.day(subscription.terminated_at) - timedelta(days=1)
-    return schedule.last_day_before(subscription.terminated_at)
+    """The last local day a terminated subscription is billed for (None while it runs)."""
+    return subscription_last_day(subscription, schedule.tz)
 
 
 def _day_after(day: date | None) -> date | None:

@@ -288,3 +288,38 @@ def test_days_are_counted_in_the_customers_time_zone(api):
     seat_event(api, at(2024, 9, 8, 16), "alice")  # September 9th, 01:00 in Tokyo: 22 days
     [invoice] = run_beat(at(2024, 9, 30, 15, 5))  # October 1st, 00:05 in Tokyo
     assert fees(invoice) == [("charge", "Seats", 1, 733)]
+
+
+def test_upgrade_day_of_a_prorated_seat_is_billed_once(api):
+    """A seat present all April on Team ($10/seat, prorated), upgraded to Team plus ($20/seat)
+    on Apr 16 at noon: the old plan bills Apr 1-15 (15/30 x $10 = $5.00), the new one Apr 16-30
+    (15/30 x $20 = $10.00) — the upgrade day once, as the base fee (Lago)."""
+    team = create_seat_plan(api, [("standard", {"amount": "10"}, {"prorated": True})])
+    seats_id = team["charges"][0]["lago_billable_metric_id"]
+    with time_machine.travel(at(2024, 1, 1), tick=False):
+        body = {
+            "plan": {
+                "name": "Team plus",
+                "code": "team_plus",
+                "interval": "monthly",
+                "amount_cents": 100,
+                "amount_currency": "USD",
+                "charges": [
+                    {
+                        "billable_metric_id": seats_id,
+                        "charge_model": "standard",
+                        "properties": {"amount": "20"},
+                        "prorated": True,
+                    }
+                ],
+            }
+        }
+        assert api.post("/api/v1/plans", body, format="json").status_code == 200
+    subscribe(at(2024, 4, 1), plan_code="team")
+    seat_event(api, at(2024, 4, 1, 9), "alice")
+    subscribe(at(2024, 4, 16, 12), plan_code="team_plus")
+    [old_final] = Invoice.objects.all()
+    assert [(f.fee_type, f.amount_cents) for f in old_final.fees.all()] == [("charge", 500)]
+    [april] = run_beat(at(2024, 5, 1, 0, 5))
+    seats = april.fees.get(fee_type="charge")
+    assert seats.amount_cents == 1000
