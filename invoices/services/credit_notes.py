@@ -6,8 +6,9 @@ The arithmetic is Lago's (app/services/credit_notes/{estimate,create,apply_taxes
 validate_item,adjust_amounts_with_rounding}_service.rb; docs/architecture.md, "Deductions"):
 
 - an item is an amount of one fee **before coupons and taxes**, at most what is left of the fee
-  (its amount minus the items of earlier credit notes);
-- its coupon share is fee.precise_coupons_amount_cents * item / fee.amount_cents, unrounded; the
+  (what its invoice billed of it — its amount less a progressive-billing share, which belongs
+  to the progressive invoice — minus the items of earlier credit notes);
+- its coupon share is fee.precise_coupons_amount_cents * item / that billed base, unrounded; the
   note's coupons adjustment is their sum (rounded once for coupons_adjustment_amount_cents);
 - each tax of the credited fees applies to Σ (item - its coupon share) of the items it taxed,
   unrounded; the note's taxes are their sum rounded once (each applied tax rounded on its own);
@@ -152,11 +153,23 @@ class Estimate:
 # --- what is left to credit -------------------------------------------------------------------
 
 
+def fee_billed_cents(fee: Fee) -> int:
+    """What the fee's own invoice billed of it, before coupons and taxes: its amount less the
+    usage a progressive invoice billed (and taxed) already. That part is credited on the
+    progressive invoice, never twice; coupons and taxes of the fee apply to this base."""
+    invoice = fee.invoice
+    if invoice.progressive_billing_credit_amount_cents <= 0:
+        return fee.amount_cents
+    from invoices.services.progressive import progressive_credit_shares  # (same app; cycle)
+
+    return fee.amount_cents - progressive_credit_shares(invoice).get(fee.pk, 0)
+
+
 def fee_creditable_cents(fee: Fee) -> int:
-    """What is left to credit on a fee, before coupons and taxes: its amount minus the items
-    of every earlier credit note (Lago: a voided note's items stay credited)."""
+    """What is left to credit on a fee, before coupons and taxes: what its invoice billed of it
+    minus the items of every earlier credit note (Lago: a voided note's items stay credited)."""
     credited = fee.credit_note_items.aggregate(total=Sum("amount_cents"))["total"] or 0
-    return fee.amount_cents - credited
+    return fee_billed_cents(fee) - credited
 
 
 def _notes_sum(invoice: Invoice, field: str) -> int:
@@ -219,10 +232,12 @@ def _precise_amount(value) -> Decimal:
 
 
 def _coupon_share(fee: Fee, precise_amount: Decimal) -> Decimal:
-    """The item's share of the fee's coupons, in proportion to the fee amount, unrounded."""
-    if not fee.amount_cents:
+    """The item's share of the fee's coupons, in proportion to what the fee's invoice billed of
+    it (its amount, less a progressive-billing share), unrounded."""
+    billed = fee_billed_cents(fee)
+    if billed <= 0:
         return Decimal(0)
-    return Decimal(fee.precise_coupons_amount_cents) * precise_amount / fee.amount_cents
+    return Decimal(fee.precise_coupons_amount_cents) * precise_amount / billed
 
 
 def _item(fee: Fee, amount) -> EstimateItem:

@@ -86,3 +86,29 @@ def test_usage_billed_progressively_is_not_taxed_again_at_the_period_end():
     # 1,669 + 318 = 1,987; with the progressive invoice's 228, VAT is 546 in all, about
     # 19 % of the 2,869 billed net of coupons (545.11), not 228 + 545 = 773
     assert totals(april) == (3055, 1200, 186, 1669, 318, 1987)
+
+
+def test_credit_notes_on_the_period_invoice_give_back_only_what_it_billed(api):
+    """Usage billed by a progressive invoice is credited there, not again on the period-end
+    invoice, whose taxes were computed on the fee net of that share (19 % VAT)."""
+    organization_update(data={"country": "DE"})
+    _april_with_a_progressive_invoice(country="DE", customer_type="individual")
+    [april] = run_beat(at(2024, 5, 1, 0, 5))
+    tokens = april.fees.get(invoice_display_name="Tokens")
+    # tokens fee 2,555, of which 1,200 billed (and taxed) by the progressive invoice
+    body = {"credit_note": {"invoice_id": str(april.lago_id), "reason": "other"}}
+    too_much = {"items": [{"fee_id": str(tokens.lago_id), "amount_cents": 1356}]}
+    body["credit_note"] |= too_much
+    response = api.post("/api/v1/credit_notes", body, format="json")
+    assert response.status_code == 422
+    assert response.json()["error_details"] == {
+        "amount_cents": ["higher_than_remaining_fee_amount"]
+    }
+    body["credit_note"]["items"] = [{"fee_id": str(tokens.lago_id), "amount_cents": 1355}]
+    note = api.post("/api/v1/credit_notes", body, format="json").json()["credit_note"]
+    # 1,355 back at 19 % = 257.45 -> 257: exactly the VAT this invoice charged on the fee
+    assert (note["sub_total_excluding_taxes_amount_cents"], note["taxes_amount_cents"]) == (
+        1355,
+        257,
+    )
+    assert tokens.applied_taxes.get().amount_cents == 257
