@@ -269,8 +269,10 @@ def _spending_minimum(usage: ChargeUsage, fraction: Fraction, prices: PriceList,
     currency = prices.currency
     if not charge.min_amount_cents:
         return None
+    # min_amount_cents is in the plan's currency even when the charge has native prices in the
+    # billing currency: converted like the commitment, at the FX rate.
     minimum = prices.convert(
-        charge, _fraction_amount(charge.min_amount_cents, fraction, prices.plan.amount_currency)
+        None, _fraction_amount(charge.min_amount_cents, fraction, prices.plan.amount_currency)
     )
     short = minimum - from_minor_units(usage.amount_cents, currency)
     if short <= 0:

@@ -161,3 +161,30 @@ def test_revenue_by_currency_and_in_base_currency(admin_client, tokens):
     assert (row.currency, row.revenue_cents, row.base_revenue_cents) == ("EUR", 9900, 10890)
     page = admin_client.get(reverse("admin:invoices_invoice_revenue")).content.decode()
     assert "108.90 USD" in page and "99.00 EUR" in page
+
+
+def test_a_spending_minimum_in_the_plan_currency_is_converted_even_with_native_prices(api, tokens):
+    """The charge has a EUR price, but its min_amount_cents is in the plan's USD: $30.01 at
+    0.9 = EUR 27.009; usage 1,000 x EUR 0.008 = 8.00; true-up 19.009 -> 19.01 (not 22.01)."""
+    FxRate.objects.create(base="USD", quote="EUR", rate=Decimal("0.9"), date=date(2024, 3, 30))
+    charge = standard_charge(tokens, "0.01", min_amount_cents=3001)
+    body = {
+        "plan": {
+            "name": "Pro",
+            "code": "pro",
+            "interval": "monthly",
+            "amount_cents": 0,
+            "amount_currency": "USD",
+            "charges": [charge],
+            "prices": [
+                {
+                    "currency": "EUR",
+                    "amount_cents": 0,
+                    "charges": [{"charge_code": "tokens", "properties": {"amount": "0.008"}}],
+                }
+            ],
+        }
+    }
+    assert api.post("/api/v1/plans", body, format="json").status_code == 200
+    invoice = invoice_in("EUR")
+    assert sorted(f.amount_cents for f in invoice.fees.all()) == [800, 1901]
