@@ -93,7 +93,8 @@ def taxes_apply(*, invoice: Invoice) -> int:
     invoice.tax_details = {
         "customer_tax_id": context.tax_id or None,
         "customer_tax_id_valid": context.tax_id_valid,
-        "reverse_charge": any(line.code == "vat_reverse_charge" for line in automatic),
+        # what the invoice applied: explicit tax codes may override the automatic rules
+        "reverse_charge": any(code == "vat_reverse_charge" for code, _, _ in breakdown),
         "notes": _notes(context),
     }
     return total

@@ -65,6 +65,18 @@ def test_german_business_with_a_valid_number_is_reverse_charged_with_the_legal_m
     assert "Reverse charge" in html and "DE136695976" in html
 
 
+def test_an_explicit_tax_code_overrides_reverse_charge_and_its_flag():
+    """The customer carries an explicit tax code: the invoice charges it, and does not claim to
+    be reverse charged (flag and mention follow what was applied, not the automatic rule)."""
+    tax_create(data={"code": "vat_fr_std", "name": "TVA", "rate": "20"})
+    invoice = _french_seller_invoice(
+        {"country": "DE", "tax_identification_number": "DE136695976", "tax_codes": ["vat_fr_std"]}
+    )
+    assert rates(invoice) == [("vat_fr_std", Decimal(20), 2161, 432)]
+    assert invoice.tax_details["reverse_charge"] is False
+    assert "Reverse charge" not in invoice_html_render(invoice=invoice)
+
+
 # --- taxes on half a minor unit ----------------------------------------------------------------
 
 
