@@ -542,9 +542,11 @@ def _applied_total(invoice: Invoice) -> int | None:
 
 
 @transaction.atomic
-def coupons_apply(*, invoice: Invoice) -> int:
+def coupons_apply(*, invoice: Invoice, credited: dict[int, int] | None = None) -> int:
     """Deduct the customer's active coupons from a draft subscription invoice, once: spread
-    over its fees' coupon shares, recorded as CouponApplication rows. Sets (without saving)
+    over its fees' coupon shares, recorded as CouponApplication rows. `credited` is the
+    progressive-billing credit per fee (the invoicing caller's; Lago's order is fees →
+    progressive credit → coupons), so coupons apply to what it leaves. Sets (without saving)
     invoice.coupons_amount_cents and returns it; totals are the caller's."""
     if invoice.invoice_type not in DISCOUNTED_INVOICES:
         return 0
@@ -553,12 +555,10 @@ def coupons_apply(*, invoice: Invoice) -> int:
     if done is not None or invoice.status != Invoice.Status.DRAFT:
         invoice.coupons_amount_cents = done or 0
         return invoice.coupons_amount_cents
-    from invoices.services.progressive import progressive_credit_shares
-
     fees = list(invoice.fees.select_related("charge", "subscription__plan").order_by("pk"))
-    credited = progressive_credit_shares(invoice)  # fees → progressive credit → coupons
+    credited = credited or {}
     left = {
-        fee.pk: max(fee.amount_cents - credited[fee.pk] - fee.coupons_amount_cents, 0)
+        fee.pk: max(fee.amount_cents - credited.get(fee.pk, 0) - fee.coupons_amount_cents, 0)
         for fee in fees
     }
     cap = sum(left.values())

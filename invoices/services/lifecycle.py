@@ -46,7 +46,7 @@ def apply_deductions(invoice: Invoice) -> None:
     idempotent per invoice), inside the finalizing transaction."""
     from customers.wallets import wallets_apply
     from invoices.services.credit_notes import credit_notes_apply
-    from invoices.services.progressive import progressive_credit_cents
+    from invoices.services.progressive import progressive_credit_cents, progressive_credit_shares
     from invoices.services.taxes import taxes_apply
     from plans.coupons import coupons_apply
 
@@ -54,7 +54,8 @@ def apply_deductions(invoice: Invoice) -> None:
     invoice.progressive_billing_credit_amount_cents = min(
         progressive_credit_cents(invoice), fees_cents
     )
-    invoice.coupons_amount_cents = coupons_apply(invoice=invoice)
+    credited = progressive_credit_shares(invoice)  # fees → progressive credit → coupons
+    invoice.coupons_amount_cents = coupons_apply(invoice=invoice, credited=credited)
     taxes_apply(invoice=invoice)  # per fee, on its amount net of its coupon share
     invoice_totals(invoice)
     invoice.credit_notes_amount_cents = credit_notes_apply(
