@@ -62,7 +62,7 @@ class TerminateForm(forms.Form):
 
     on_termination_invoice = forms.ChoiceField(
         label="Closing invoice",
-        choices=Subscription.OnTerminationInvoice.choices,
+        choices=[("generate", "issue it"), ("skip", "none")],
         help_text="Bill the base fee in arrears and the usage not invoiced yet, or nothing.",
     )
     on_termination_credit_note = forms.ChoiceField(

@@ -69,3 +69,39 @@ def test_a_billing_operator_issues_a_credit_note(page, live_server, invoice, scr
     note = CreditNote.objects.get()
     assert (note.total_amount_cents, note.invoice_id) == (1000, invoice.pk)
     screenshot("admin-credit-note-issued")
+
+
+def test_a_billing_operator_terminates_with_a_refund_of_the_unused_days(
+    page, live_server, screenshot
+):
+    """The terminate page offers Lago's choices; a refund of the unused days of a base fee paid
+    in advance becomes a credit note on the invoice that billed them."""
+    from customers.services import subscription_create
+    from invoices.models import Invoice
+    from invoices.services import invoice_update
+    from tests.factories import make_plan
+
+    make_plan("pro", 3000, pay_in_advance=True)
+    customer_upsert(data={"external_id": "acme", "name": "Acme AI", "currency": "USD"})
+    with time_machine.travel(datetime.now(UTC) - timedelta(days=10), tick=False):
+        subscription = subscription_create(  # anniversary: about 19 days of it are left
+            data={
+                "external_customer_id": "acme",
+                "plan_code": "pro",
+                "external_id": "acme_main",
+                "billing_time": "anniversary",
+            }
+        )
+    paid = Invoice.objects.get()
+    invoice_update(invoice=paid, data={"payment_status": "succeeded"})
+    staff_user("operator", roles.OPERATOR)
+    log_in(page, live_server.url, "operator")
+    page.goto(f"{live_server.url}/admin/customers/subscription/{subscription.pk}/change/")
+    page.get_by_role("link", name="Terminate").click()
+    page.select_option("#id_on_termination_credit_note", "refund")
+    screenshot("admin-subscription-terminate")
+    page.get_by_role("button", name="Yes, terminate").click()
+    page.wait_for_selector("text=Terminated")
+    note = CreditNote.objects.get()
+    assert note.invoice_id == paid.pk and note.refund_amount_cents > 0
+    assert note.refund_amount_cents == note.total_amount_cents  # all paid in money: refunded
