@@ -1,40 +1,23 @@
 """PostgreSQL: the close running twice at once on the same subscriptions makes one invoice each."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.db import connections, transaction
+from django.db import transaction
 
 from customers.services import subscription_create
 from invoices.models import Invoice, InvoiceSubscription
 from invoices.services import subscription_bill, subscription_bill_due
 from tests.factories import make_plan
+from tests.races import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 BOUNDARY = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 def _race(target, count: int = 6) -> list:
-    barrier = threading.Barrier(count)
-    errors: list = []
-
-    def run():
-        try:
-            barrier.wait()
-            target()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    return race([target] * count)
 
 
 def test_concurrent_closes_make_one_invoice_per_subscription():

@@ -2,13 +2,11 @@
 in-advance call twice nor leave one unbilled (deltas computed under the subscription's row lock;
 the debounce key deleted before usage is read). Calls cost $0.25 each, billed in advance."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.db import connections
 
 from customers.models import Subscription
 from customers.services import subscription_create, subscription_terminate
@@ -17,32 +15,12 @@ from invoices.services import subscription_bill_due
 from invoices.tasks import usage_followup
 from tests.factories import make_metric, make_plan, standard_charge
 from tests.invoices.followups import broker
+from tests.races import race
 from usage.services import events_ingest
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 CALL = 25
 T0 = datetime(2024, 4, 10, 12, tzinfo=UTC)
-
-
-def _race(targets: list) -> list:
-    barrier = threading.Barrier(len(targets))
-    errors: list = []
-
-    def run(target):
-        try:
-            barrier.wait()
-            target()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 @pytest.fixture
@@ -80,7 +58,7 @@ def test_concurrent_follow_ups_bill_once(subscription):
         with broker():
             send("a", 3)
             send("b", 4)
-        assert _race([lambda: usage_followup.apply(args=("sub",))] * 6) == []
+        assert race([lambda: usage_followup.apply(args=("sub",))] * 6) == []
     assert list(Invoice.objects.values_list("total_amount_cents", flat=True)) == [7 * CALL]
     assert calls_billed() == 7 * CALL
 
@@ -91,7 +69,7 @@ def test_events_racing_their_follow_ups_are_each_billed_once(subscription, setti
     before reading usage lets an event that commits after that read schedule its own run."""
     settings.USAGE_FOLLOWUP_DELAY_SECONDS = 10
     with time_machine.travel(T0, tick=False):
-        errors = _race([lambda n=n: send(f"e{n}", n + 1) for n in range(6)])
+        errors = race([lambda n=n: send(f"e{n}", n + 1) for n in range(6)])
     assert errors == []
     assert calls_billed() == 21 * CALL
     [april] = subscription_bill_due(
@@ -111,7 +89,7 @@ def test_termination_racing_follow_ups_bills_each_call_once(subscription):
 
     with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
         runs = [lambda: usage_followup.apply(args=("sub",))] * 5
-        assert _race([*runs, terminate]) == []
+        assert race([*runs, terminate]) == []
     final = Invoice.objects.get(billings__invoicing_reason="subscription_terminating")
     assert final.status == "finalized"
     assert calls_billed() == 5 * CALL  # on the in-advance invoice or swept by the final one
