@@ -380,10 +380,11 @@ class Receivables:
 
 
 def receivables(today: date, currency: str) -> Receivables:
-    """Unpaid finalized invoices by days past their due date; failed payments."""
+    """Unpaid finalized invoices (what is still due on them) by days past their due date;
+    failed payments."""
     from django.db.models import Case, CharField, Value, When
 
-    from invoices.models import Invoice
+    from invoices.selectors import unpaid_invoices_with_due
     from payments.models import Payment
 
     convert = Converter(currency)
@@ -397,11 +398,11 @@ def receivables(today: date, currency: str) -> Receivables:
         output_field=CharField(),
     )
     rows = (
-        Invoice.objects.filter(status=Invoice.Status.FINALIZED, total_amount_cents__gt=0)
-        .exclude(payment_status=Invoice.PaymentStatus.SUCCEEDED)
+        unpaid_invoices_with_due()
+        .filter(due_cents__gt=0)
         .annotate(bucket=bucket)
         .values("bucket", "currency")
-        .annotate(total=Sum("total_amount_cents"), count=Count("id"))
+        .annotate(total=Sum("due_cents"), count=Count("id"))
     )
     result = Receivables()
     for row in rows:

@@ -4,13 +4,13 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import BigIntegerField, Count, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 
 from core.fx import fx_rate_or_none
 from core.money import from_minor_units, to_minor_units
 from core.selectors import organization_get
-from invoices.models import Invoice
+from invoices.models import CreditNote, Invoice
 
 
 @dataclass
@@ -68,8 +68,27 @@ def _row(group: dict, base: str) -> RevenueRow:
 
 def invoice_due_cents(invoice: Invoice) -> int:
     """What is still owed on an invoice (Lago's total_due_amount_cents): nothing once paid or
-    voided, else its total minus what credit notes offset on it."""
+    voided, else its total minus what credit notes offset on it. What collection charges."""
     if invoice.status == Invoice.Status.VOIDED or invoice.payment_status == "succeeded":
         return 0
     offset = invoice.credit_notes.aggregate(total=Sum("offset_amount_cents"))["total"] or 0
     return max(invoice.total_amount_cents - offset, 0)
+
+
+def unpaid_invoices_with_due():
+    """Finalized invoices not paid yet, each annotated with `due_cents` (its total minus the
+    credit-note offsets on it, in SQL), for sums of what customers owe."""
+    offsets = (
+        CreditNote.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("offset_amount_cents"))
+        .values("total")
+    )
+    return (
+        Invoice.objects.filter(status=Invoice.Status.FINALIZED)
+        .exclude(payment_status=Invoice.PaymentStatus.SUCCEEDED)
+        .annotate(
+            due_cents=F("total_amount_cents")
+            - Coalesce(Subquery(offsets, output_field=BigIntegerField()), Value(0))
+        )
+    )

@@ -18,6 +18,7 @@ from core.api.formats import iso
 from core.errors import RuleViolation
 from customers.models import Customer
 from invoices.models import CreditNote, Invoice
+from invoices.selectors import invoice_due_cents
 from invoices.services.lifecycle import payment_status_changed
 from payments.models import Payment, ReconciliationIssue, Refund
 from payments.stripe_client import stripe_client, stripe_enabled
@@ -149,7 +150,7 @@ def _payment_for(invoice: Invoice) -> Payment:
                 invoice=invoice,
                 defaults={
                     "customer": invoice.customer,
-                    "amount_cents": invoice.total_amount_cents,
+                    "amount_cents": invoice_due_cents(invoice),
                     "currency": invoice.currency,
                 },
             )
@@ -175,7 +176,8 @@ def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment
     Stripe (off-session). Safe to run twice: a running or paid attempt is never repeated."""
     now = now or timezone.now()
     invoice = Invoice.objects.select_related("customer").get(pk=invoice.pk)
-    if invoice.status != Invoice.Status.FINALIZED or invoice.total_amount_cents <= 0:
+    due = invoice_due_cents(invoice)  # the total less credit-note offsets
+    if invoice.status != Invoice.Status.FINALIZED or due <= 0:
         return None
     if invoice.payment_status == Invoice.PaymentStatus.SUCCEEDED:
         return None
@@ -187,13 +189,16 @@ def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment
     payment = _claim_attempt(_payment_for(invoice).pk, now)
     if payment is None:
         return Payment.objects.get(invoice=invoice)
+    if payment.amount_cents != due:  # an offset since the last attempt
+        payment.amount_cents = due
+        payment.save(update_fields=["amount_cents", "updated_at"])
     method = default_payment_method(invoice.customer)
     if method is None:
         return _record_failure(payment, "no_payment_method", "No default payment method.", now)
     try:
         intent = stripe_client().payment_intents.create(
             params={
-                "amount": invoice.total_amount_cents,
+                "amount": due,
                 "currency": invoice.currency.lower(),
                 "customer": invoice.customer.provider_customer_id,
                 "payment_method": method,

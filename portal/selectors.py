@@ -14,6 +14,7 @@ from customers.models import Customer, Subscription, Wallet, WalletTransaction
 from customers.selectors import customer_timezone
 from customers.wallets import customer_wallet_balances
 from invoices.models import Invoice
+from invoices.selectors import unpaid_invoices_with_due
 from plans import periods, pricing
 from usage.models import UsageRollup
 from usage.reports import (
@@ -268,12 +269,13 @@ def portal_invoice(customer: Customer, lago_id) -> Invoice:
 
 
 def amount_due_cents(customer: Customer) -> dict[str, int]:
-    """What the customer owes on finalized invoices not paid yet, per currency."""
+    """What the customer owes on finalized invoices not paid yet (less credit-note offsets),
+    per currency."""
     rows = (
-        Invoice.objects.filter(customer=customer, status=Invoice.Status.FINALIZED)
-        .exclude(payment_status=Invoice.PaymentStatus.SUCCEEDED)
+        unpaid_invoices_with_due()
+        .filter(customer=customer)
         .values("currency")
-        .annotate(total=Sum("total_amount_cents"))
+        .annotate(total=Sum("due_cents"))
         .order_by("currency")
     )
     return {row["currency"]: row["total"] for row in rows if row["total"]}

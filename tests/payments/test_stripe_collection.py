@@ -2,7 +2,7 @@
 collected with off-session PaymentIntents, declines retried on the dunning schedule then
 overdue, 3-D Secure, refunds from credit notes, no double charge."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -215,3 +215,25 @@ def test_a_euro_customer_may_add_a_sepa_mandate(client, stripe_on):
     assert "SEPA Direct Debit" in page and "authorise Demo AI Inc." in page
     intents = stripe_client().setup_intents.list(params={"limit": 10}).data
     assert intents[0].payment_method_types == ["card", "sepa_debit"]
+
+
+def test_a_retry_charges_what_is_still_due_after_an_offset(stripe_customer):
+    """A decline, then a credit note offsets $12.00 on the unpaid invoice: the retry charges
+    $30.00 (4,200 - 1,200), not the invoice total; the portal and the receivables say the same."""
+    from core.dashboard import receivables
+    from portal.selectors import amount_due_cents
+
+    give_card(stripe_customer, card(DECLINES))
+    invoice = finalized_invoice()
+    assert invoice_collect(invoice=invoice).status == "failed"
+    fee = invoice.fees.get()
+    items = [{"fee_id": str(fee.lago_id), "amount_cents": 1200}]
+    credit_note_create(
+        data={"invoice_id": str(invoice.lago_id), "items": items, "offset_amount_cents": 1200}
+    )
+    assert amount_due_cents(invoice.customer) == {"USD": 3000}
+    assert sum(receivables(date(2024, 6, 1), "USD").buckets.values()) == 3000
+    give_card(stripe_customer, "pm_card_visa")
+    payment = payment_retry_now(invoice=invoice)
+    intent = stripe_client().payment_intents.retrieve(payment.provider_payment_id)
+    assert (payment.status, payment.amount_cents, intent.amount) == ("succeeded", 3000, 3000)
