@@ -475,7 +475,8 @@ def demo_credits_and_discounts(now: datetime | None = None) -> Iterator[str]:
                 ],
             }
         )
-    if not CreditNote.objects.exists():
+    outage = "GPU queue outage on the 12th"
+    if not CreditNote.objects.filter(description=outage).exists():
         invoice = (
             Invoice.objects.filter(
                 customer__external_id="acme_ai",
@@ -492,7 +493,7 @@ def demo_credits_and_discounts(now: datetime | None = None) -> Iterator[str]:
                 data={
                     "invoice_id": str(invoice.lago_id),
                     "reason": "product_unsatisfactory",
-                    "description": "GPU queue outage on the 12th",
+                    "description": outage,
                     "items": [
                         {"fee_id": str(fee.lago_id), "amount_cents": min(2000, fee.amount_cents)}
                     ],
