@@ -28,6 +28,7 @@ diff) and `var/mutation/results.json`.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import fnmatch
 import json
 import os
@@ -79,6 +80,7 @@ TARGETS: dict[str, Target] = {
     "plans/pricing.py": Target(
         tests=(
             "tests/plans/test_pricing.py",
+            "tests/plans/test_pricing_mutants.py",
             "tests/plans/test_prorated_pricing.py",
             "tests/plans/test_included_and_projection.py",
             "tests/lago_docs/test_charge_models.py",
@@ -262,6 +264,9 @@ connection.close()
 """
 
 
+KILLED = ("killed", "timeout")
+
+
 def slug(module: str) -> str:
     return module.removesuffix(".py").replace("/", ".")
 
@@ -414,6 +419,14 @@ def show(workdir: Path, env: dict, name: str) -> str:
 def run_module(module: str, only: list[str], fresh: bool, previous: dict | None) -> dict:
     target = TARGETS[module]
     workdir = WORK / slug(module)
+    if previous and "statuses" not in previous:  # a summary written before statuses were kept
+        previous["statuses"] = load_results(workdir, module, target)
+    if only == ["survivors"]:
+        if not previous:
+            raise SystemExit(f"{module}: no earlier run, nothing to re-run")
+        only = sorted(n for n, st in previous["statuses"].items() if st not in KILLED)
+        if not only:
+            return previous
     if fresh and workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -436,13 +449,18 @@ def run_module(module: str, only: list[str], fresh: bool, previous: dict | None)
         )
     seconds = round(time.monotonic() - started)
     results = load_results(workdir, module, target)
+    if only and previous:
+        # A re-run of some mutants (after tests were added): mutmut forgets its other results
+        # when the test selection changes, so the others keep the verdict of the full run.
+        rerun = {n for n in results if any(fnmatch.fnmatch(n, g) or n == g for g in only)}
+        results = previous["statuses"] | {n: results[n] for n in rerun}
     counts: dict[str, int] = {}
     for status in results.values():
         counts[status] = counts.get(status, 0) + 1
     survivors = {
         name: show(workdir, env, name)
         for name, status in sorted(results.items())
-        if status not in ("killed", "timeout")
+        if status not in KILLED
     }
     summary = {
         "module": module,
@@ -451,9 +469,10 @@ def run_module(module: str, only: list[str], fresh: bool, previous: dict | None)
         "mutants": len(results),
         "counts": counts,
         "seconds": seconds,
+        "statuses": results,
         "survivors": survivors,
     }
-    if only and previous:  # a re-run of some mutants: the time is the whole run's
+    if only and previous:  # the time stays the full run's
         summary["seconds"] = previous["seconds"]
         summary["rerun_seconds"] = previous.get("rerun_seconds", 0) + seconds
     print(f"   {len(results)} mutants {counts} in {seconds} s", flush=True)
@@ -462,7 +481,7 @@ def run_module(module: str, only: list[str], fresh: bool, previous: dict | None)
 
 def ratio(summary: dict) -> str:
     counts, total = summary["counts"], summary["mutants"]
-    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    killed = sum(counts.get(status, 0) for status in KILLED)
     return f"{100 * killed / total:.1f} %" if total else "-"
 
 
@@ -488,7 +507,12 @@ def write_report(summaries: dict[str, dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="modules to mutate (default: all)")
-    parser.add_argument("--only", action="append", default=[], help="mutant names or globs")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="mutant names or globs to re-run; 'survivors': those the last run did not kill",
+    )
     parser.add_argument("--fresh", action="store_true", help="forget cached mutmut results")
     parser.add_argument("--list", action="store_true", help="print modules and exit")
     args = parser.parse_args()
@@ -501,6 +525,12 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown module(s) {unknown}; known: {', '.join(TARGETS)}")
     WORK.mkdir(parents=True, exist_ok=True)
+    lock = (WORK / ".lock").open("w")
+    try:  # one mutation run at a time on the machine: a second one waits
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("waiting for the mutation run in progress to finish", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     results_path = WORK / "results.json"
     summaries = json.loads(results_path.read_text()) if results_path.exists() else {}
     for module in modules:
