@@ -90,6 +90,7 @@ TARGETS: dict[str, Target] = {
     "plans/periods.py": Target(
         tests=(
             "tests/plans/test_periods.py",
+            "tests/plans/test_periods_mutants.py",
             "tests/usage/test_prorated_aggregation.py",
             "tests/invoices/test_period_close.py",
             "tests/lago_docs/test_plans_and_subscriptions.py",
@@ -213,7 +214,6 @@ TARGETS: dict[str, Target] = {
             "tests/lago_docs/test_minimums.py",
             "tests/lago_docs/test_upgrades.py",
             "tests/lago_docs/test_termination.py",
-            "tests/invoices/test_plan_change_property.py",
         ),
     ),
     "invoices/services/termination.py": Target(
@@ -221,7 +221,6 @@ TARGETS: dict[str, Target] = {
             "tests/invoices/test_plan_changes.py",
             "tests/lago_docs/test_termination.py",
             "tests/lago_docs/test_upgrades.py",
-            "tests/invoices/test_plan_change_property.py",
         ),
     ),
 }
