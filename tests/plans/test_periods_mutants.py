@@ -1,11 +1,11 @@
 """Billing periods: the corners mutation testing found unchecked (docs/testing.md, "Mutation
 testing"). Hand-checked dates and instants."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 import pytest
 
-from plans.periods import periods_between, utc_offsets
+from plans.periods import full_period_containing, local_date, periods_between, utc_offsets
 
 
 def test_a_dst_change_off_the_hourly_grid_is_found_to_the_second():
@@ -17,7 +17,7 @@ def test_a_dst_change_off_the_hourly_grid_is_found_to_the_second():
 
 
 def test_periods_between_names_the_end_when_it_is_not_a_date():
-    with pytest.raises(TypeError, match="^end must be a local date"):
+    with pytest.raises(TypeError, match=r"^end must be a local date"):
         periods_between(
             interval="monthly",
             billing_time="calendar",
@@ -25,3 +25,34 @@ def test_periods_between_names_the_end_when_it_is_not_a_date():
             start=date(2024, 1, 1),
             end=datetime(2024, 3, 1, tzinfo=UTC),
         )
+
+
+def test_a_dst_change_at_the_windows_end_is_not_in_the_window():
+    # [lower, upper) ends at the very instant Paris springs forward: one offset only
+    lower, upper = datetime(2024, 3, 30, tzinfo=UTC), datetime(2024, 3, 31, 1, tzinfo=UTC)
+    assert utc_offsets("Europe/Paris", lower, upper) == [(lower, 3600)]
+
+
+def test_the_anchor_is_named_when_it_is_not_a_date():
+    with pytest.raises(TypeError, match=r"^anchor must be a local date"):
+        full_period_containing(
+            interval="monthly",
+            billing_time="anniversary",
+            anchor=datetime(2024, 1, 31, tzinfo=UTC),
+            day=date(2024, 3, 1),
+        )
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that does not know its offset: Python calls such a datetime naive."""
+
+    def utcoffset(self, dt):
+        return None
+
+    def dst(self, dt):
+        return None
+
+
+def test_a_datetime_whose_zone_has_no_offset_is_naive_and_refused():
+    with pytest.raises(ValueError, match="naive datetime"):
+        local_date(datetime(2024, 3, 1, 12, tzinfo=_NoOffset()), "Europe/Paris")
