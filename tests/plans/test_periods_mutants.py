@@ -56,3 +56,13 @@ class _NoOffset(tzinfo):
 def test_a_datetime_whose_zone_has_no_offset_is_naive_and_refused():
     with pytest.raises(ValueError, match="naive datetime"):
         local_date(datetime(2024, 3, 1, 12, tzinfo=_NoOffset()), "Europe/Paris")
+
+
+def test_the_day_is_named_when_it_is_not_a_date():
+    with pytest.raises(TypeError, match=r"^day must be a local date"):
+        full_period_containing(
+            interval="monthly",
+            billing_time="calendar",
+            anchor=date(2024, 1, 31),
+            day=datetime(2024, 3, 1, tzinfo=UTC),
+        )
