@@ -5,7 +5,13 @@ from datetime import UTC, date, datetime, tzinfo
 
 import pytest
 
-from plans.periods import full_period_containing, local_date, periods_between, utc_offsets
+from plans.periods import (
+    Period,
+    full_period_containing,
+    local_date,
+    periods_between,
+    utc_offsets,
+)
 
 
 def test_a_dst_change_off_the_hourly_grid_is_found_to_the_second():
@@ -66,3 +72,11 @@ def test_the_day_is_named_when_it_is_not_a_date():
             anchor=date(2024, 1, 31),
             day=datetime(2024, 3, 1, tzinfo=UTC),
         )
+
+
+@pytest.mark.parametrize("bound", ["start", "end"])
+def test_a_period_names_the_bound_that_is_not_a_date(bound):
+    days = {"start": date(2024, 3, 1), "end": date(2024, 3, 31)}
+    days[bound] = datetime(2024, 3, 15, tzinfo=UTC)
+    with pytest.raises(TypeError, match=rf"^{bound} must be a local date"):
+        Period(**days)
