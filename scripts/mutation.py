@@ -97,29 +97,19 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     "taxes/selectors.py": Target(
-        tests=(
-            "tests/taxes",
-            "tests/invoices/test_half_cents.py",
-            "tests/invoices/test_deductions_end_to_end.py",
-        ),
+        tests=("tests/taxes",),
     ),
     "invoices/services/taxes.py": Target(
         tests=(
             "tests/taxes",
-            "tests/invoices/test_half_cents.py",
             "tests/invoices/test_progressive_deductions.py",
-            "tests/invoices/test_deductions_end_to_end.py",
             "tests/addons/test_one_off_invoices.py",
-            "tests/lago_docs/test_coupons.py",
         ),
     ),
     "plans/coupons.py": Target(
         tests=(
             "tests/coupons/test_coupon_deduction.py",
             "tests/invoices/test_progressive_deductions.py",
-            "tests/invoices/test_deductions_end_to_end.py",
-            "tests/invoices/test_half_cents.py",
-            "tests/lago_docs/test_coupons.py",
         ),
         functions=(
             "_Limits.rank",
@@ -140,10 +130,7 @@ TARGETS: dict[str, Target] = {
         tests=(
             "tests/invoices/test_credit_note_amounts.py",
             "tests/invoices/test_credit_notes.py",
-            "tests/invoices/test_deductions_end_to_end.py",
             "tests/lago_docs/test_credit_notes.py",
-            "tests/lago_docs/test_invoice_calculation_order.py",
-            "tests/lago_docs/test_termination.py",
         ),
         functions=(
             "EstimateItem.*",
@@ -180,9 +167,7 @@ TARGETS: dict[str, Target] = {
     "customers/wallets.py": Target(
         tests=(
             "tests/wallets/test_prepaid_credits.py",
-            "tests/invoices/test_deductions_end_to_end.py",
             "tests/lago_docs/test_wallets.py",
-            "tests/lago_docs/test_invoice_calculation_order.py",
         ),
         functions=(
             "credits_of",
@@ -209,18 +194,35 @@ TARGETS: dict[str, Target] = {
             "tests/invoices/test_period_close.py",
             "tests/invoices/test_plan_changes.py",
             "tests/invoices/test_prorated_charges.py",
-            "tests/invoices/test_half_cents.py",
             "tests/lago_docs/test_plans_and_subscriptions.py",
             "tests/lago_docs/test_minimums.py",
-            "tests/lago_docs/test_upgrades.py",
-            "tests/lago_docs/test_termination.py",
         ),
+        functions=(
+            "BillingPlan.amount_cents",
+            "_fraction_amount",
+            "_trial_end_day",
+            "_first_billable_day",
+            "covered_days",
+            "coverage",
+            "last_used_day",
+            "_day_after",
+            "_base_fee",
+            "_charge_fees",
+            "_details",
+            "_spending_minimum",
+            "_billed_in_period",
+            "_commitment_fee",
+            "_last_billable_day",
+        ),
+        scope="the fee amounts: base fee (days, proration, trial), usage fees and their "
+        "details, spending minimum, minimum commitment, and the day coverage that decides "
+        "which days a fee bills; not the invoice plumbing (`period_plan`, `starting_plan`, "
+        "`plan_for`, `next_boundary`, fee names, the queries of earlier billings)",
     ),
     "invoices/services/termination.py": Target(
         tests=(
             "tests/invoices/test_plan_changes.py",
             "tests/lago_docs/test_termination.py",
-            "tests/lago_docs/test_upgrades.py",
         ),
     ),
 }
