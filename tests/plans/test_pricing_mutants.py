@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from plans.pricing import (
+    PricingResult,
     ProratedLine,
     Proration,
     TierLine,
@@ -16,6 +17,7 @@ from plans.pricing import (
     percentage_per_transaction,
     price,
     projected_units,
+    round_units,
 )
 
 D = Decimal
@@ -120,7 +122,8 @@ def test_min_max_from_the_databases_clamped_total():
 
 def test_min_max_without_values_or_total_is_refused():
     properties = {"rate": "1", "per_transaction_max_amount": "5"}
-    with pytest.raises(ValueError, match="needs per_event_values or clamped_fees_total"):
+    message = r"^per-transaction min/max needs per_event_values or clamped_fees_total$"
+    with pytest.raises(ValueError, match=message):
         price("percentage", properties, UsageInput(units=D(3)))
 
 
@@ -307,7 +310,7 @@ def test_volume_without_ranges_is_free_and_above_the_last_bounded_tier_uses_it()
 
 def test_package_size_defaults_to_one_unit_and_zero_is_refused():
     assert price("package", {"amount": "2"}, UsageInput(units=D(3))).amount == D(6)
-    with pytest.raises(ValueError, match="package_size must be at least 1"):
+    with pytest.raises(ValueError, match=r"^package_size must be at least 1$"):
         price("package", {"amount": "2", "package_size": 0}, UsageInput(units=D(3)))
 
 
@@ -315,3 +318,56 @@ def test_percentage_fixed_fee_for_an_event_below_one_unit():
     # 0.5 units in 1 event: 0.5 x 10 % + 0.20 fixed = 0.25
     usage = UsageInput(units=D("0.5"), events_count=1)
     assert price("percentage", {"rate": "10", "fixed_amount": "0.2"}, usage).amount == D("0.25")
+
+
+def test_prorated_volume_flat_amount_for_units_at_the_end_without_days():
+    # 1 unit at the end, none present a whole day yet: used, flat 5
+    assert prorated("volume", VOLUME, 1, 30, []).amount == D(5)
+    # no unit at the end, half a unit present one day: used too, flat 5 + 0.5 / 30
+    assert prorated("volume", VOLUME, 0, 30, [(1, "0.5")]).amount == D(5) + D("0.5") / 30
+
+
+def test_prorated_volume_tier_line_of_the_second_tier():
+    # 15 units all 30 days: tier from 11 to 20 at 2, flat 7 -> 30 + 7
+    result = prorated("volume", VOLUME, 15, 30, [(30, 15)])
+    assert result.tiers == (TierLine(D(11), D(20), D(15), D(2), D(7), D(37)),)
+
+
+# --- helpers seen through price(): empty strings, -0, units below one ---------------------------
+
+
+def test_empty_strings_are_missing_values():
+    # amount "" is 0; a to_value "" is an open tier
+    assert price("standard", {"amount": ""}, UsageInput(units=D(3))).amount == D(0)
+    ranges = {"volume_ranges": [tier(0, "", "1")]}
+    assert price("volume", ranges, UsageInput(units=D(3))).amount == D(3)
+
+
+def test_minus_zero_units_price_as_plain_zero():
+    result = price("standard", {"amount": "2"}, UsageInput(units=D("-0")))
+    assert result.units == 0 and not result.units.is_signed()
+
+
+def test_unit_amount_of_less_than_one_unit():
+    # 0.5 units at 2: amount 1, 2 per unit
+    result = price("standard", {"amount": "2"}, UsageInput(units=D("0.5")))
+    assert (result.amount, result.unit_amount) == (D(1), D(2))
+
+
+def test_graduated_without_ranges_is_a_decimal_zero():
+    result = price("graduated", {}, UsageInput(units=D(5)))
+    assert result == PricingResult(D(0), D(5), D(0))
+    assert isinstance(result.amount, Decimal)
+
+
+def test_units_exactly_at_a_tiers_top_stay_in_that_tier():
+    # 1000 units, first tier (0, 1000]: one tier line, nothing in the next
+    ranges = {"graduated_ranges": [tier(0, 1000, "0.01"), tier(1001, None, "0.005")]}
+    result = price("graduated", ranges, UsageInput(units=D(1000)))
+    assert result.amount == D(10)
+    assert len(result.tiers) == 1
+
+
+def test_round_units_default_precision_is_whole_units():
+    assert round_units(D("2.5"), "round") == D(3)
+    assert round_units(D("2.4"), "ceil") == D(3)
