@@ -52,18 +52,25 @@ def test_an_add_ons_tax_codes_win_over_the_customers_on_its_one_off_fee():
         data={
             "external_customer_id": "acme",
             "currency": "USD",
-            "fees": [{"add_on_code": "gpu"}, {"add_on_code": "setup"}],
+            "fees": [
+                {"add_on_code": "gpu"},
+                {"add_on_code": "setup"},
+                {"add_on_code": "gpu", "tax_codes": ["plan_5"]},
+            ],
         },
         now=datetime(2024, 6, 3, 12, tzinfo=UTC),
     )
-    # GPU: 7 % x 25,000 = 1,750; setup has no codes of its own: the customer's 10 % x 1,500 = 150
+    # GPU: 7 % x 25,000 = 1,750; setup has no codes of its own: the customer's 10 % x 1,500 = 150;
+    # the fee's own codes come first: 5 % x 25,000 = 1,250
     assert [(name, amount, taxes) for name, amount, _, taxes in fee_lines(invoice)] == [
         ("GPU pack", 25000, 1750),
         ("Setup", 1500, 150),
+        ("GPU pack", 25000, 1250),
     ]
     assert rates(invoice) == [
         ("add_on_7", Decimal(7), 25000, 1750),
         ("customer_10", Decimal(10), 1500, 150),
+        ("plan_5", Decimal(5), 25000, 1250),
     ]
 
 
@@ -103,3 +110,26 @@ def test_a_commitment_without_codes_takes_the_plans():
     [january] = run_beat(at(2025, 2, 1, 0, 5))
     # 5 % of the usage 30,000 and of the true-up 20,000: 1,500 + 1,000
     assert rates(january) == [("plan_5", Decimal(5), 50000, 2500)]
+
+
+def test_a_charges_tax_codes_win_over_the_plans():
+    customer_upsert(data={"external_id": "cust", "currency": "USD", "country": "DE"})
+    calls, seats = make_metric("calls"), make_metric("seats")
+    make_plan(
+        "coded",
+        0,
+        charges=[
+            standard_charge(calls, "1", tax_codes=["add_on_7"]),
+            standard_charge(seats, "2"),
+        ],
+        tax_codes=["plan_5"],
+    )
+    subscribe(at(2025, 1, 1), "coded")
+    send(at(2025, 1, 10), "calls", 300)
+    send(at(2025, 1, 11), "seats", 10)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    # calls 30,000 at the charge's 7 % = 2,100; seats 10 x $2 = 2,000 at the plan's 5 % = 100
+    assert rates(january) == [
+        ("add_on_7", Decimal(7), 30000, 2100),
+        ("plan_5", Decimal(5), 2000, 100),
+    ]
