@@ -6,10 +6,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from core.services import organization_update
 from customers.services import customer_upsert
+from customers.wallets import wallet_create, wallet_top_up
+from invoices.models import FeeAppliedTax
 from invoices.one_off import one_off_invoice_create
+from invoices.services.taxes import taxes_apply
 from plans.addons import add_on_create
 from taxes.services import tax_create
 from tests.billing_clock import at, fee_lines, rates, run_beat, send, subscribe
@@ -133,3 +137,39 @@ def test_a_charges_tax_codes_win_over_the_plans():
         ("add_on_7", Decimal(7), 30000, 2100),
         ("plan_5", Decimal(5), 2000, 100),
     ]
+
+
+def test_taxes_apply_recomputes_rather_than_adds_and_returns_the_invoices_taxes():
+    customer_upsert(
+        data={"external_id": "cust", "currency": "USD", "country": "DE", "tax_codes": ["plan_5"]}
+    )
+    calls = make_metric("calls")
+    make_plan("usage", 0, charges=[standard_charge(calls, "1")])
+    subscribe(at(2025, 1, 1), "usage")
+    send(at(2025, 1, 10), "calls", 300)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    # 5 % x 30,000 = 1,500, however many times it is computed
+    assert taxes_apply(invoice=january) == 1500
+    assert taxes_apply(invoice=january) == 1500
+    assert rates(january) == [("plan_5", Decimal(5), 30000, 1500)]
+    assert FeeAppliedTax.objects.filter(fee__invoice=january).count() == 1
+
+
+def test_buying_prepaid_credits_is_not_taxed():
+    customer_upsert(data={"external_id": "cust", "currency": "USD", "country": "DE"})
+    tax_create(
+        data={
+            "code": "default_8",
+            "name": "Default 8%",
+            "rate": "8",
+            "applied_to_organization": True,
+        }
+    )
+    with time_machine.travel(at(2025, 1, 1, 9), tick=False):
+        wallet = wallet_create(data={"external_customer_id": "cust", "rate_amount": "1"})
+        [purchase] = wallet_top_up(wallet=wallet, paid_credits="100")
+    invoice = purchase.invoice
+    assert invoice.invoice_type == "credit"
+    assert taxes_apply(invoice=invoice) == 0
+    assert (invoice.taxes_amount_cents, invoice.total_amount_cents) == (0, 10000)
+    assert not invoice.applied_taxes.exists()
