@@ -141,18 +141,37 @@ def test_a_charges_tax_codes_win_over_the_plans():
 
 def test_taxes_apply_recomputes_rather_than_adds_and_returns_the_invoices_taxes():
     customer_upsert(
-        data={"external_id": "cust", "currency": "USD", "country": "DE", "tax_codes": ["plan_5"]}
+        data={
+            "external_id": "cust",
+            "currency": "USD",
+            "country": "DE",
+            "tax_codes": ["customer_10", "plan_5"],
+        }
     )
-    calls = make_metric("calls")
-    make_plan("usage", 0, charges=[standard_charge(calls, "1")])
+    calls, seats = make_metric("calls"), make_metric("seats")
+    make_plan("usage", 0, charges=[standard_charge(calls, "1"), standard_charge(seats, "2")])
     subscribe(at(2025, 1, 1), "usage")
     send(at(2025, 1, 10), "calls", 300)
+    send(at(2025, 1, 11), "seats", 10)
     [january] = run_beat(at(2025, 2, 1, 0, 5))
-    # 5 % x 30,000 = 1,500, however many times it is computed
-    assert taxes_apply(invoice=january) == 1500
-    assert taxes_apply(invoice=january) == 1500
-    assert rates(january) == [("plan_5", Decimal(5), 30000, 1500)]
-    assert FeeAppliedTax.objects.filter(fee__invoice=january).count() == 1
+    # calls 30,000: 10 % = 3,000 and 5 % = 1,500; seats 2,000: 200 and 100; in all 4,800,
+    # however many times it is computed
+    assert taxes_apply(invoice=january) == 4800
+    assert taxes_apply(invoice=january) == 4800
+    assert [taxes for *_, taxes in fee_lines(january)] == [4500, 300]
+    assert rates(january) == [
+        ("customer_10", Decimal(10), 32000, 3200),
+        ("plan_5", Decimal(5), 32000, 1600),
+    ]
+    rows = FeeAppliedTax.objects.filter(fee__invoice=january).order_by("fee_id", "tax_code")
+    assert list(
+        rows.values_list("tax_code", "tax_name", "tax_rate", "base_amount_cents", "amount_cents")
+    ) == [
+        ("customer_10", "Customer 10%", Decimal(10), 30000, 3000),
+        ("plan_5", "Plan 5%", Decimal(5), 30000, 1500),
+        ("customer_10", "Customer 10%", Decimal(10), 2000, 200),
+        ("plan_5", "Plan 5%", Decimal(5), 2000, 100),
+    ]
 
 
 def test_buying_prepaid_credits_is_not_taxed():
