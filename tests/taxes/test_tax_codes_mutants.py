@@ -192,3 +192,28 @@ def test_buying_prepaid_credits_is_not_taxed():
     assert taxes_apply(invoice=invoice) == 0
     assert (invoice.taxes_amount_cents, invoice.total_amount_cents) == (0, 10000)
     assert not invoice.applied_taxes.exists()
+
+
+def test_tax_details_of_a_valid_vat_number():
+    organization_update(data={"name": "Demo AI SAS", "country": "FR"})
+    calls = make_metric("calls")
+    make_plan("usage", 0, currency="EUR", charges=[standard_charge(calls, "1")])
+    customer_upsert(
+        data={
+            "external_id": "cust",
+            "currency": "EUR",
+            "country": "DE",
+            "customer_type": "company",
+            "tax_identification_number": "DE136695976",
+        }
+    )
+    subscribe(at(2025, 1, 1), "usage")
+    send(at(2025, 1, 10), "calls", 3)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    assert january.tax_details == {
+        "customer_tax_id": "DE136695976",
+        "customer_tax_id_valid": True,
+        "reverse_charge": True,
+        "notes": [],  # valid: no "not valid" note
+    }
+    assert january.applied_taxes.get().tax_name == "VAT reverse charge"
