@@ -109,6 +109,7 @@ TARGETS: dict[str, Target] = {
     "plans/coupons.py": Target(
         tests=(
             "tests/coupons/test_coupon_deduction.py",
+            "tests/coupons/test_coupon_deduction_mutants.py",
             "tests/invoices/test_progressive_deductions.py",
         ),
         functions=(
