@@ -168,6 +168,7 @@ TARGETS: dict[str, Target] = {
     "customers/wallets.py": Target(
         tests=(
             "tests/wallets/test_prepaid_credits.py",
+            "tests/wallets/test_wallet_deduction_mutants.py",
             "tests/lago_docs/test_wallets.py",
         ),
         functions=(
