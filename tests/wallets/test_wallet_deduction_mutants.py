@@ -6,15 +6,19 @@ the coupon, plus taxes), credits rounded half-up."""
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from customers.models import WalletTransaction
 from customers.services import customer_upsert
-from customers.wallets import credits_of, wallets_apply
+from customers.wallets import credits_of, wallet_create, wallets_apply
+from invoices.models import Invoice
 from invoices.services.lifecycle import invoice_totals
 from invoices.services.taxes import taxes_apply
 from plans.coupons import applied_coupon_create, coupon_create, coupons_apply
 from taxes.services import tax_create
 from tests.wallets.conftest import at, balance, close, new_wallet, send
+from webhooks.models import WebhookDelivery
+from webhooks.services import webhook_endpoint_create
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +103,69 @@ def test_a_limited_wallet_pays_its_fees_net_of_the_coupon_plus_their_taxes(subsc
     ] == [(1000, 100, 90), (2000, 200, 180)]
     assert wallets_apply(invoice=invoice) == 1980
     assert balance(wallet) == Decimal("80.2")
+
+
+def test_another_customers_wallet_and_another_currency_pay_nothing(subscription):
+    customer_upsert(data={"external_id": "other", "currency": "USD"})
+    with time_machine.travel(at(2024, 4, 1), tick=False):
+        theirs = wallet_create(
+            data={"external_customer_id": "other", "rate_amount": "1", "granted_credits": "50"}
+        )
+    euros = new_wallet(name="Euros", currency="EUR", priority=1, granted_credits="50")
+    dollars = new_wallet(name="Dollars", priority=2, granted_credits="50")
+    invoice = close(subscription, at(2024, 5, 1, 0, 5))
+    assert wallets_apply(invoice=invoice) == 1000
+    assert outbound(invoice) == [("dollars", Decimal(10), Decimal(10))]
+    assert (balance(theirs), balance(euros), balance(dollars)) == (50, 50, 40)
+
+
+def test_a_second_wallet_pays_what_the_first_left_of_a_fee(subscription):
+    general = new_wallet(name="General", priority=1, granted_credits="5")
+    charges_only = new_wallet(
+        name="Usage", priority=2, granted_credits="100", applies_to={"fee_types": ["charge"]}
+    )
+    send(at(2024, 4, 10), 2000)
+    invoice = close(subscription, at(2024, 5, 1, 0, 5))  # base $10, tokens $20
+    # General pays $5 of the largest fee (tokens); the usage wallet the $15 of tokens left
+    assert wallets_apply(invoice=invoice) == 2000
+    assert (balance(general), balance(charges_only)) == (0, 85)
+
+
+def test_two_wallets_never_pay_more_than_the_credit_notes_left(subscription):
+    first = new_wallet(name="First", priority=1, granted_credits="3")
+    second = new_wallet(name="Second", priority=2, granted_credits="100")
+    invoice = close(subscription, at(2024, 5, 1, 0, 5))  # $10 base
+    invoice.credit_notes_amount_cents = 400  # $6 left: $3 from each
+    assert wallets_apply(invoice=invoice) == 600
+    assert (balance(first), balance(second)) == (0, 97)
+
+
+@pytest.mark.parametrize(("credit_notes", "taken"), [(1000, 0), (999, 1)])
+def test_what_credit_notes_leave_down_to_the_last_cent(subscription, credit_notes, taken):
+    wallet = new_wallet(granted_credits="50")
+    invoice = close(subscription, at(2024, 5, 1, 0, 5))  # $10 base
+    invoice.credit_notes_amount_cents = credit_notes
+    assert wallets_apply(invoice=invoice) == taken
+    assert sum(row[2] for row in outbound(invoice)) == Decimal(taken) / 100
+    assert balance(wallet) == 50 - Decimal(taken) / 100
+
+
+def test_applying_again_reports_what_was_taken_and_announces_each_row(subscription):
+    webhook_endpoint_create(
+        data={
+            "webhook_url": "http://127.0.0.1:9/hooks",
+            "event_types": ["wallet_transaction.created"],
+        }
+    )
+    new_wallet(granted_credits="50")  # its granted credits are announced too
+    deliveries = WebhookDelivery.objects.filter(webhook_type="wallet_transaction.created")
+    before = set(deliveries.values_list("pk", flat=True))
+    invoice = close(subscription, at(2024, 5, 1, 0, 5))
+    assert wallets_apply(invoice=invoice) == 1000
+    [delivery] = deliveries.exclude(pk__in=before)
+    assert delivery.object_type == "wallet_transaction"
+    assert delivery.payload["wallet_transaction"]["transaction_type"] == "outbound"
+    again = Invoice.objects.get(pk=invoice.pk)
+    assert wallets_apply(invoice=again) == 1000
+    assert again.prepaid_credit_amount_cents == 1000
+    assert deliveries.exclude(pk__in=before).count() == 1
