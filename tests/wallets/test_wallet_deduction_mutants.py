@@ -109,7 +109,12 @@ def test_another_customers_wallet_and_another_currency_pay_nothing(subscription)
     customer_upsert(data={"external_id": "other", "currency": "USD"})
     with time_machine.travel(at(2024, 4, 1), tick=False):
         theirs = wallet_create(
-            data={"external_customer_id": "other", "rate_amount": "1", "granted_credits": "50"}
+            data={
+                "external_customer_id": "other",
+                "rate_amount": "1",
+                "granted_credits": "50",
+                "priority": 1,  # first in line, were it this customer's
+            }
         )
     euros = new_wallet(name="Euros", currency="EUR", priority=1, granted_credits="50")
     dollars = new_wallet(name="Dollars", priority=2, granted_credits="50")
