@@ -1,0 +1,89 @@
+"""Credit-note amounts that mutation testing found unchecked (docs/testing.md, "Mutation
+testing"): what the estimate says may be refunded or offset, the precise total, a refund above
+what was paid in money, an offset of a paid invoice, and which part takes the odd minor unit."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from core.errors import ValidationFailed
+from customers.services import subscription_create
+from invoices.services import invoice_update, subscription_bill_due
+from invoices.services.credit_notes import credit_note_create, credit_note_estimate
+from tests.factories import make_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def at(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def subscription():
+    make_plan("pro", 10000)
+    with time_machine.travel(at(2024, 4, 1), tick=False):
+        return subscription_create(
+            data={"external_customer_id": "cust", "plan_code": "pro", "external_id": "sub"}
+        )
+
+
+def bill(subscription, moment):
+    [invoice] = subscription_bill_due(subscription_id=subscription.pk, now=moment)
+    return invoice
+
+
+@pytest.fixture
+def april(subscription):
+    """A finalized $100.00 invoice for April (base fee in arrears), unpaid."""
+    return bill(subscription, at(2024, 5, 1, 0, 1))
+
+
+def items(invoice, amount):
+    return [{"fee_id": str(invoice.fees.get().lago_id), "amount_cents": amount}]
+
+
+def note(invoice, amount, **split):
+    data = {"invoice_id": str(invoice.lago_id), "items": items(invoice, amount), **split}
+    return credit_note_create(data=data)
+
+
+def test_the_estimate_limits_of_an_unpaid_then_a_paid_invoice(april):
+    unpaid = credit_note_estimate(invoice=april, items=items(april, 4000))
+    assert (unpaid.total, unpaid.precise_total) == (4000, Decimal(4000))
+    assert (unpaid.max_refundable, unpaid.max_offsettable) == (0, 4000)
+    invoice_update(invoice=april, data={"payment_status": "succeeded"})
+    april.refresh_from_db()
+    paid = credit_note_estimate(invoice=april, items=items(april, 4000))
+    assert (paid.max_refundable, paid.max_offsettable) == (4000, 0)
+
+
+def test_an_offset_of_a_paid_invoice_is_refused(april):
+    invoice_update(invoice=april, data={"payment_status": "succeeded"})
+    with pytest.raises(ValidationFailed) as error:
+        note(april, 1000, offset_amount_cents=1000)
+    assert error.value.errors == {"offset_amount_cents": ["higher_than_remaining_invoice_amount"]}
+
+
+def test_only_what_was_paid_in_money_can_be_refunded(subscription, april):
+    note(april, 3000)  # $30 of credit, consumed by May
+    may = bill(subscription, at(2024, 6, 1, 0, 1))
+    assert (may.fees_amount_cents, may.total_amount_cents) == (10000, 7000)
+    invoice_update(invoice=may, data={"payment_status": "succeeded"})
+    with pytest.raises(ValidationFailed) as error:
+        note(may, 10000, refund_amount_cents=10000)
+    assert error.value.errors == {"refund_amount_cents": ["higher_than_remaining_invoice_amount"]}
+    refunded = note(may, 10000, refund_amount_cents=7000, credit_amount_cents=3000)
+    assert (refunded.refund_amount_cents, refunded.credit_amount_cents) == (7000, 3000)
+
+
+def test_the_first_non_zero_part_takes_the_odd_minor_unit(april):
+    invoice_update(invoice=april, data={"payment_status": "succeeded"})
+    # 3,333 asked as 0 credit + 3,332 refund: the refund (first non-zero part) takes the cent
+    first = note(april, 3333, credit_amount_cents=0, refund_amount_cents=3332)
+    assert (first.credit_amount_cents, first.refund_amount_cents) == (0, 3333)
+    # 3,333 asked as 1 credit + 3,331 refund: the credit (non-zero, if only 1) takes it
+    second = note(april, 3333, credit_amount_cents=1, refund_amount_cents=3331)
+    assert (second.credit_amount_cents, second.refund_amount_cents) == (2, 3331)
