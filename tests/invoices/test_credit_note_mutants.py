@@ -11,7 +11,11 @@ import time_machine
 from core.errors import ValidationFailed
 from customers.services import subscription_create
 from invoices.services import invoice_update, subscription_bill_due
-from invoices.services.credit_notes import credit_note_create, credit_note_estimate
+from invoices.services.credit_notes import (
+    _split_errors,
+    credit_note_create,
+    credit_note_estimate,
+)
 from tests.factories import make_plan
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +91,43 @@ def test_the_first_non_zero_part_takes_the_odd_minor_unit(april):
     # 3,333 asked as 1 credit + 3,331 refund: the credit (non-zero, if only 1) takes it
     second = note(april, 3333, credit_amount_cents=1, refund_amount_cents=3331)
     assert (second.credit_amount_cents, second.refund_amount_cents) == (2, 3331)
+
+
+def test_the_split_bounds_one_minor_unit_of_tolerance_included(april):
+    """Lago's ValidateService on amounts to store. Through the API the item checks come first
+    and keep these bounds out of reach, so they are checked on the validator itself."""
+    note(april, 3000)  # credit 3,000
+    note(april, 2000, offset_amount_cents=2000)  # offset 2,000
+    april.refresh_from_db()
+    estimate = credit_note_estimate(invoice=april, items=items(april, 1000))
+    # creditable: 10,000 - 3,000 credited - 2,000 offset = 5,000 (+ 1 tolerated); what is left
+    # of the invoice: 10,000 - 5,000 = 5,000 (+ 1); still owed and not offset: 8,000
+    assert _split_errors(estimate, 5001, 0, 0) == {}
+    too_much = "higher_than_remaining_invoice_amount"
+    assert _split_errors(estimate, 5002, 0, 0) == {
+        "credit_amount_cents": [too_much],
+        "base": [too_much],
+    }
+    assert _split_errors(estimate, 0, 0, 5000) == {}
+    assert _split_errors(estimate, 0, 0, 5001) == {"offset_amount_cents": [too_much]}
+    assert _split_errors(estimate, 2000, 0, 3001) == {}
+    assert _split_errors(estimate, 2000, 0, 3002) == {"base": [too_much]}
+    assert _split_errors(estimate, 0, 1, 0) == {
+        "refund_amount_cents": ["cannot_refund_unpaid_invoice"]
+    }
+
+
+def test_the_refund_bound_after_an_earlier_refund(april):
+    invoice_update(invoice=april, data={"payment_status": "succeeded"})
+    note(april, 3000, refund_amount_cents=3000)
+    april.refresh_from_db()
+    estimate = credit_note_estimate(invoice=april, items=items(april, 1000))
+    assert estimate.refundable == 7000
+    too_much = "higher_than_remaining_invoice_amount"
+    assert _split_errors(estimate, 0, 7000, 0) == {}
+    assert _split_errors(estimate, 0, 7001, 0) == {"refund_amount_cents": [too_much]}
+    # what is left of the invoice: 10,000 - 3,000 refunded (+ 1)
+    assert _split_errors(estimate, 0, 7002, 0) == {
+        "refund_amount_cents": [too_much],
+        "base": [too_much],
+    }
