@@ -130,6 +130,7 @@ TARGETS: dict[str, Target] = {
     "invoices/services/credit_notes.py": Target(
         tests=(
             "tests/invoices/test_credit_note_amounts.py",
+            "tests/invoices/test_credit_note_mutants.py",
             "tests/invoices/test_credit_notes.py",
             "tests/lago_docs/test_credit_notes.py",
         ),
