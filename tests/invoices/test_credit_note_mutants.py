@@ -9,13 +9,17 @@ import pytest
 import time_machine
 
 from core.errors import ValidationFailed
-from customers.services import subscription_create
+from core.services import organization_update
+from customers.services import customer_upsert, subscription_create
 from invoices.services import invoice_update, subscription_bill_due
 from invoices.services.credit_notes import (
     _split_errors,
+    credit_note_balance,
     credit_note_create,
     credit_note_estimate,
+    credit_note_void,
 )
+from taxes.selectors import REVERSE_CHARGE_MENTION
 from tests.factories import make_plan
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +135,63 @@ def test_the_refund_bound_after_an_earlier_refund(april):
         "refund_amount_cents": [too_much],
         "base": [too_much],
     }
+
+
+def test_what_an_earlier_offset_leaves_to_offset(subscription, april):
+    note(april, 3000)  # $30 of credit, consumed by May: $70 due on May's $100
+    may = bill(subscription, at(2024, 6, 1, 0, 1))
+    note(may, 2000, offset_amount_cents=2000)
+    may.refresh_from_db()
+    estimate = credit_note_estimate(invoice=may, items=items(may, 8000))
+    # owed 7,000 - 2,000 already offset = 5,000 (the fees still allow 8,000)
+    assert (estimate.offsettable, estimate.max_offsettable) == (5000, 5000)
+
+
+def test_a_voided_or_refund_only_note_has_no_balance(april):
+    credit = note(april, 1000)
+    assert credit_note_balance(credit) == 1000
+    credit_note_void(note=credit)
+    credit.refresh_from_db()
+    assert credit_note_balance(credit) == 0
+    invoice_update(invoice=april, data={"payment_status": "succeeded"})
+    refund_only = note(april, 1000, refund_amount_cents=1000)
+    assert (refund_only.credit_status, credit_note_balance(refund_only)) == ("", 0)
+
+
+def test_the_notes_tax_lines_carry_the_invoices_name_and_mention():
+    organization_update(data={"name": "Demo AI SAS", "country": "FR"})
+    make_plan("pro_eur", 10000, currency="EUR")
+    customer_upsert(
+        data={
+            "external_id": "cust",
+            "currency": "EUR",
+            "country": "DE",
+            "customer_type": "company",
+            "tax_identification_number": "DE136695976",
+        }
+    )
+    with time_machine.travel(at(2024, 4, 1), tick=False):
+        subscription = subscription_create(
+            data={"external_customer_id": "cust", "plan_code": "pro_eur", "external_id": "sub"}
+        )
+    april = bill(subscription, at(2024, 5, 1, 0, 1))
+    credited = note(april, 4000)
+    assert list(
+        credited.applied_taxes.values_list(
+            "tax_code",
+            "tax_name",
+            "tax_rate",
+            "tax_description",
+            "base_amount_cents",
+            "amount_cents",
+        )
+    ) == [
+        (
+            "vat_reverse_charge",
+            "VAT reverse charge",
+            Decimal(0),
+            REVERSE_CHARGE_MENTION,
+            4000,
+            0,
+        )
+    ]
