@@ -20,7 +20,9 @@ from invoices.services.credit_notes import (
     credit_note_void,
 )
 from taxes.selectors import REVERSE_CHARGE_MENTION
-from tests.factories import make_plan
+from taxes.services import tax_create
+from tests.billing_clock import run_beat, send, subscribe
+from tests.factories import make_metric, make_plan, standard_charge
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +197,61 @@ def test_the_notes_tax_lines_carry_the_invoices_name_and_mention():
             0,
         )
     ]
+
+
+@pytest.mark.parametrize("value", [-1, "100", True, 1.5])
+def test_a_split_amount_must_be_a_non_negative_integer(april, value):
+    with pytest.raises(ValidationFailed) as error:
+        note(april, 1000, credit_amount_cents=value)
+    assert error.value.errors == {"credit_amount_cents": ["value_is_invalid"]}
+
+
+def test_an_estimate_of_nothing_has_no_tax_rate(april):
+    assert credit_note_estimate(invoice=april, items=items(april, 0)).taxes_rate == 0
+
+
+def taxed_invoice(rate: str):
+    """A finalized invoice of a $100.00 base fee and $10.00 of calls, both taxed at `rate` %."""
+    tax_create(data={"code": "custom", "name": "Custom", "rate": rate})
+    customer_upsert(data={"external_id": "cust", "currency": "USD", "tax_codes": ["custom"]})
+    calls = make_metric("calls")
+    make_plan("taxed", 10000, charges=[standard_charge(calls, "1")])
+    subscribe(at(2025, 1, 1), "taxed")
+    send(at(2025, 1, 10), "calls", 10)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    return january
+
+
+def fee_items(invoice, *amounts):
+    fees = invoice.fees.order_by("amount_cents")
+    return [
+        {"fee_id": str(f.lago_id), "amount_cents": a} for f, a in zip(fees, amounts, strict=True)
+    ]
+
+
+def test_one_tax_over_two_fees_is_on_both_items():
+    january = taxed_invoice("10")
+    estimate = credit_note_estimate(invoice=january, items=fee_items(january, 500, 2000))
+    # 10 % of 500 + 2,000
+    [tax] = estimate.applied_taxes
+    assert (tax.base_amount_cents, tax.amount_cents, estimate.taxes) == (2500, 250, 250)
+
+
+def test_a_partial_note_does_not_take_back_the_earlier_rounding():
+    january = taxed_invoice("19")
+    data = {"invoice_id": str(january.lago_id)}
+    first = credit_note_create(data=data | {"items": fee_items(january, 3, 0)})
+    # 19 % of 3 = 0.57 -> 1
+    assert (first.taxes_amount_cents, first.precise_taxes_amount_cents) == (1, Decimal("0.57"))
+    # 19 % of 50 = 9.5 -> 10: not the last note, the 0.43 given back stays
+    second = credit_note_estimate(invoice=january, items=fee_items(january, 50, 0))
+    assert second.taxes == 10
+
+
+def test_the_last_cent_takes_back_the_earlier_rounding():
+    january = taxed_invoice("50")
+    data = {"invoice_id": str(january.lago_id)}
+    credit_note_create(data=data | {"items": fee_items(january, 999, 10000)})
+    # 50 % of 10,999 = 5,499.5 -> 5,500; the last cent's 0.5 of tax is what was given back
+    last = credit_note_estimate(invoice=january, items=fee_items(january, 1, 0))
+    assert last.taxes == 0
