@@ -11,6 +11,7 @@ import time_machine
 from core.errors import ValidationFailed
 from core.services import organization_update
 from customers.services import customer_upsert, subscription_create
+from invoices.one_off import one_off_invoice_create
 from invoices.services import invoice_update, subscription_bill_due
 from invoices.services.credit_notes import (
     _split_errors,
@@ -19,6 +20,7 @@ from invoices.services.credit_notes import (
     credit_note_estimate,
     credit_note_void,
 )
+from plans.addons import add_on_create
 from taxes.selectors import REVERSE_CHARGE_MENTION
 from taxes.services import tax_create
 from tests.billing_clock import run_beat, send, subscribe
@@ -255,3 +257,49 @@ def test_the_last_cent_takes_back_the_earlier_rounding():
     # 50 % of 10,999 = 5,499.5 -> 5,500; the last cent's 0.5 of tax is what was given back
     last = credit_note_estimate(invoice=january, items=fee_items(january, 1, 0))
     assert last.taxes == 0
+
+
+def test_an_item_without_an_amount_is_zero_and_not_a_number_is_refused(april):
+    fee_id = str(april.fees.get().lago_id)
+    estimate = credit_note_estimate(
+        invoice=april, items=[{"fee_id": fee_id, "amount_cents": None}, *items(april, 700)]
+    )
+    assert [item.amount_cents for item in estimate.items] == [0, 700]
+    assert estimate.total == 700
+    with pytest.raises(ValidationFailed) as error:
+        credit_note_estimate(
+            invoice=april, items=[{"fee_id": fee_id, "amount_cents": Decimal("NaN")}]
+        )
+    assert error.value.errors == {"amount_cents": ["invalid_value"]}
+
+
+def test_a_note_of_one_cent(april):
+    assert note(april, 1).credit_amount_cents == 1
+
+
+def test_a_free_fee_has_no_coupon_share():
+    customer_upsert(data={"external_id": "acme", "currency": "USD"})
+    add_on_create(
+        data={"name": "GPU", "code": "gpu", "amount_cents": 1500, "amount_currency": "USD"}
+    )
+    add_on_create(
+        data={"name": "Setup", "code": "setup", "amount_cents": 0, "amount_currency": "USD"}
+    )
+    invoice = one_off_invoice_create(
+        data={
+            "external_customer_id": "acme",
+            "currency": "USD",
+            "fees": [{"add_on_code": "gpu"}, {"add_on_code": "setup"}],
+        },
+        now=at(2024, 6, 3, 12),
+    )
+    assert invoice.status == "finalized"
+    fees = {f.amount_cents: str(f.lago_id) for f in invoice.fees.all()}
+    estimate = credit_note_estimate(
+        invoice=invoice,
+        items=[
+            {"fee_id": fees[0], "amount_cents": 0},
+            {"fee_id": fees[1500], "amount_cents": 1000},
+        ],
+    )
+    assert (estimate.coupons_adjustment, estimate.total) == (0, 1000)
