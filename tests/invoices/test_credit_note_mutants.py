@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from core.errors import ValidationFailed
+from core.errors import NotFound, RuleViolation, ValidationFailed
 from core.services import organization_update
 from customers.services import customer_upsert, subscription_create
+from invoices.models import CreditNoteApplication
 from invoices.one_off import one_off_invoice_create
 from invoices.services import invoice_update, subscription_bill_due
 from invoices.services.credit_notes import (
@@ -19,6 +20,7 @@ from invoices.services.credit_notes import (
     credit_note_create,
     credit_note_estimate,
     credit_note_void,
+    credit_notes_apply,
 )
 from plans.addons import add_on_create
 from taxes.selectors import REVERSE_CHARGE_MENTION
@@ -303,3 +305,43 @@ def test_a_free_fee_has_no_coupon_share():
         ],
     )
     assert (estimate.coupons_adjustment, estimate.total) == (0, 1000)
+
+
+def test_items_must_be_fee_objects_and_items_of_one_fee_add_up(april):
+    with pytest.raises(NotFound):
+        credit_note_estimate(invoice=april, items=["not an item"])
+    with pytest.raises(ValidationFailed) as error:
+        credit_note_estimate(invoice=april, items=items(april, 6000) + items(april, 5000))
+    assert error.value.errors == {"amount_cents": ["higher_than_remaining_fee_amount"]}
+
+
+def test_an_invoice_settled_by_credit_is_creditable_only_automatically(subscription, april):
+    note(april, 10000)  # consumed whole by May: nothing due on May
+    may = bill(subscription, at(2024, 6, 1, 0, 1))
+    assert (may.fees_amount_cents, may.total_amount_cents) == (10000, 0)
+    with pytest.raises(RuleViolation):
+        credit_note_estimate(invoice=may, items=items(may, 1000))
+    assert credit_note_estimate(invoice=may, items=items(may, 1000), automatic=True).total == 1000
+
+
+def test_credit_is_applied_once_per_invoice_down_to_one_cent(subscription, april):
+    available = note(april, 5000)
+    draft = bill(subscription, at(2024, 6, 1, 0, 1))
+    CreditNoteApplication.objects.filter(invoice=draft).delete()  # as if not applied yet
+    available.credit_status = "available"
+    available.save(update_fields=["credit_status"])
+    assert credit_notes_apply(invoice=draft, amount_due=1) == 1
+    assert credit_notes_apply(invoice=draft, amount_due=4000) == 1  # already applied: the same
+    assert credit_note_balance(available) == 4999
+
+
+def test_credit_is_not_applied_to_a_one_off_invoice(april):
+    note(april, 5000)
+    add_on_create(
+        data={"name": "GPU", "code": "gpu", "amount_cents": 1500, "amount_currency": "USD"}
+    )
+    one_off = one_off_invoice_create(
+        data={"external_customer_id": "cust", "currency": "USD", "fees": [{"add_on_code": "gpu"}]},
+        now=at(2024, 6, 3, 12),
+    )
+    assert credit_notes_apply(invoice=one_off, amount_due=1500) == 0
