@@ -11,7 +11,7 @@ import time_machine
 from core.errors import NotFound, RuleViolation, ValidationFailed
 from core.services import organization_update
 from customers.services import customer_upsert, subscription_create
-from invoices.models import CreditNoteApplication
+from invoices.models import CreditNote, CreditNoteApplication
 from invoices.one_off import one_off_invoice_create
 from invoices.services import invoice_update, subscription_bill_due
 from invoices.services.credit_notes import (
@@ -345,3 +345,19 @@ def test_credit_is_not_applied_to_a_one_off_invoice(april):
         now=at(2024, 6, 3, 12),
     )
     assert credit_notes_apply(invoice=one_off, amount_due=1500) == 0
+
+
+def test_own_credit_oldest_first_up_to_the_amount_due(subscription, april):
+    customer_upsert(data={"external_id": "other", "currency": "USD"})
+    with time_machine.travel(at(2024, 4, 1), tick=False):
+        theirs_subscription = subscription_create(
+            data={"external_customer_id": "other", "plan_code": "pro", "external_id": "sub_other"}
+        )
+    theirs = note(bill(theirs_subscription, at(2024, 5, 1, 0, 1)), 9000)  # oldest, not ours
+    first, second = note(april, 6000), note(april, 4000)
+    may = bill(subscription, at(2024, 6, 1, 0, 1))
+    CreditNoteApplication.objects.filter(invoice=may).delete()  # as if not applied yet
+    CreditNote.objects.filter(pk__in=[first.pk, second.pk]).update(credit_status="available")
+    # 7,000 due: 6,000 from the first note, 1,000 from the second; the other customer's untouched
+    assert credit_notes_apply(invoice=may, amount_due=7000) == 7000
+    assert [credit_note_balance(n) for n in (theirs, first, second)] == [9000, 0, 3000]
