@@ -225,6 +225,7 @@ TARGETS: dict[str, Target] = {
     "invoices/services/termination.py": Target(
         tests=(
             "tests/invoices/test_plan_changes.py",
+            "tests/invoices/test_termination_mutants.py",
             "tests/lago_docs/test_termination.py",
         ),
     ),

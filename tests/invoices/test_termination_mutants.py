@@ -1,0 +1,100 @@
+"""Credit notes for unused days when prepaid credits paid part of the invoice (docs/testing.md,
+"Mutation testing"): Lago's refund rule takes the used days from the fee's share of what was
+paid in money first; what is left of the paid share is refunded, the rest credited."""
+
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from customers.services import customer_upsert
+from customers.wallets import wallet_create
+from invoices.models import CreditNote, Fee, Invoice
+from taxes.services import tax_create
+from tests.factories import make_plan
+from tests.invoices.test_plan_changes import api_call, at, subscribe, terminate
+
+pytestmark = pytest.mark.django_db
+
+
+def october(api, prepaid: str | None, tax_rate: str | None = None) -> Invoice:
+    """$31.00 for October paid in advance (a dollar a day), `prepaid` credits of $1 taken off
+    it, the rest paid in money on October 2."""
+    codes = []
+    if tax_rate:
+        tax_create(data={"code": "tax", "name": "Tax", "rate": tax_rate})
+        codes = ["tax"]
+    customer_upsert(data={"external_id": "cust", "currency": "USD", "tax_codes": codes})
+    make_plan("pro", 3100, pay_in_advance=True)
+    with time_machine.travel(at(2024, 9, 30), tick=False):
+        if prepaid:
+            wallet_create(
+                data={
+                    "external_customer_id": "cust",
+                    "currency": "USD",
+                    "rate_amount": "1",
+                    "granted_credits": prepaid,
+                }
+            )
+    subscribe(api, at(2024, 10, 1), "pro")
+    invoice = Invoice.objects.get(invoice_type="subscription")
+    body = {"invoice": {"payment_status": "succeeded"}}
+    api_call(api, "put", f"invoices/{invoice.lago_id}", at(2024, 10, 2), body)
+    return invoice
+
+
+def split_of_termination(api, option: str) -> tuple[int, int, int, int]:
+    """Terminated October 10: October 11-31, 21 days, are unused."""
+    assert (
+        terminate(api, at(2024, 10, 10, 15), on_termination_credit_note=option).status_code == 200
+    )
+    [note] = CreditNote.objects.all()
+    return (
+        note.total_amount_cents,
+        note.credit_amount_cents,
+        note.refund_amount_cents,
+        note.offset_amount_cents,
+    )
+
+
+@pytest.mark.parametrize(
+    ("prepaid", "option", "split"),
+    [
+        # $10 prepaid, $21 paid: unpaid share of the fee 3,100 x 1,000 / 3,100 = 1,000;
+        # 2,100 unused - 1,000 = 1,100 refunded, 1,000 credited
+        ("10", "refund", (2100, 1000, 1100, 0)),
+        # the same with offset: the invoice is paid, nothing is owed to offset
+        ("10", "offset", (2100, 1000, 1100, 0)),
+        # $25 prepaid, $6 paid: 2,100 - 2,500 < 0, nothing refunded
+        ("25", "refund", (2100, 2100, 0, 0)),
+    ],
+)
+def test_prepaid_credits_are_not_refunded_in_money(api, prepaid, option, split):
+    invoice = october(api, prepaid)
+    assert (
+        invoice.sub_total_including_taxes_amount_cents,
+        invoice.prepaid_credit_amount_cents,
+    ) == (
+        3100,
+        int(Decimal(prepaid) * 100),
+    )
+    assert split_of_termination(api, option) == split
+
+
+def test_the_refund_counts_the_fees_taxes(api):
+    # 10 % tax: 3,100 + 310 = 3,410; $10 prepaid, 2,410 paid. Unused: 2,100 + 210 = 2,310;
+    # unpaid share 3,410 x 1,000 / 3,410 = 1,000; refund 2,310 - 1,000 = 1,310
+    october(api, "10", tax_rate="10")
+    assert split_of_termination(api, "refund") == (2310, 1000, 1310, 0)
+
+
+def test_a_fee_billed_before_the_rule_prices_its_days_from_its_own_amount(api):
+    # a base fee without base_amount / period_days in its details (billed before they were
+    # recorded): the used days are its amount x used days / days covered, 3,100 x 10 / 31
+    invoice = october(api, None)
+    fee = invoice.fees.get(fee_type="subscription")
+    details = {
+        k: v for k, v in fee.amount_details.items() if k not in ("base_amount", "period_days")
+    }
+    Fee.objects.filter(pk=fee.pk).update(amount_details=details)
+    assert split_of_termination(api, "credit") == (2100, 2100, 0, 0)
