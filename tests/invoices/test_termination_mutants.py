@@ -10,6 +10,7 @@ import time_machine
 from customers.services import customer_upsert
 from customers.wallets import wallet_create
 from invoices.models import CreditNote, Fee, Invoice
+from invoices.services.credit_notes import credit_note_create
 from taxes.services import tax_create
 from tests.factories import make_plan
 from tests.invoices.test_plan_changes import api_call, at, subscribe, terminate
@@ -98,3 +99,44 @@ def test_a_fee_billed_before_the_rule_prices_its_days_from_its_own_amount(api):
     }
     Fee.objects.filter(pk=fee.pk).update(amount_details=details)
     assert split_of_termination(api, "credit") == (2100, 2100, 0, 0)
+
+
+def test_an_invoice_prepaid_in_full_still_gets_its_automatic_credit_note(api):
+    october(api, "31")  # nothing left to pay in money
+    assert split_of_termination(api, "credit") == (2100, 2100, 0, 0)
+    assert CreditNote.objects.get().automatic is True
+
+
+def test_an_offset_takes_only_what_is_still_owed_and_not_offset(api):
+    # $10 prepaid: 2,100 owed, unpaid; a manual note already offset 1,000 of it
+    make_plan("pro", 3100, pay_in_advance=True)
+    customer_upsert(data={"external_id": "cust", "currency": "USD"})
+    with time_machine.travel(at(2024, 9, 30), tick=False):
+        wallet_create(
+            data={
+                "external_customer_id": "cust",
+                "currency": "USD",
+                "rate_amount": "1",
+                "granted_credits": "10",
+            }
+        )
+    subscribe(api, at(2024, 10, 1), "pro")
+    invoice = Invoice.objects.get(invoice_type="subscription")
+    fee = invoice.fees.get(fee_type="subscription")
+    credit_note_create(
+        data={
+            "invoice_id": str(invoice.lago_id),
+            "items": [{"fee_id": str(fee.lago_id), "amount_cents": 1000}],
+            "offset_amount_cents": 1000,
+        }
+    )
+    assert (
+        terminate(api, at(2024, 10, 10, 15), on_termination_credit_note="offset").status_code == 200
+    )
+    note = CreditNote.objects.get(automatic=True)
+    # 2,100 unused: 2,100 - 1,000 = 1,100 still owed and not offset is offset, 1,000 credited
+    assert (note.total_amount_cents, note.credit_amount_cents, note.offset_amount_cents) == (
+        2100,
+        1000,
+        1100,
+    )
