@@ -2,11 +2,14 @@
 "Mutation testing"): Lago's refund rule takes the used days from the fee's share of what was
 paid in money first; what is left of the paid share is refunded, the rest credited."""
 
+import io
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
+from customers.models import Subscription
 from customers.services import customer_upsert
 from customers.wallets import wallet_create
 from invoices.models import CreditNote, Fee, Invoice
@@ -140,3 +143,38 @@ def test_an_offset_takes_only_what_is_still_owed_and_not_offset(api):
         1000,
         1100,
     )
+
+
+def test_a_period_billed_ahead_and_never_started_is_credited_whole(api):
+    make_plan("pro", 3000, pay_in_advance=True)
+    customer_upsert(data={"external_id": "cust", "currency": "USD"})
+    subscribe(api, at(2024, 10, 1), "pro")
+    with time_machine.travel(at(2024, 10, 20, 10), tick=False):
+        call_command("bill_due", now="2024-11-01T00:05:00Z", stdout=io.StringIO())
+    assert terminate(api, at(2024, 10, 25, 10)).status_code == 200
+    notes = CreditNote.objects.order_by("total_amount_cents")
+    # October: used Oct 1-25, 25/31 x 3,000 = 2,419.35 -> 2,419, so 581 back; November: all of it
+    assert [(n.total_amount_cents, n.reason) for n in notes] == [
+        (581, "order_cancellation"),
+        (3000, "order_cancellation"),
+    ]
+
+
+def test_an_upgrade_credits_even_when_the_subscription_asks_for_refunds(api):
+    make_plan("basic", 3000, pay_in_advance=True)
+    make_plan("premium", 9000, pay_in_advance=True)
+    customer_upsert(data={"external_id": "cust", "currency": "USD"})
+    subscribe(api, at(2024, 4, 1), "basic", on_termination_credit_note="refund")
+    assert Subscription.objects.get().on_termination_credit_note == "refund"
+    basic = Invoice.objects.get()
+    body = {"invoice": {"payment_status": "succeeded"}}
+    api_call(api, "put", f"invoices/{basic.lago_id}", at(2024, 4, 2), body)
+    subscribe(api, at(2024, 4, 16, 12), "premium")
+    note = CreditNote.objects.get()
+    # Apr 16-30 unused: 1,500, all of it credit for the new plan's invoice, none refunded
+    assert (note.total_amount_cents, note.credit_amount_cents, note.refund_amount_cents) == (
+        1500,
+        1500,
+        0,
+    )
+    assert note.reason == "order_change"
