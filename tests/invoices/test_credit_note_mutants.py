@@ -239,6 +239,7 @@ def test_one_tax_over_two_fees_is_on_both_items():
     # 10 % of 500 + 2,000
     [tax] = estimate.applied_taxes
     assert (tax.base_amount_cents, tax.amount_cents, estimate.taxes) == (2500, 250, 250)
+    assert estimate.precise_total == Decimal(2750)
 
 
 def test_a_partial_note_does_not_take_back_the_earlier_rounding():
@@ -348,16 +349,17 @@ def test_credit_is_not_applied_to_a_one_off_invoice(april):
 
 
 def test_own_credit_oldest_first_up_to_the_amount_due(subscription, april):
+    first, second = note(april, 6000), note(april, 4000)
+    may = bill(subscription, at(2024, 6, 1, 0, 1))
+    CreditNoteApplication.objects.filter(invoice=may).delete()  # as if not applied yet
+    CreditNote.objects.filter(pk__in=[first.pk, second.pk]).update(credit_status="available")
     customer_upsert(data={"external_id": "other", "currency": "USD"})
     with time_machine.travel(at(2024, 4, 1), tick=False):
         theirs_subscription = subscription_create(
             data={"external_customer_id": "other", "plan_code": "pro", "external_id": "sub_other"}
         )
-    theirs = note(bill(theirs_subscription, at(2024, 5, 1, 0, 1)), 9000)  # oldest, not ours
-    first, second = note(april, 6000), note(april, 4000)
-    may = bill(subscription, at(2024, 6, 1, 0, 1))
-    CreditNoteApplication.objects.filter(invoice=may).delete()  # as if not applied yet
-    CreditNote.objects.filter(pk__in=[first.pk, second.pk]).update(credit_status="available")
+    theirs = note(bill(theirs_subscription, at(2024, 5, 1, 0, 1)), 9000)
+    CreditNote.objects.filter(pk=theirs.pk).update(created_at=at(2024, 5, 1))  # the oldest
     # 7,000 due: 6,000 from the first note, 1,000 from the second; the other customer's untouched
     assert credit_notes_apply(invoice=may, amount_due=7000) == 7000
     assert [credit_note_balance(n) for n in (theirs, first, second)] == [9000, 0, 3000]
