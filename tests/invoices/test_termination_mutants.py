@@ -3,17 +3,20 @@
 paid in money first; what is left of the paid share is refunded, the rest credited."""
 
 import io
+import logging
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.management import call_command
 
+from core.errors import RuleViolation
 from customers.models import Subscription
 from customers.services import customer_upsert
 from customers.wallets import wallet_create
 from invoices.models import CreditNote, Fee, Invoice
 from invoices.services.credit_notes import credit_note_create
+from plans.coupons import applied_coupon_create, coupon_create
 from taxes.services import tax_create
 from tests.factories import make_plan
 from tests.invoices.test_plan_changes import api_call, at, subscribe, terminate
@@ -178,3 +181,65 @@ def test_an_upgrade_credits_even_when_the_subscription_asks_for_refunds(api):
         0,
     )
     assert note.reason == "order_change"
+
+
+def test_a_note_that_cannot_be_issued_is_logged_never_silent(api, monkeypatch, caplog):
+    october(api, None)
+    fee = Fee.objects.get(fee_type="subscription")
+
+    def refuse(**kwargs):
+        raise RuleViolation("credit_note_conflict", "Another credit note was made at once.")
+
+    monkeypatch.setattr("invoices.services.termination.credit_note_create", refuse)
+    with caplog.at_level(logging.WARNING, logger="invoices.services.termination"):
+        assert terminate(api, at(2024, 10, 10, 15)).status_code == 200
+    assert not CreditNote.objects.exists()
+    [record] = [r for r in caplog.records if r.name == "invoices.services.termination"]
+    assert record.getMessage() == "termination credit note not issued"
+    assert (record.fee, record.amount_cents) == (str(fee.lago_id), 2100)
+    assert record.error == "credit_note_conflict: Another credit note was made at once."
+
+
+def test_only_the_invoice_with_unused_days_gets_a_note(api, caplog):
+    # September fully used, October used 1-10: one note, nothing refused or logged
+    make_plan("pro", 3000, pay_in_advance=True)
+    customer_upsert(data={"external_id": "cust", "currency": "USD"})
+    subscribe(api, at(2024, 9, 1), "pro")
+    with time_machine.travel(at(2024, 10, 1, 0, 5), tick=False):
+        call_command("bill_due", stdout=io.StringIO())
+    assert Fee.objects.filter(fee_type="subscription").count() == 2
+    with caplog.at_level(logging.WARNING, logger="invoices.services.termination"):
+        assert terminate(api, at(2024, 10, 10, 15)).status_code == 200
+    # October 11-31: 3,000 - round(10/31 x 3,000 = 967.74) = 3,000 - 968 = 2,032
+    assert [n.total_amount_cents for n in CreditNote.objects.all()] == [2032]
+    assert not [r for r in caplog.records if r.name == "invoices.services.termination"]
+
+
+def test_one_unused_cent_is_credited(api):
+    # 31 cents for October, a cent a day: terminated October 30, October 31 is given back
+    make_plan("penny", 31, pay_in_advance=True)
+    customer_upsert(data={"external_id": "cust", "currency": "USD"})
+    subscribe(api, at(2024, 10, 1), "penny")
+    assert terminate(api, at(2024, 10, 30, 15)).status_code == 200
+    assert [n.total_amount_cents for n in CreditNote.objects.all()] == [1]
+
+
+def test_the_refund_rule_counts_the_fees_coupon_share(api):
+    # $1 coupon: 3,100 - 100 = 3,000; $10 prepaid, 2,000 paid. Unused 2,100 of the fee, its
+    # coupon share 2,100 x 100 / 3,100 = 67.74: note 2,032. Unpaid share of the fee net of its
+    # coupon: 3,000 x 1,000 / 3,000 = 1,000; refund 2,032 - 1,000 = 1,032
+    customer_upsert(data={"external_id": "cust", "currency": "USD"})
+    coupon_create(
+        data={
+            "name": "Dollar",
+            "code": "dollar",
+            "coupon_type": "fixed_amount",
+            "amount_cents": 100,
+            "amount_currency": "USD",
+        }
+    )
+    with time_machine.travel(at(2024, 9, 30), tick=False):
+        applied_coupon_create(data={"external_customer_id": "cust", "coupon_code": "dollar"})
+    invoice = october(api, "10")
+    assert (invoice.coupons_amount_cents, invoice.total_amount_cents) == (100, 2000)
+    assert split_of_termination(api, "refund") == (2032, 1000, 1032, 0)
