@@ -194,6 +194,7 @@ TARGETS: dict[str, Target] = {
     ),
     "invoices/services/fees.py": Target(
         tests=(
+            "tests/invoices/test_fees_mutants.py",
             "tests/invoices/test_period_close.py",
             "tests/invoices/test_plan_changes.py",
             "tests/invoices/test_prorated_charges.py",

@@ -1,0 +1,105 @@
+"""Fee computation corners that mutation testing found unchecked (docs/testing.md, "Mutation
+testing"): the days a trial's base fee paid for, the tiers recorded on a usage fee, a minimum
+commitment measured against its own subscription's fees of its own period."""
+
+import io
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from customers.services import customer_upsert
+from invoices.models import CreditNote
+from tests.billing_clock import at, run_beat, send, subscribe
+from tests.factories import make_metric, make_plan, standard_charge
+from tests.invoices.test_plan_changes import terminate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def customer():
+    customer_upsert(data={"external_id": "cust", "currency": "USD"})
+
+
+def test_a_trials_advance_fee_pays_from_the_trials_end(api):
+    # $30.00 a month in advance, 10 days of trial from October 1: October 11-31 billed,
+    # 21/31 x 3,000 = 2,032.26 -> 2,032. Terminated October 20: October 11-20 used,
+    # 10/31 x 3,000 = 967.74 -> 968, so 2,032 - 968 = 1,064 back (not the days before the trial)
+    make_plan("pro", 3000, pay_in_advance=True, trial_period=10)
+    subscribe(at(2024, 10, 1), "pro")
+    with time_machine.travel(at(2024, 10, 11, 0, 5), tick=False):
+        call_command("bill_due", stdout=io.StringIO())
+    assert terminate(api, at(2024, 10, 20, 15)).status_code == 200
+    [note] = CreditNote.objects.all()
+    assert note.invoice.fees.get(fee_type="subscription").amount_cents == 2032
+    assert note.total_amount_cents == 1064
+
+
+def test_a_usage_fee_records_its_tiers():
+    calls = make_metric("calls")
+    ranges = [
+        {"from_value": 0, "to_value": 100, "per_unit_amount": "1", "flat_amount": "5"},
+        {"from_value": 101, "to_value": None, "per_unit_amount": "0.5", "flat_amount": "0"},
+    ]
+    charge = {
+        "billable_metric_id": str(calls.lago_id),
+        "charge_model": "graduated",
+        "properties": {"graduated_ranges": ranges},
+    }
+    make_plan("tiered", 0, charges=[charge])
+    subscribe(at(2025, 1, 1), "tiered")
+    send(at(2025, 1, 10), "calls", 150)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    fee = january.fees.get(fee_type="charge")
+    # 100 x 1 + 5, then 50 x 0.5: 105 + 25 = 130 dollars
+    assert fee.amount_cents == 13000
+    assert fee.amount_details["tiers"] == [
+        {
+            "from_value": "0",
+            "to_value": "100",
+            "units": "100",
+            "per_unit_amount": "1",
+            "flat_amount": "5",
+            "amount": "105",
+        },
+        {
+            "from_value": "101",
+            "to_value": None,
+            "units": "50",
+            "per_unit_amount": "0.5",
+            "flat_amount": "0",
+            "amount": "25.0",
+        },
+    ]
+
+
+def test_a_commitment_counts_its_own_subscriptions_fees_of_its_own_period():
+    calls = make_metric("calls")
+    make_plan(
+        "committed",
+        0,
+        charges=[standard_charge(calls, "1")],
+        minimum_commitment={"amount_cents": 50000},
+    )
+    customer_upsert(data={"external_id": "other", "currency": "USD"})
+    subscribe(at(2025, 1, 1), "committed", external_id="theirs", customer="other")  # billed first
+    subscribe(at(2025, 1, 1), "committed")
+    send(at(2025, 1, 10), "calls", 450, external_id="theirs")
+    send(at(2025, 1, 10), "calls", 300)
+    send(at(2025, 2, 10), "calls", 100)
+
+    def true_ups(invoices, customer="cust"):
+        return [
+            f.amount_cents
+            for i in invoices
+            if i.customer.external_id == customer
+            for f in i.fees.filter(fee_type="commitment")
+        ]
+
+    january = run_beat(at(2025, 2, 1, 0, 5))
+    # ours: 50,000 - 30,000 = 20,000; theirs: 50,000 - 45,000 = 5,000 (not counted for us)
+    assert (true_ups(january), true_ups(january, "other")) == ([20000], [5000])
+    february = run_beat(at(2025, 3, 1, 0, 5))
+    # February alone: 50,000 - 10,000 = 40,000 (January's fees are not February's)
+    assert true_ups(february) == [40000]
