@@ -13,6 +13,7 @@ from invoices.models import CreditNote
 from tests.billing_clock import at, run_beat, send, subscribe
 from tests.factories import make_metric, make_plan, standard_charge
 from tests.invoices.test_plan_changes import terminate
+from tests.invoices.test_prorated_charges import create_seat_plan, seat_event, subscribe_api
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,23 @@ def test_a_commitment_counts_its_own_subscriptions_fees_of_its_own_period():
     february = run_beat(at(2025, 3, 1, 0, 5))
     # February alone: 50,000 - 10,000 = 40,000 (January's fees are not February's)
     assert true_ups(february) == [40000]
+
+
+def test_prorated_lines_record_their_amount_and_only_graduated_ones_a_tier(api):
+    one_tier = {"from_value": 0, "to_value": None, "per_unit_amount": "10", "flat_amount": "0"}
+    create_seat_plan(
+        api,
+        [
+            ("graduated", {"graduated_ranges": [one_tier]}, {"prorated": True}),
+            ("standard", {"amount": "10"}, {"prorated": True, "code": "seats_standard"}),
+        ],
+    )
+    subscribe_api(api, at(2024, 9, 1))
+    seat_event(api, at(2024, 9, 16, 10), "alice")  # September 16-30: 15 of 30 days
+    [invoice] = run_beat(at(2024, 10, 1, 0, 5))
+    # 1 seat x 15/30 x $10 = $5.00 on each charge
+    graduated, standard = invoice.fees.order_by("id")
+    assert (graduated.amount_cents, standard.amount_cents) == (500, 500)
+    line = {"units": "1", "days": 15, "period_days": 30, "per_unit_amount": "10", "amount": "5"}
+    assert graduated.amount_details["prorated"] == [line | {"tier": 0}]
+    assert standard.amount_details["prorated"] == [line]
