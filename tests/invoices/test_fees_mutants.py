@@ -53,8 +53,9 @@ def test_a_usage_fee_records_its_tiers():
     send(at(2025, 1, 10), "calls", 150)
     [january] = run_beat(at(2025, 2, 1, 0, 5))
     fee = january.fees.get(fee_type="charge")
-    # 100 x 1 + 5, then 50 x 0.5: 105 + 25 = 130 dollars
+    # 100 x 1 + 5, then 50 x 0.5: 105 + 25 = 130 dollars, for January
     assert fee.amount_cents == 13000
+    assert (fee.from_datetime, fee.to_datetime) == (at(2025, 1, 1), at(2025, 2, 1))
     assert fee.amount_details["tiers"] == [
         {
             "from_value": "0",
@@ -124,3 +125,22 @@ def test_prorated_lines_record_their_amount_and_only_graduated_ones_a_tier(api):
     line = {"units": "1", "days": 15, "period_days": 30, "per_unit_amount": "10", "amount": "5"}
     assert graduated.amount_details["prorated"] == [line | {"tier": 0}]
     assert standard.amount_details["prorated"] == [line]
+
+
+def test_usage_inside_a_free_tier_is_a_fee_of_zero_with_its_units():
+    calls = make_metric("calls")
+    ranges = [
+        {"from_value": 0, "to_value": 1000, "per_unit_amount": "0", "flat_amount": "0"},
+        {"from_value": 1001, "to_value": None, "per_unit_amount": "1", "flat_amount": "0"},
+    ]
+    charge = {
+        "billable_metric_id": str(calls.lago_id),
+        "charge_model": "graduated",
+        "properties": {"graduated_ranges": ranges},
+    }
+    make_plan("free_tier", 100, charges=[charge])
+    subscribe(at(2025, 1, 1), "free_tier")
+    send(at(2025, 1, 10), "calls", 150)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    usage = january.fees.get(fee_type="charge")
+    assert (usage.units, usage.amount_cents) == (150, 0)
