@@ -14,6 +14,7 @@ from tests.billing_clock import at, run_beat, send, subscribe
 from tests.factories import make_metric, make_plan, standard_charge
 from tests.invoices.test_plan_changes import terminate
 from tests.invoices.test_prorated_charges import create_seat_plan, seat_event, subscribe_api
+from usage.services import events_ingest
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +145,53 @@ def test_usage_inside_a_free_tier_is_a_fee_of_zero_with_its_units():
     [january] = run_beat(at(2025, 2, 1, 0, 5))
     usage = january.fees.get(fee_type="charge")
     assert (usage.units, usage.amount_cents) == (150, 0)
+
+
+def _event(moment, value, region, n):
+    events_ingest(
+        raws=[
+            {
+                "transaction_id": f"ev-{n}",
+                "external_subscription_id": "sub",
+                "code": "storage",
+                "timestamp": moment.isoformat(),
+                "properties": {"value": value, "region": region},
+            }
+        ],
+        now=moment,
+    )
+
+
+def test_a_grouped_usage_fee_records_its_group_units_and_events():
+    storage = make_metric("storage")
+    properties = {"amount": "1", "pricing_group_keys": ["region"]}
+    make_plan("grouped", 0, charges=[standard_charge(storage, properties=properties)])
+    subscribe(at(2025, 1, 1), "grouped")
+    _event(at(2025, 1, 3), 3, "EU", 1)
+    _event(at(2025, 1, 4), 4, "EU", 2)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    fee = january.fees.get(fee_type="charge")
+    # 3 + 4 GB in the EU at $1: 700, from 2 events
+    assert (fee.amount_cents, fee.grouped_by, fee.total_aggregated_units, fee.events_count) == (
+        700,
+        {"region": "EU"},
+        7,
+        2,
+    )
+    assert fee.description == "Storage"
+    assert fee.charge_filter is None
+
+
+@pytest.mark.parametrize(("calls", "true_up"), [(400, 100), (500, None)])
+def test_a_spending_minimum_of_one_dollar_short_or_met(calls, true_up):
+    # minimum $5.00 on calls at 1 cent: 400 calls = $4.00 -> $1.00 true-up; 500 meet it
+    metric = make_metric("calls")
+    make_plan("minimum", 0, charges=[standard_charge(metric, "0.01", min_amount_cents=500)])
+    subscribe(at(2025, 1, 1), "minimum")
+    send(at(2025, 1, 10), "calls", calls)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    true_ups = [
+        (f.amount_cents, f.from_datetime, f.to_datetime)
+        for f in january.fees.filter(fee_type="charge", amount_details__true_up=True)
+    ]
+    assert true_ups == ([(true_up, at(2025, 1, 1), at(2025, 2, 1))] if true_up else [])
