@@ -3,6 +3,7 @@ testing"): the days a trial's base fee paid for, the tiers recorded on a usage f
 commitment measured against its own subscription's fees of its own period."""
 
 import io
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -195,3 +196,12 @@ def test_a_spending_minimum_of_one_dollar_short_or_met(calls, true_up):
         for f in january.fees.filter(fee_type="charge", amount_details__true_up=True)
     ]
     assert true_ups == ([(true_up, at(2025, 1, 1), at(2025, 2, 1))] if true_up else [])
+    if true_up:
+        fee = january.fees.get(amount_details__true_up=True)
+        assert fee.amount_details == {"min_amount_cents": 500, "true_up": True}
+        assert fee.charge.billable_metric == metric
+        assert (fee.description, fee.invoice_display_name) == (
+            "Calls — minimum spend true-up",
+            "Calls — minimum spend true-up",
+        )
+        assert (fee.precise_amount, fee.precise_unit_amount) == (Decimal(1), Decimal(1))
