@@ -205,3 +205,27 @@ def test_a_spending_minimum_of_one_dollar_short_or_met(calls, true_up):
             "Calls — minimum spend true-up",
         )
         assert (fee.precise_amount, fee.precise_unit_amount) == (Decimal(1), Decimal(1))
+
+
+@pytest.mark.parametrize(("calls", "true_up"), [(300, [10000]), (400, [])])
+def test_a_commitment_does_not_count_next_periods_advance_fee(calls, true_up):
+    # $100 base in advance, $500 committed: January's base 10,000 (billed on January 1) +
+    # usage; the February base fee on the same invoice as the true-up is February's.
+    # 300 calls: 50,000 - 10,000 - 30,000 = 10,000; 400 calls meet it exactly: no true-up
+    metric = make_metric("calls")
+    make_plan(
+        "committed_advance",
+        10000,
+        pay_in_advance=True,
+        charges=[standard_charge(metric, "1")],
+        minimum_commitment={"amount_cents": 50000},
+    )
+    subscribe(at(2025, 1, 1), "committed_advance")
+    send(at(2025, 1, 10), "calls", calls)
+    [february] = run_beat(at(2025, 2, 1, 0, 5))
+    assert (
+        sorted(f.fee_type for f in february.fees.all())[:2]
+        == ["charge", "commitment"][: 2 if true_up else 1]
+        or true_up == []
+    )
+    assert [f.amount_cents for f in february.fees.filter(fee_type="commitment")] == true_up
