@@ -10,9 +10,10 @@ import time_machine
 from django.core.management import call_command
 
 from customers.services import customer_upsert
-from invoices.models import CreditNote
+from invoices.models import CreditNote, Invoice
 from tests.billing_clock import at, run_beat, send, subscribe
 from tests.factories import make_metric, make_plan, standard_charge
+from tests.invoices.test_plan_changes import subscribe as api_subscribe
 from tests.invoices.test_plan_changes import terminate
 from tests.invoices.test_prorated_charges import create_seat_plan, seat_event, subscribe_api
 from usage.services import events_ingest
@@ -229,3 +230,39 @@ def test_a_commitment_does_not_count_next_periods_advance_fee(calls, true_up):
         or true_up == []
     )
     assert [f.amount_cents for f in february.fees.filter(fee_type="commitment")] == true_up
+
+
+def test_every_field_of_a_commitment_true_up_one_dollar_short():
+    metric = make_metric("calls")
+    make_plan(
+        "committed",
+        0,
+        charges=[standard_charge(metric, "1")],
+        minimum_commitment={"amount_cents": 50000},
+    )
+    subscribe(at(2025, 1, 1), "committed")
+    send(at(2025, 1, 10), "calls", 499)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    # 50,000 - 49,900 = 100
+    fee = january.fees.get(fee_type="commitment")
+    assert (fee.amount_cents, fee.precise_amount, fee.precise_unit_amount) == (
+        100,
+        Decimal(1),
+        Decimal(1),
+    )
+    assert (fee.from_datetime, fee.to_datetime) == (at(2025, 1, 1), at(2025, 2, 1))
+    assert (fee.description, fee.invoice_display_name) == (
+        "Minimum commitment true-up",
+        "Minimum commitment true-up",
+    )
+    assert fee.amount_details == {"commitment_amount_cents": 50000}
+
+
+def test_a_trial_is_for_the_first_plan_only_not_after_an_upgrade(api):
+    make_plan("basic", 3000, pay_in_advance=True)
+    make_plan("premium", 9000, pay_in_advance=True, trial_period=10)
+    api_subscribe(api, at(2024, 4, 1), "basic")
+    api_subscribe(api, at(2024, 4, 16, 12), "premium")
+    premium_start = Invoice.objects.order_by("pk").last()
+    # April 16-30 of 9,000, no trial days: 4,500
+    assert [f.amount_cents for f in premium_start.fees.filter(fee_type="subscription")] == [4500]
