@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from customers.services import customer_upsert
 from invoices.models import CreditNote, Invoice
+from invoices.services import subscription_bill_due
 from tests.billing_clock import at, run_beat, send, subscribe
 from tests.factories import make_metric, make_plan, standard_charge
 from tests.invoices.test_plan_changes import subscribe as api_subscribe
@@ -266,3 +267,37 @@ def test_a_trial_is_for_the_first_plan_only_not_after_an_upgrade(api):
     premium_start = Invoice.objects.order_by("pk").last()
     # April 16-30 of 9,000, no trial days: 4,500
     assert [f.amount_cents for f in premium_start.fees.filter(fee_type="subscription")] == [4500]
+
+
+def _usage_plan_and_two_subscriptions():
+    calls = make_metric("calls")
+    make_plan("usage", 3000, charges=[standard_charge(calls, "1")])
+    customer_upsert(data={"external_id": "other", "currency": "USD"})
+    ours = subscribe(at(2024, 11, 1), "usage")
+    theirs = subscribe(at(2024, 11, 1), "usage", external_id="theirs", customer="other")
+    send(at(2024, 11, 5), "calls", 7)
+    send(at(2024, 11, 6), "calls", 9, external_id="theirs")
+    return ours, theirs
+
+
+def _charges(invoice):
+    return [f.amount_cents for f in invoice.fees.filter(fee_type="charge")]
+
+
+def test_a_termination_bills_the_usage_another_subscription_billed_early(api):
+    _, theirs = _usage_plan_and_two_subscriptions()
+    with time_machine.travel(at(2024, 11, 15, 10), tick=False):
+        subscription_bill_due(subscription_id=theirs.pk, now=at(2024, 12, 1, 0, 5))
+    assert terminate(api, at(2024, 11, 15, 10)).status_code == 200
+    final = Invoice.objects.get(customer__external_id="cust")
+    assert _charges(final) == [700]  # our 7 calls, whatever the other subscription billed
+
+
+def test_a_termination_after_an_early_close_bills_no_usage_twice(api):
+    ours, _ = _usage_plan_and_two_subscriptions()
+    with time_machine.travel(at(2024, 11, 15, 10), tick=False):
+        [november] = subscription_bill_due(subscription_id=ours.pk, now=at(2024, 12, 1, 0, 5))
+    assert _charges(november) == [700]
+    assert terminate(api, at(2024, 11, 15, 10)).status_code == 200
+    final = Invoice.objects.filter(customer__external_id="cust").exclude(pk=november.pk).get()
+    assert _charges(final) == []
