@@ -37,7 +37,19 @@ def test_a_trials_advance_fee_pays_from_the_trials_end(api):
         call_command("bill_due", stdout=io.StringIO())
     assert terminate(api, at(2024, 10, 20, 15)).status_code == 200
     [note] = CreditNote.objects.all()
-    assert note.invoice.fees.get(fee_type="subscription").amount_cents == 2032
+    fee = note.invoice.fees.get(fee_type="subscription")
+    assert (fee.amount_cents, fee.pay_in_advance, fee.description) == (2032, True, "Pro")
+    assert fee.precise_unit_amount == fee.precise_amount  # $20.3225806... (21/31 of $30)
+    assert round(fee.precise_amount, 10) == round(Decimal(30) * 21 / 31, 10)
+    assert fee.amount_details == {
+        "plan_amount_cents": 3000,
+        "base_amount": "30.00",
+        "prorata": "21/31",
+        "from_date": "2024-10-11",
+        "to_date": "2024-10-31",
+        "days": 21,
+        "period_days": 31,
+    }
     assert note.total_amount_cents == 1064
 
 
