@@ -363,3 +363,12 @@ def test_own_credit_oldest_first_up_to_the_amount_due(subscription, april):
     # 7,000 due: 6,000 from the first note, 1,000 from the second; the other customer's untouched
     assert credit_notes_apply(invoice=may, amount_due=7000) == 7000
     assert [credit_note_balance(n) for n in (theirs, first, second)] == [9000, 0, 3000]
+
+
+@pytest.mark.parametrize("amount", [Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity"), -1])
+def test_a_not_a_number_or_negative_amount_is_refused_not_a_crash(april, amount):
+    # a NaN item amount used to raise decimal.InvalidOperation (its `< 0` check ran first)
+    fee_id = str(april.fees.get().lago_id)
+    with pytest.raises(ValidationFailed) as error:
+        credit_note_estimate(invoice=april, items=[{"fee_id": fee_id, "amount_cents": amount}])
+    assert error.value.errors == {"amount_cents": ["invalid_value"]}
