@@ -442,6 +442,8 @@ def run_module(module: str, only: list[str], fresh: bool, previous: dict | None)
     env = environment(workdir)
     build_template(workdir, env)
     names = only or mutant_globs(module, target)
+    if only:  # tests changed since: let mutmut record again which test calls which function
+        (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     log = workdir / "mutmut.log"
     print(f"== {module}: mutmut run (log: {log.relative_to(ROOT)})", flush=True)
     with log.open("w") as out:
