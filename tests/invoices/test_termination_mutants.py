@@ -243,3 +243,14 @@ def test_the_refund_rule_counts_the_fees_coupon_share(api):
     invoice = october(api, "10")
     assert (invoice.coupons_amount_cents, invoice.total_amount_cents) == (100, 2000)
     assert split_of_termination(api, "refund") == (2032, 1000, 1032, 0)
+
+
+def test_a_fee_already_credited_in_full_gets_no_note_and_no_warning(api, caplog):
+    invoice = october(api, None)
+    fee = invoice.fees.get(fee_type="subscription")
+    items = [{"fee_id": str(fee.lago_id), "amount_cents": 3100}]
+    credit_note_create(data={"invoice_id": str(invoice.lago_id), "items": items})
+    with caplog.at_level(logging.WARNING, logger="invoices.services.termination"):
+        assert terminate(api, at(2024, 10, 10, 15)).status_code == 200
+    assert CreditNote.objects.filter(automatic=True).count() == 0
+    assert not [r for r in caplog.records if r.name == "invoices.services.termination"]
