@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg lint format messages bench install install-dev sysdeps sysdeps-browser clean
+.PHONY: run test test-pg lint format messages bench mutation install install-dev sysdeps sysdeps-browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ format: install-dev
 messages: install-dev
 	$(PY) manage.py makemessages -l fr -l de --no-obsolete --ignore=".venv/*" --ignore="var/*" --ignore="tests/*" --ignore="bench/*"
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var
+
+## make mutation [MODULE=core/money.py]: mutmut over the money code, one module or all (long: see docs/testing.md)
+MODULE ?=
+mutation: install-dev
+	$(PY) scripts/mutation.py $(MODULE)
 
 bench: install-dev
 	@scripts/ensure-system-packages.sh --bench

@@ -224,9 +224,11 @@ def _precise_amount(value) -> Decimal:
     (e.g. the unused days of a fee), kept to Lago's 5 decimals. None is 0, like Lago."""
     if value is None:
         return Decimal(0)
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ValidationFailed({"amount_cents": ["invalid_value"]})
-    if isinstance(value, Decimal) and not value.is_finite():
+    if isinstance(value, Decimal) and not value.is_finite():  # before `< 0`: NaN cannot compare
+        raise ValidationFailed({"amount_cents": ["invalid_value"]})
+    if value < 0:
         raise ValidationFailed({"amount_cents": ["invalid_value"]})
     return round_places(Decimal(value))
 

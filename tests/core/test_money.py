@@ -10,7 +10,10 @@ from core.money import (
     UnknownCurrency,
     currency_exponent,
     from_minor_units,
+    is_known_currency,
     precise_minor_units,
+    round_minor_units,
+    round_places,
     to_minor_units,
 )
 
@@ -59,3 +62,49 @@ def test_rounding_is_never_off_by_more_than_half_a_minor_unit(amount, currency):
     assert abs(from_minor_units(cents, currency) - amount) <= from_minor_units(
         Decimal("0.5"), currency
     )
+
+
+# --- mutation testing (docs/testing.md, "Mutation testing"): the cases mutants survived -------
+
+
+def test_unknown_currency_is_named_in_the_error_and_is_not_known():
+    with pytest.raises(UnknownCurrency) as raised:
+        currency_exponent("XYZ")
+    assert raised.value.args == ("XYZ",)
+    assert is_known_currency("XYZ") is False
+    assert is_known_currency("usd") is True  # codes are case-insensitive
+
+
+@pytest.mark.parametrize(
+    ("minor_units", "rounded"),
+    [
+        ("1500.5", 1501),  # the half rounds up
+        ("1500.4999", 1500),
+        ("-1500.5", -1501),  # half-up is away from zero
+        ("2.5", 3),
+        ("0.5", 1),
+    ],
+)
+def test_round_minor_units_rounds_half_up_to_a_whole_minor_unit(minor_units, rounded):
+    assert round_minor_units(Decimal(minor_units)) == rounded
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "stored"),
+    [
+        ("1.234565", 5, "1.23457"),  # Lago's precise cents: 5 places, the half up
+        ("1.234564999", 5, "1.23456"),
+        ("-0.000005", 5, "-0.00001"),
+        ("12.345", 2, "12.35"),
+        ("7.5", 0, "8"),
+    ],
+)
+def test_round_places_keeps_the_given_decimals_half_up(value, places, stored):
+    result = round_places(Decimal(value), places)
+    assert result == Decimal(stored)
+    assert result.as_tuple().exponent == -places
+
+
+def test_round_places_defaults_to_lagos_five_places():
+    assert round_places(Decimal("33.333333333")) == Decimal("33.33333")
+    assert round_places(Decimal("2")).as_tuple().exponent == -5
