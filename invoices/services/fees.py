@@ -234,28 +234,37 @@ def _charge_fees(usage: ChargeUsage, lower, upper, currency: str) -> list[FeeSpe
     return fees
 
 
+def _text(value) -> str:
+    """A decimal as plain digits without trailing zeros, so a fee's recorded arithmetic reads the
+    same whatever scale the database returned its sums with (PostgreSQL numeric keeps 12 places)."""
+    if isinstance(value, Decimal) and value.is_finite():
+        value = value.normalize()
+        return format(value.copy_abs() if value.is_zero() else value, "f")
+    return str(value)
+
+
 def _details(line: FeeLine) -> dict:
-    details = {k: str(v) for k, v in line.result.details.items()}
+    details = {k: _text(v) for k, v in line.result.details.items()}
     if line.result.tiers:
         details["tiers"] = [
             {
-                "from_value": str(t.from_value),
-                "to_value": None if t.to_value is None else str(t.to_value),
-                "units": str(t.units),
-                "per_unit_amount": str(t.per_unit_amount),
-                "flat_amount": str(t.flat_amount),
-                "amount": str(t.amount),
+                "from_value": _text(t.from_value),
+                "to_value": None if t.to_value is None else _text(t.to_value),
+                "units": _text(t.units),
+                "per_unit_amount": _text(t.per_unit_amount),
+                "flat_amount": _text(t.flat_amount),
+                "amount": _text(t.amount),
             }
             for t in line.result.tiers
         ]
     if line.result.prorated:  # units x days / period days x price, e.g. 1 x 22/30 x 10.00
         details["prorated"] = [
             {
-                "units": str(p.units),
+                "units": _text(p.units),
                 "days": p.days,
                 "period_days": p.period_days,
-                "per_unit_amount": str(p.per_unit_amount),
-                "amount": str(p.amount),
+                "per_unit_amount": _text(p.per_unit_amount),
+                "amount": _text(p.amount),
                 **({"tier": p.tier} if p.tier is not None else {}),
             }
             for p in line.result.prorated

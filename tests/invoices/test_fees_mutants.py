@@ -87,7 +87,7 @@ def test_a_usage_fee_records_its_tiers():
             "units": "50",
             "per_unit_amount": "0.5",
             "flat_amount": "0",
-            "amount": "25.0",
+            "amount": "25",
         },
     ]
 
