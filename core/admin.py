@@ -133,6 +133,7 @@ class BulkJobAdmin(ReadOnlyModelAdmin):
     list_filter = ["kind", "status"]
     readonly_fields = [
         "kind",
+        "target_id",
         "status",
         "progress",
         "total",

@@ -130,14 +130,15 @@ class AuditEntry(models.Model):
 
 
 class BulkJob(models.Model):
-    """A long admin action run by a Celery task (bill now, finalize drafts, retry payments):
-    the page shows its progress while it runs. Each item is done by the same idempotent
+    """A long action run by a Celery task (bill now, finalize drafts, retry payments, delete a
+    plan): the page shows its progress while it runs. Each item is done by the same idempotent
     service as one at a time, so a job run twice changes nothing more."""
 
     class Kind(models.TextChoices):
         BILL_NOW = "bill_now", "bill subscriptions now"
         FINALIZE = "finalize", "finalize drafts"
         RETRY_PAYMENTS = "retry_payments", "retry payments"
+        DELETE_PLAN = "delete_plan", "delete a plan"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
@@ -147,6 +148,7 @@ class BulkJob(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     object_ids = models.JSONField(default=list)
+    target_id = models.BigIntegerField(null=True, blank=True)  # what the job is about (a plan)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)

@@ -211,6 +211,13 @@ def _close(subscription: Subscription) -> None:
         subscription_cancel(subscription=subscription)
 
 
+@transaction.atomic
+def subscription_close(*, subscription_id: int) -> None:
+    """Terminate (billing it) or cancel one subscription of a plan being deleted. Under its
+    lock, so a job item run twice, even at the same time, closes and bills it once."""
+    _close(Subscription.objects.select_for_update().get(pk=subscription_id))
+
+
 def subscriptions_close_for_plan(*, plan: Plan) -> None:
     """Terminate or cancel every live subscription on a plan (or its overrides) being deleted."""
     rows = Subscription.objects.filter(
@@ -321,6 +328,8 @@ def subscription_create(*, data: dict, now: datetime | None = None) -> Subscript
     plan = Plan.objects.live().filter(parent__isnull=True, code=data["plan_code"]).first()
     if plan is None:
         raise NotFound("plan")
+    if plan.pending_deletion:  # its deletion job is terminating its subscriptions
+        raise ValidationFailed({"plan_code": ["plan_pending_deletion"]})
     customer, _ = customer_upsert(data={"external_id": data["external_customer_id"]})
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     current = (

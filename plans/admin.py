@@ -44,6 +44,7 @@ from plans.models import (
     UsageThreshold,
 )
 from plans.selectors import charge_price_preview
+from plans.services import plan_delete
 
 
 class LiveFilter(admin.SimpleListFilter):
@@ -154,7 +155,23 @@ class PlanAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     list_select_related = ["parent"]
     inlines = [ChargeInline, CommitmentInline, UsageThresholdInline]
-    readonly_fields = ["lago_id", "parent", "created_at", "deleted_at"]
+    readonly_fields = ["lago_id", "parent", "created_at", "pending_deletion", "deleted_at"]
+    actions = ["delete_plans"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deletion terminates subscriptions: the action below, as a job
+
+    @admin.action(description="Delete the plans (terminate and bill their subscriptions)")
+    def delete_plans(self, request, queryset):
+        """The path of DELETE /plans/{code}: each plan marked, a job per plan does the rest."""
+        plans = queryset.filter(deleted_at__isnull=True, parent__isnull=True)
+        marked = [plan_delete(plan=p, created_by=request.user.get_username()) for p in plans]
+        self.message_user(
+            request,
+            f"{len(marked)} plan(s) pending deletion; follow their jobs under Bulk jobs.",
+            messages.SUCCESS,
+        )
+        return redirect(reverse("admin:core_bulkjob_changelist") + "?kind=delete_plan")
 
     def get_queryset(self, request):
         return (

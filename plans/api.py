@@ -89,6 +89,7 @@ def plan_json(plan: Plan) -> dict:
         "pay_in_advance": plan.pay_in_advance,
         "bill_charges_monthly": plan.bill_charges_monthly,
         "created_at": iso(plan.created_at),
+        "pending_deletion": plan.pending_deletion,
         "active_subscriptions_count": plan.subscriptions.filter(status="active").count(),
         "charges": [charge_json(c) for c in plan.charges.all() if c.deleted_at is None],
         "minimum_commitment": commitment
@@ -204,10 +205,9 @@ class PlanViewSet(LagoViewSet):
         return self._render(plan)
 
     def destroy(self, request, code=None):
-        plan = plan_get(code=code)
-        plan_delete(plan=plan)
-        plan.refresh_from_db()
-        return self.render_one(plan_json(plan))
+        """Lago: answers at once with the plan `pending_deletion: true`; a job does the rest."""
+        plan = plan_delete(plan=plan_get(code=code))
+        return self.render_one(plan_json(plan_get(code=plan.code, include_deleted=True)))
 
     @action(detail=True, methods=["get", "post", "patch", "delete"], url_path="metadata")
     def metadata(self, request, code=None):

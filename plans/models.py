@@ -126,6 +126,8 @@ class Plan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Lago: DELETE marks the plan, a job terminates its subscriptions, then deleted_at is set
+    pending_deletion = models.BooleanField(default=False)
 
     objects = LiveQuerySet.as_manager()
 

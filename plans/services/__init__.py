@@ -13,6 +13,7 @@ from plans.services.plans import (
     plan_errors,
     plan_metadata_set,
     plan_override_create,
+    plan_soft_delete,
     plan_update,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "plan_errors",
     "plan_metadata_set",
     "plan_override_create",
+    "plan_soft_delete",
     "plan_update",
 ]

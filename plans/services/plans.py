@@ -5,9 +5,12 @@ import uuid
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from core.bulk import bulk_job_start
 from core.errors import ValidationFailed
+from core.models import BulkJob
 from core.validation import Errors, check_choice, check_code, check_currency, parse_decimal
 from plans.charge_properties import validate_properties
 from plans.models import (
@@ -462,15 +465,34 @@ def plan_update(*, plan: Plan, data: dict) -> Plan:
 
 
 @transaction.atomic
-def plan_delete(*, plan: Plan) -> Plan:
-    """Soft delete; its live subscriptions are terminated (active) or canceled (pending)."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
-    from customers.services import subscriptions_close_for_plan
-
+def plan_delete(*, plan: Plan, created_by: str = "api") -> Plan:
+    """Lago's DELETE: mark the plan (and its overrides) pending deletion and start a job that
+    terminates or cancels its subscriptions, billing each, then deletes it. The request answers
+    at once whatever the number of subscriptions; deleting again while pending is a no-op."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
-    subscriptions_close_for_plan(plan=plan)
-    plan.deleted_at = timezone.now()
-    plan.save(update_fields=["deleted_at", "updated_at"])
+    if plan.pending_deletion or plan.deleted_at:
+        return plan
+    plan.pending_deletion = True
+    plan.save(update_fields=["pending_deletion", "updated_at"])
+    plan.overrides.update(pending_deletion=True)
+    bulk_job_start(
+        kind=BulkJob.Kind.DELETE_PLAN, object_ids=[], target_id=plan.pk, created_by=created_by
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_soft_delete(*, plan: Plan) -> Plan:
+    """The last step of a plan deletion, once no subscription is live: the plan and its
+    overrides leave the catalog (their code is free again). Twice changes nothing."""
+    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    now = timezone.now()
+    Plan.objects.filter(Q(pk=plan.pk) | Q(parent=plan), deleted_at__isnull=True).update(
+        deleted_at=now, updated_at=now
+    )
+    Plan.objects.filter(Q(pk=plan.pk) | Q(parent=plan)).update(pending_deletion=False)
+    plan.refresh_from_db()
     return plan
 
 
