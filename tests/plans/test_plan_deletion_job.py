@@ -18,7 +18,8 @@ from tests.factories import make_plan
 pytestmark = pytest.mark.django_db
 MAY_1 = datetime(2024, 5, 1, tzinfo=UTC)
 MAY_16 = datetime(2024, 5, 16, tzinfo=UTC)
-# 3,000 c a month in arrears, terminated on May 16 after 15 of May's 31 days: 3000 × 15/31
+# 3,000 c a month in arrears, terminated on May 16 after 15 of May's 31 days:
+# 3000 * 15/31 = 1451.6, rounded to 1452
 TERMINATION_CENTS = 1452
 
 
