@@ -163,7 +163,12 @@ SPECTACULAR_SETTINGS = {
 
 
 def _broker_transport_options(broker_url: str) -> dict:
-    """Absolute folders for kombu's filesystem transport (control_folder defaults to relative)."""
+    """Redis: how long a delivered, unacknowledged task waits before kombu gives it to another
+    worker (a worker killed mid-task). It must exceed the longest countdown/ETA and the longest
+    task, or a task still waiting or running is delivered twice (harmless, every task is
+    idempotent, but wasted). Filesystem: absolute folders (control_folder defaults to relative)."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        return {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
     if not broker_url.startswith("filesystem://"):
         return {}
     root = VAR_DIR / "broker"
@@ -183,8 +188,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = _broker_transport_options(CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it ends, not when it starts: a worker killed mid-task (kill -9,
+# OOM, a host lost) leaves it unacknowledged, and the broker delivers it again (at once when
+# only the child process died, after the visibility timeout when the whole worker did). Safe
+# because every task is idempotent (unique constraints and row locks; see docs/architecture.md).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # redelivered, not run twice
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
