@@ -426,8 +426,8 @@ def payment_apply_intent(
 def _is_older(payment: Payment, intent_id: str, status: str, at: datetime) -> bool:
     """Is a state of `intent_id` dated `at` older than the one the payment holds? Stripe's
     `created` has whole seconds: in a tie the final state (failed, succeeded) wins."""
-    held_at = payment.provider_status_at
-    if held_at is None or payment.provider_payment_id != intent_id:
+    held_at = payment.provider_status_at  # reset by each new attempt
+    if held_at is None or payment.provider_payment_id not in ("", intent_id):
         return False
     held = (held_at, STATUS_RANK.get(payment.status, 0))
     return (at, STATUS_RANK.get(status, 0)) < held
