@@ -40,5 +40,12 @@ class RuleViolation(BillingError):
         super().__init__(f"{code}: {self.message}")
 
 
+class NotAllowed(RuleViolation):
+    """The operation cannot run in the object's present state (Lago's not_allowed_failure):
+    the API answers 405 with the code."""
+
+    status = 405
+
+
 def _as_list(codes) -> list[str]:
     return [codes] if isinstance(codes, str) else list(codes)

@@ -2,7 +2,8 @@
 
 - Finance viewer: reads everything, exports, changes nothing.
 - Billing operator: customers, subscriptions, wallets and drafts; credit notes up to
-  CREDIT_NOTE_OPERATOR_LIMIT_CENTS; retries payments; bulk actions.
+  CREDIT_NOTE_OPERATOR_LIMIT_CENTS per invoice (all their notes together, checked by the
+  credit-note service); retries payments; bulk actions.
 - Billing admin: all of the above, the catalog, voids, credit notes of any size, API keys,
   webhook endpoints, taxes and tax rules, FX rates, the organization.
 

@@ -4,7 +4,6 @@ allowed for the roles that may use it (core.roles)."""
 
 import contextvars
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -15,7 +14,7 @@ from django.utils.html import format_html
 from core import roles
 from core.admin_base import ReadOnlyModelAdmin
 from core.bulk_admin import bulk_action
-from core.errors import BillingError, RuleViolation
+from core.errors import BillingError
 from core.exports import Exportable
 from core.models import BulkJob
 from core.money import from_minor_units
@@ -315,8 +314,10 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
                 estimate = credit_note_estimate(invoice=invoice, items=form.items())
                 split = credit_note_split(estimate, form.payload(estimate.total))
                 if "issue" in request.POST:
-                    _check_credit_note_limit(request.user, estimate.total, invoice.currency)
-                    note = credit_note_create(data=form.payload(estimate.total))
+                    by_operator = not request.user.has_perm(roles.LARGE_CREDIT_NOTE)
+                    note = credit_note_create(
+                        data=form.payload(estimate.total), by_operator=by_operator
+                    )
                     self.log_change(request, invoice, f"Credit note {note.number}")
                     self.message_user(request, f"Credit note {note.number} issued.")
                     return redirect(reverse("admin:invoices_invoice_change", args=[pk]))
@@ -355,17 +356,6 @@ PERMISSIONS = {  # who may press which button (core.roles)
 
 def _may(user, action: str) -> bool:
     return user.has_perm(PERMISSIONS[action])
-
-
-def _check_credit_note_limit(user, total_cents: int, currency: str) -> None:
-    """Operators issue credit notes up to CREDIT_NOTE_OPERATOR_LIMIT_CENTS (in the invoice's
-    minor units); above it, only who holds issue_large_credit_note (billing admins)."""
-    limit = settings.CREDIT_NOTE_OPERATOR_LIMIT_CENTS
-    if total_cents > limit and not user.has_perm(roles.LARGE_CREDIT_NOTE):
-        raise RuleViolation(
-            "credit_note_above_limit",
-            f"Above {from_minor_units(limit, currency)} {currency}: a billing admin issues it.",
-        )
 
 
 def _button_url(invoice: Invoice, name: str) -> str:

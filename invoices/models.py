@@ -254,6 +254,8 @@ class CreditNote(models.Model):
     precise_taxes_amount_cents = models.DecimalField(max_digits=30, decimal_places=5, default=0)
     taxes_rate = models.DecimalField(max_digits=12, decimal_places=5, default=0)  # percent
     automatic = models.BooleanField(default=False)  # issued by the system (e.g. termination)
+    # Issued under the billing operator's limit: counts toward it, per invoice, cumulatively.
+    issued_by_operator = models.BooleanField(default=False)
     metadata = models.JSONField(default=dict, blank=True)
     file = models.FileField(upload_to="credit_notes/%Y/%m/", blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)

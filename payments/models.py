@@ -38,6 +38,9 @@ class Payment(models.Model):
     disputed_at = models.DateTimeField(null=True, blank=True)
     dispute_status = models.CharField(max_length=32, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    # When Stripe reached the status we hold (its event's `created`, or our clock, to the
+    # second, for a synchronous answer): an older event about the same intent is not applied.
+    provider_status_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,10 +59,15 @@ class Payment(models.Model):
 
 
 class StripeEvent(models.Model):
-    """Each provider event id once: a replayed webhook finds its row and does nothing."""
+    """Each provider event id once: a replayed webhook finds its row and does nothing. An
+    event older (Stripe's `created`) than one already recorded for the same object (payment
+    intent, charge, refund, dispute) is recorded but not applied."""
 
     event_id = models.CharField(max_length=255, unique=True)
     event_type = models.CharField(max_length=128)
+    object_id = models.CharField(max_length=255, blank=True, db_index=True)  # data.object.id
+    provider_created_at = models.DateTimeField(null=True, blank=True)  # the event's `created`
+    rank = models.PositiveSmallIntegerField(default=0)  # orders events of the same second
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.api.formats import iso
-from core.errors import RuleViolation
+from core.errors import NotAllowed, RuleViolation
 from customers.models import Customer
 from invoices.models import CreditNote, Invoice
 from invoices.selectors import invoice_due_cents
@@ -167,7 +167,9 @@ def _claim_attempt(payment_id: int, now: datetime) -> Payment | None:
             return None
         payment.attempts += 1
         payment.status, payment.next_retry_at = Status.PROCESSING, None
-        payment.save(update_fields=["attempts", "status", "next_retry_at", "updated_at"])
+        payment.provider_status_at = None  # a new attempt: a new PaymentIntent, dated anew
+        fields = ["attempts", "status", "next_retry_at", "provider_status_at", "updated_at"]
+        payment.save(update_fields=fields)
         return payment
 
 
@@ -255,7 +257,9 @@ def _record_failure(payment: Payment, code: str, message: str, now: datetime) ->
             return payment
         payment.status, payment.last_error = Status.FAILED, f"{code}: {message}"
         payment.next_retry_at = _next_retry(payment, now)
-        payment.save(update_fields=["status", "last_error", "next_retry_at", "updated_at"])
+        payment.provider_status_at = payment.provider_status_at or now.replace(microsecond=0)
+        fields = ["status", "last_error", "next_retry_at", "provider_status_at", "updated_at"]
+        payment.save(update_fields=fields)
         _invoice_payment_status(payment.invoice, Invoice.PaymentStatus.FAILED)
         _announce(payment, Status.FAILED, payment.last_error)
         if payment.next_retry_at is None:
@@ -361,6 +365,10 @@ INTENT_STATUS = {
 }
 
 
+# Statuses of one intent reached in the same second: a final one outranks a passing one.
+STATUS_RANK = {Status.SUCCEEDED: 2, Status.FAILED: 1}
+
+
 def payment_apply_intent(
     *,
     provider_payment_id: str,
@@ -371,11 +379,15 @@ def payment_apply_intent(
     metadata_payment_id: str | None = None,
     attempt: int | None = None,
     now: datetime | None = None,
+    at: datetime | None = None,
 ) -> Payment | None:
     """Move a payment to the provider's state — forward only: a succeeded payment never goes
-    back, an event about an older attempt's PaymentIntent is ignored, and an event repeating
-    the state we already hold (the webhook of our own synchronous result) changes nothing."""
+    back, an event about an older attempt's PaymentIntent is ignored, an event older than the
+    state we hold for the same intent (`at`, Stripe's `created`) is ignored, and an event
+    repeating the state we already hold (the webhook of our own synchronous result) changes
+    nothing. Without `at` (our own synchronous answer) the state is dated now, to the second."""
     now = now or timezone.now()
+    at = (at or now).replace(microsecond=0)
     with transaction.atomic():
         rows = Payment.objects.select_for_update().select_related("invoice")
         if payment is not None:
@@ -390,10 +402,12 @@ def payment_apply_intent(
         if payment is None and (older or (attempt is not None and attempt != found.attempts)):
             return found  # an event about an older attempt's PaymentIntent
         new_status = INTENT_STATUS.get(status, Status.PROCESSING)
+        if payment is None and _is_older(found, provider_payment_id, new_status, at):
+            return found  # Stripe said something newer about this intent already
+        found.provider_status_at = max(at, found.provider_status_at or at)
         if payment is None and new_status == found.status:
-            if not found.provider_payment_id:
-                found.provider_payment_id = provider_payment_id
-                found.save(update_fields=["provider_payment_id", "updated_at"])
+            found.provider_payment_id = found.provider_payment_id or provider_payment_id
+            found.save(update_fields=["provider_payment_id", "provider_status_at", "updated_at"])
             return found
         found.provider_payment_id = provider_payment_id
         found.provider_charge_id = charge_id or found.provider_charge_id
@@ -409,6 +423,16 @@ def payment_apply_intent(
     return found
 
 
+def _is_older(payment: Payment, intent_id: str, status: str, at: datetime) -> bool:
+    """Is a state of `intent_id` dated `at` older than the one the payment holds? Stripe's
+    `created` has whole seconds: in a tie the final state (failed, succeeded) wins."""
+    held_at = payment.provider_status_at  # reset by each new attempt
+    if held_at is None or payment.provider_payment_id not in ("", intent_id):
+        return False
+    held = (held_at, STATUS_RANK.get(payment.status, 0))
+    return (at, STATUS_RANK.get(status, 0)) < held
+
+
 def payments_retry_due(*, now: datetime | None = None) -> list[int]:
     """Invoices whose failed payment is due for its next retry."""
     now = now or timezone.now()
@@ -416,13 +440,25 @@ def payments_retry_due(*, now: datetime | None = None) -> list[int]:
     return list(due.values_list("invoice_id", flat=True))
 
 
-def payment_retry_now(*, invoice: Invoice) -> Payment | None:
-    """A retry asked by a person or the API: at once, whatever the schedule."""
+def payment_retry_now(*, invoice: Invoice) -> Payment:
+    """A retry asked by a person or the API: a new attempt at once, whatever the schedule —
+    or a refusal saying why (405 in the API, Lago's codes); never a silent no-op."""
     if invoice.status != Invoice.Status.FINALIZED:
         raise RuleViolation("invoice_not_finalized", "Only a finalized invoice is collected.")
     if invoice.payment_status == Invoice.PaymentStatus.SUCCEEDED:
         raise RuleViolation("invoice_already_paid", "This invoice is paid.")
-    return invoice_collect(invoice=invoice)
+    if not uses_stripe(invoice.customer):
+        raise NotAllowed("customer_must_have_payment_provider", "Not collected through Stripe.")
+    if invoice_due_cents(invoice) <= 0:
+        raise NotAllowed("invalid_status", "Nothing is due on this invoice.")
+    before = Payment.objects.filter(invoice=invoice).values_list("attempts", flat=True).first()
+    payment = invoice_collect(invoice=invoice)
+    if payment is None or payment.attempts == (before or 0):
+        raise NotAllowed(
+            "payment_processor_is_currently_handling_payment",
+            "An attempt is running or waits for the customer (3-D Secure).",
+        )
+    return payment
 
 
 # --- refunds ---------------------------------------------------------------------------------

@@ -8,20 +8,29 @@ from django.views.decorators.http import require_GET, require_POST
 
 from payments.links import customer_from_token
 from payments.stripe_client import stripe_client, stripe_enabled
-from payments.webhooks import InvalidWebhook, stripe_event_handle, stripe_event_verify
+from payments.webhooks import (
+    InvalidWebhook,
+    MalformedEvent,
+    stripe_event_handle,
+    stripe_event_verify,
+)
 
 
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
-    """400 for anything not signed by Stripe (or stale); 200 otherwise, a replay included."""
+    """400 for anything not signed by Stripe (or stale, or from the future) and for a signed
+    event of a shape we cannot apply; 200 otherwise, a replay or an unknown type included."""
     try:
         event = stripe_event_verify(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )
+        outcome = stripe_event_handle(event=event)
     except InvalidWebhook as exc:
         return JsonResponse({"error": "invalid_signature", "detail": str(exc)}, status=400)
-    return JsonResponse({"received": True, "outcome": stripe_event_handle(event=event)})
+    except MalformedEvent as exc:
+        return JsonResponse({"error": "malformed_event", "detail": str(exc)}, status=400)
+    return JsonResponse({"received": True, "outcome": outcome})
 
 
 def _seller_name() -> str:

@@ -1,7 +1,14 @@
 """Stripe's webhooks: verified with the Stripe library, recorded once per event id (a replay
-does nothing), applied forward-only (events come late, twice or out of order)."""
+does nothing), applied in Stripe's order per object (events come late, twice or out of order):
+an event older than one already recorded for the same payment intent, charge, refund or dispute
+is recorded and not applied. A validly signed event of an unexpected shape is refused (400)
+before anything is written; an unknown event type is recorded and ignored (200)."""
 
+import json
 import logging
+import time
+import uuid
+from datetime import UTC, datetime
 
 import stripe
 from django.conf import settings
@@ -14,59 +21,159 @@ from payments.models import Payment, StripeEvent
 from payments.services import payment_apply_intent, refund_apply
 
 logger = logging.getLogger(__name__)
+TOLERANCE_SECONDS = 300  # Stripe's default, applied both ways (a timestamp from the future too)
+
+# Events of one object in the same second: a final state outranks a passing one, so that a
+# `processing` stamped in the same second as the `payment_failed` that followed never wins.
+RANKS = {
+    "payment_intent.payment_failed": 1,
+    "payment_intent.canceled": 1,
+    "payment_intent.succeeded": 2,
+    "charge.dispute.closed": 1,
+}
 
 
 class InvalidWebhook(Exception):
-    """Bad signature, stale timestamp or unreadable body: answer 400."""
+    """Bad signature, stale or future timestamp: answer 400 invalid_signature."""
 
 
-def stripe_event_verify(*, payload: bytes, signature: str):
-    """The event, if Stripe signed this exact payload recently (tolerance 300 s)."""
+class MalformedEvent(Exception):
+    """Signed by Stripe but not the shape of an event we can apply: answer 400 with the reason;
+    nothing is written (the record and any change roll back together)."""
+
+
+def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
+    """The event as plain JSON, if Stripe signed this exact payload within TOLERANCE_SECONDS
+    of now, either way; its envelope is checked (MalformedEvent otherwise)."""
     try:
-        return stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
+        stripe.WebhookSignature.verify_header(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, TOLERANCE_SECONDS
+        )
+    except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
         raise InvalidWebhook(str(exc)) from exc
+    timestamp = _signed_at(signature)
+    if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
+        raise InvalidWebhook(f"Timestamp outside the tolerance zone ({timestamp})")
+    return _envelope(payload)
 
 
-def stripe_event_handle(*, event) -> str:
-    """Record the event id once and apply it, atomically; a replay answers "duplicate"."""
-    payload = event.to_dict()  # plain dicts all the way down
-    with acting_as(f"stripe:{payload['id']}", "webhook"), transaction.atomic():
+def _signed_at(signature: str) -> int:
+    """The `t=` of a header the Stripe library has just accepted."""
+    for item in signature.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "t":
+            return int(value)
+    raise InvalidWebhook("no timestamp")  # unreachable: verify_header needs one
+
+
+def _envelope(payload: bytes) -> dict:
+    """id, type, created and data.object as Stripe sends them, or MalformedEvent."""
+    if b"\\u0000" in payload.lower():
+        raise MalformedEvent("nul_character")  # PostgreSQL's jsonb refuses it
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedEvent("invalid_json") from exc
+    if not isinstance(event, dict):
+        raise MalformedEvent("event_not_an_object")
+    for key, size in (("id", 255), ("type", 128)):
+        if not isinstance(event.get(key), str) or not 0 < len(event[key]) <= size:
+            raise MalformedEvent(f"{key}_is_invalid")
+    created = event.get("created")
+    if isinstance(created, bool) or not isinstance(created, int) or not 0 < created < 2**33:
+        raise MalformedEvent("created_is_invalid")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent("data_object_is_invalid")
+    object_id = data["object"].get("id", "")
+    if not isinstance(object_id, str) or len(object_id) > 255:
+        raise MalformedEvent("object_id_is_invalid")
+    return event
+
+
+def stripe_event_handle(*, event: dict) -> str:
+    """Record the event id once and apply it, atomically; a replay answers "duplicate", an
+    event older than one recorded for the same object "stale"."""
+    obj = event["data"]["object"]
+    with acting_as(f"stripe:{event['id']}", "webhook"), transaction.atomic():
         try:
             with transaction.atomic():
                 record = StripeEvent.objects.create(
-                    event_id=payload["id"], event_type=payload["type"], payload=payload
+                    event_id=event["id"],
+                    event_type=event["type"],
+                    payload=event,
+                    object_id=obj.get("id", ""),
+                    provider_created_at=datetime.fromtimestamp(event["created"], tz=UTC),
+                    rank=RANKS.get(event["type"], 0),
                 )
         except IntegrityError:
             return "duplicate"
         # In the same transaction as the record: if applying fails, neither is kept and
         # Stripe's redelivery (after our 500) applies it again.
-        outcome = _dispatch(payload["type"], payload["data"]["object"])
+        if _superseded(record):
+            outcome = "stale"
+        else:
+            outcome = _dispatch(event["type"], obj, record.provider_created_at)
         record.processed_at, record.outcome = timezone.now(), outcome[:255]
         record.save(update_fields=["processed_at", "outcome"])
     return outcome
 
 
-def _dispatch(event_type: str, obj) -> str:
+def _superseded(record: StripeEvent) -> bool:
+    """A newer event about the same object is recorded already (Stripe's clock, then rank)."""
+    if not record.object_id:
+        return False
+    same = StripeEvent.objects.filter(object_id=record.object_id).exclude(pk=record.pk)
+    newer = same.filter(provider_created_at__gt=record.provider_created_at)
+    tied = same.filter(provider_created_at=record.provider_created_at, rank__gt=record.rank)
+    return newer.exists() or tied.exists()
+
+
+def _text(obj: dict, key: str) -> str:
+    """A string field the handler cannot do without."""
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise MalformedEvent(f"{key}_is_invalid")
+    return value
+
+
+def _mapping(obj: dict, key: str) -> dict:
+    value = obj.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _dispatch(event_type: str, obj: dict, at: datetime) -> str:
     handler = HANDLERS.get(event_type)
     if handler is None:
         return "ignored"
+    if event_type.startswith("payment_intent."):
+        return handler(obj, at)
     return handler(obj)
 
 
-def _intent(obj) -> str:
-    metadata = obj.get("metadata") or {}
-    error = obj.get("last_payment_error") or {}
+def _intent(obj: dict, at: datetime) -> str:
+    metadata = _mapping(obj, "metadata")
     charge = obj.get("latest_charge")
+    message = _mapping(obj, "last_payment_error").get("message")
+    payment_id = metadata.get("payment_id")
     payment = payment_apply_intent(
-        provider_payment_id=obj["id"],
-        status=obj["status"],
+        provider_payment_id=_text(obj, "id"),
+        status=_text(obj, "status"),
         charge_id=charge if isinstance(charge, str) else "",
-        error=error.get("message", "") if isinstance(error, dict) else "",
-        metadata_payment_id=metadata.get("payment_id"),
+        error=message if isinstance(message, str) else "",
+        metadata_payment_id=payment_id if _is_uuid(payment_id) else None,
         attempt=_attempt(metadata.get("attempt")),
+        at=at,
     )
     return f"payment {payment.status}" if payment else "unknown payment"
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return value is not None
 
 
 def _attempt(value) -> int | None:
@@ -76,38 +183,58 @@ def _attempt(value) -> int | None:
         return None
 
 
-def _intent_failed(obj) -> str:
+def _intent_failed(obj: dict, at: datetime) -> str:
     """payment_intent.payment_failed: the intent is back to requires_payment_method."""
-    return _intent({**obj, "status": "requires_payment_method"})
+    return _intent({**obj, "status": "requires_payment_method"}, at)
 
 
-def _requires_action(obj) -> str:
-    return _intent({**obj, "status": "requires_action"})
+def _requires_action(obj: dict, at: datetime) -> str:
+    return _intent({**obj, "status": "requires_action"}, at)
 
 
-def _charge_refunded(obj) -> str:
-    refunds = (obj.get("refunds") or {}).get("data") or []
+def _charge_refunded(obj: dict) -> str:
+    refunds = _mapping(obj, "refunds").get("data") or []
+    if not isinstance(refunds, list) or not all(isinstance(r, dict) for r in refunds):
+        raise MalformedEvent("refunds_is_invalid")
     for refund in refunds:
-        refund_apply(provider_refund_id=refund["id"], status=refund.get("status", "succeeded"))
+        status = refund.get("status")
+        refund_apply(
+            provider_refund_id=_text(refund, "id"),
+            status=status if isinstance(status, str) else "succeeded",
+        )
     return f"{len(refunds)} refund(s)"
 
 
-def _dispute(obj, *, closed: bool) -> str:
-    intent = obj.get("payment_intent")
-    charge = obj.get("charge")
+def _refund_updated(obj: dict) -> str:
+    status = obj.get("status")
+    refund = refund_apply(
+        provider_refund_id=_text(obj, "id"), status=status if isinstance(status, str) else ""
+    )
+    return str(refund)
+
+
+def _dispute(obj: dict, *, closed: bool) -> str:
+    intent, charge = _optional_text(obj, "payment_intent"), _optional_text(obj, "charge")
     payment = (
         Payment.objects.filter(provider_payment_id=intent).first()
         or Payment.objects.filter(provider_charge_id=charge).first()
     )
     if payment is None:
         return "unknown payment"
-    fields = {"dispute_status": obj.get("status", "")}
+    status = _text(obj, "status")[:32]
+    fields = {"dispute_status": status}
     if not closed:
         fields["disputed_at"] = timezone.now()
     Payment.objects.filter(pk=payment.pk).update(**fields)
-    if closed and obj.get("status") == "lost":
+    if closed and status == "lost":
         _dispute_lost(payment.invoice)
-    return f"dispute {obj.get('status')}"
+    return f"dispute {status}"
+
+
+def _optional_text(obj: dict, key: str) -> str | None:
+    """A string field or None (never "", which would match rows without that id)."""
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
 
 
 def _dispute_lost(invoice) -> None:
@@ -126,8 +253,9 @@ def _setup_succeeded(obj) -> str:
     """A card or mandate added through our setup page: make it the default, at Stripe too."""
     from payments.stripe_client import stripe_client
 
-    customer = Customer.objects.filter(provider_customer_id=obj.get("customer")).first()
-    method = obj.get("payment_method")
+    customer_id = _optional_text(obj, "customer")
+    customer = Customer.objects.filter(provider_customer_id=customer_id).first()
+    method = _optional_text(obj, "payment_method")
     if customer is None or not method:
         return "unknown customer"
     stripe_client().customers.update(
@@ -139,7 +267,7 @@ def _setup_succeeded(obj) -> str:
 
 
 def _customer_deleted(obj) -> str:
-    count = Customer.objects.filter(provider_customer_id=obj.get("id")).update(
+    count = Customer.objects.filter(provider_customer_id=_text(obj, "id")).update(
         provider_customer_id="", provider_payment_method_id=""
     )
     return f"{count} customer(s) unlinked"
@@ -151,9 +279,7 @@ HANDLERS = {
     "payment_intent.payment_failed": _intent_failed,
     "payment_intent.requires_action": _requires_action,
     "charge.refunded": _charge_refunded,
-    "charge.refund.updated": lambda obj: str(
-        refund_apply(provider_refund_id=obj["id"], status=obj.get("status", ""))
-    ),
+    "charge.refund.updated": _refund_updated,
     "charge.dispute.created": lambda obj: _dispute(obj, closed=False),
     "charge.dispute.closed": lambda obj: _dispute(obj, closed=True),
     "setup_intent.succeeded": _setup_succeeded,

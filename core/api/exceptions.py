@@ -9,7 +9,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from core.errors import NotFound, RuleViolation, ValidationFailed
+from core.errors import NotAllowed, NotFound, RuleViolation, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,9 @@ def lago_exception_handler(exc, context):
     if isinstance(exc, NotFound):
         set_rollback()
         return Response(error_body(404, exc.code), status=404)
+    if isinstance(exc, NotAllowed):
+        set_rollback()
+        return Response(error_body(405, exc.code), status=405)
     if isinstance(exc, RuleViolation):
         set_rollback()
         return Response(

@@ -10,6 +10,7 @@ from invoices.services.close import (
     subscriptions_due,
 )
 from invoices.services.lifecycle import (
+    drafts_finalize_due,
     invoice_finalize,
     invoice_refresh,
     invoice_totals,
@@ -19,6 +20,7 @@ from invoices.services.lifecycle import (
 )
 
 __all__ = [
+    "drafts_finalize_due",
     "invoice_finalize",
     "invoice_refresh",
     "invoice_totals",

@@ -29,12 +29,13 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from core.errors import NotFound, RuleViolation, ValidationFailed
-from core.money import round_minor_units, round_places
+from core.money import from_minor_units, round_minor_units, round_places
 from core.validation import Errors
 from invoices.models import (
     CreditNote,
@@ -424,8 +425,33 @@ def _reason(data: dict) -> str:
     return reason
 
 
+def _check_operator_limit(invoice: Invoice, total: int) -> None:
+    """A billing operator gives back at most CREDIT_NOTE_OPERATOR_LIMIT_CENTS per invoice, over
+    all the notes they issue on it (so the limit cannot be split over several notes). A voided
+    note's credit no longer counts; its refund and offset do (that money went). Runs under the
+    invoice's row lock, so two notes issued at once cannot both pass."""
+    notes = invoice.credit_notes.filter(issued_by_operator=True)
+    given = sum(
+        note.total_amount_cents
+        if note.voided_at is None
+        else note.refund_amount_cents + note.offset_amount_cents
+        for note in notes
+    )
+    limit = settings.CREDIT_NOTE_OPERATOR_LIMIT_CENTS
+    if given + total > limit:
+        left = max(limit - given, 0)
+        raise RuleViolation(
+            "credit_note_above_limit",
+            f"Above {from_minor_units(limit, invoice.currency)} {invoice.currency} on this "
+            f"invoice ({from_minor_units(left, invoice.currency)} left): a billing admin "
+            "issues it.",
+        )
+
+
 @transaction.atomic
-def credit_note_create(*, data: dict, automatic: bool = False) -> CreditNote:
+def credit_note_create(
+    *, data: dict, automatic: bool = False, by_operator: bool = False
+) -> CreditNote:
     """Lago's POST /credit_notes body (without its root): invoice_id, reason (default other),
     description, items [{fee_id, amount_cents}] (amounts of the fees before coupons and
     taxes), credit_amount_cents / refund_amount_cents / offset_amount_cents (together the
@@ -435,20 +461,30 @@ def credit_note_create(*, data: dict, automatic: bool = False) -> CreditNote:
     system issues, e.g. the unused days of an in-advance base fee at a termination or upgrade:
     it marks the note automatic and only requires the invoice to be finalized. Item amounts
     may then be Decimals (precise minor units). The invoice is locked while the note is made;
-    a refund is sent to the payment provider after commit."""
+    a refund is sent to the payment provider after commit.
+
+    `by_operator=True` (a billing operator in the admin) holds the note to the operator's
+    cumulative limit on the invoice (_check_operator_limit) and marks it as counting toward it."""
     automatic = automatic or data.get("automatic") is True
     invoice = _locked_invoice(data.get("invoice_id"))
     reason = _reason(data)
     estimate = credit_note_estimate(invoice=invoice, items=data.get("items"), automatic=automatic)
     split = credit_note_split(estimate, data)
-    note = _store(estimate, data, reason, split, automatic)
+    if by_operator:
+        _check_operator_limit(invoice, estimate.total)
+    note = _store(estimate, data, reason, split, automatic, by_operator)
     _settle_by_offset(invoice)
     _after_create(note)
     return note
 
 
 def _store(
-    estimate: Estimate, data: dict, reason: str, split: tuple[int, int, int], automatic: bool
+    estimate: Estimate,
+    data: dict,
+    reason: str,
+    split: tuple[int, int, int],
+    automatic: bool,
+    by_operator: bool = False,
 ) -> CreditNote:
     credit, refund, offset = split
     invoice = estimate.invoice
@@ -478,6 +514,7 @@ def _store(
                 refund_amount_cents=refund,
                 offset_amount_cents=offset,
                 automatic=automatic,
+                issued_by_operator=by_operator,
                 metadata=data.get("metadata") or {},
             )
     except IntegrityError as exc:

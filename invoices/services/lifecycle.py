@@ -103,11 +103,30 @@ def notify(invoice: Invoice, webhook_type: str) -> None:
 def invoice_finalize(*, invoice: Invoice, now: datetime | None = None) -> Invoice:
     """Draft → finalized: refresh its fees (late events count), take the next number, fix the
     due date. Finalizing twice is a no-op; a zero invoice may be closed instead (setting)."""
+    return _finalize(invoice.pk, now)[0]
+
+
+def drafts_finalize_due(*, now: datetime) -> list[Invoice]:
+    """Finalize the drafts whose grace period is over; the ones THIS call finalized (or closed).
+    A run going on at the same time finds the same drafts: the row lock lets one finalize each,
+    the other finds it done and does not report it."""
+    due = Invoice.objects.filter(status=Status.DRAFT, finalize_after__lte=now)
+    finalized = []
+    for invoice_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            invoice, changed = _finalize(invoice_id, now)
+        if changed:
+            finalized.append(invoice)
+    return finalized
+
+
+def _finalize(invoice_id: int, now: datetime | None) -> tuple[Invoice, bool]:
+    """The finalization under the row lock, and whether this call changed the invoice."""
     from invoices.services.close import invoice_refresh_fees
 
-    invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice_id)
     if invoice.status in (Status.FINALIZED, Status.CLOSED):
-        return invoice
+        return invoice, False
     if invoice.status != Status.DRAFT:
         raise RuleViolation("invoice_not_draft", "Only a draft invoice can be finalized.")
     now = now or timezone.now()
@@ -117,7 +136,7 @@ def invoice_finalize(*, invoice: Invoice, now: datetime | None = None) -> Invoic
     if invoice.fees_amount_cents == 0 and _skips_zero_amount(invoice):
         invoice.status = Status.CLOSED
         invoice.save()
-        return invoice
+        return invoice, True
     invoice.number, invoice.sequential_id = next_invoice_number(now)
     invoice.status, invoice.finalized_at = Status.FINALIZED, now
     invoice.net_payment_term = payment_term_days(invoice)
@@ -126,7 +145,7 @@ def invoice_finalize(*, invoice: Invoice, now: datetime | None = None) -> Invoic
         invoice.payment_status = PaymentStatus.SUCCEEDED  # nothing to collect
     invoice.save()
     _after_finalize(invoice)
-    return invoice
+    return invoice, True
 
 
 @transaction.atomic

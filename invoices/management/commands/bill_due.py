@@ -1,4 +1,5 @@
-"""python manage.py bill_due [--now ISO8601]: the beat close, synchronously."""
+"""python manage.py bill_due [--now ISO8601]: the beat close, synchronously. Its report names
+only what this run did: a run going on at the same time reports the rest."""
 
 from datetime import UTC
 
@@ -6,8 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from invoices.models import Invoice
-from invoices.services import invoice_finalize, subscription_bill_due, subscriptions_due
+from invoices.services import drafts_finalize_due, subscription_bill_due, subscriptions_due
 
 
 class Command(BaseCommand):
@@ -30,15 +30,15 @@ class Command(BaseCommand):
         invoices = []
         for subscription_id in subscriptions_due(moment):
             invoices += subscription_bill_due(subscription_id=subscription_id, now=moment)
-        finalized = 0
-        drafts = Invoice.objects.filter(status=Invoice.Status.DRAFT, finalize_after__lte=moment)
-        for invoice in drafts:
-            invoice_finalize(invoice=invoice, now=moment)
-            finalized += 1
+        finalized = drafts_finalize_due(now=moment)  # only what this run finalized
         for invoice in invoices:
             invoice.refresh_from_db()
             self.stdout.write(
                 f"{invoice.number or 'draft'}  {invoice.customer.external_id}  "
                 f"{invoice.total_amount_cents} {invoice.currency}  {invoice.status}"
             )
-        self.stdout.write(f"{len(invoices)} invoice(s) created, {finalized} draft(s) finalized.")
+        for invoice in finalized:
+            self.stdout.write(f"finalized {invoice.number or invoice.status}")
+        self.stdout.write(
+            f"{len(invoices)} invoice(s) created, {len(finalized)} draft(s) finalized."
+        )
