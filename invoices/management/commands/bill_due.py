@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from invoices.models import Invoice
-from invoices.services import invoice_finalize, subscription_bill_due, subscriptions_due
+from invoices.services import subscriptions_due
+from invoices.services.failures import invoice_finalize_isolated, subscription_bill_due_isolated
 
 
 class Command(BaseCommand):
@@ -28,13 +29,17 @@ class Command(BaseCommand):
             if timezone.is_naive(moment):
                 moment = moment.replace(tzinfo=UTC)
         invoices = []
+        failed = 0
         for subscription_id in subscriptions_due(moment):
-            invoices += subscription_bill_due(subscription_id=subscription_id, now=moment)
+            billed = subscription_bill_due_isolated(subscription_id=subscription_id, now=moment)
+            if billed is None:  # recorded as a billing failure; the others go on
+                failed += 1
+                continue
+            invoices += billed
         finalized = 0
         drafts = Invoice.objects.filter(status=Invoice.Status.DRAFT, finalize_after__lte=moment)
         for invoice in drafts:
-            invoice_finalize(invoice=invoice, now=moment)
-            finalized += 1
+            finalized += invoice_finalize_isolated(invoice=invoice, now=moment) is not None
         for invoice in invoices:
             invoice.refresh_from_db()
             self.stdout.write(
@@ -42,3 +47,7 @@ class Command(BaseCommand):
                 f"{invoice.total_amount_cents} {invoice.currency}  {invoice.status}"
             )
         self.stdout.write(f"{len(invoices)} invoice(s) created, {finalized} draft(s) finalized.")
+        if failed:
+            self.stdout.write(
+                f"{failed} subscription(s) could not be billed: see Billing failures in the admin."
+            )
