@@ -134,3 +134,11 @@ def test_the_admin_lists_open_billing_failures_with_their_reason(admin_client, t
     assert page.status_code == 200
     text = page.content.decode()
     assert "value_is_out_of_range" in text and "900000000000000000000000000" in text
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_bigint_overflow_never_reaches_the_database(three_due):
+    output = bill_due()
+    assert invoiced() == {"a": 1500, "c": 1500}
+    assert "1 subscription(s) could not be billed" in output
+    assert BillingFailure.objects.get().code == "value_is_out_of_range"

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from customers.services import subscription_create
 from tests.factories import make_metric, make_plan
+from tests.portal.world import PASSWORD, portal_user
 from usage.models import Event, EventKey, UsageRollup
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +109,13 @@ def test_the_events_admin_shows_a_stored_huge_value(admin_client, priced):
     change = admin_client.get(reverse("admin:usage_event_change", args=[event.pk]))
     assert change.status_code == 200
     assert str(10**40) in change.content.decode()
+
+
+@pytest.mark.parametrize("page", ["/portal/", "/portal/usage"])
+def test_the_customers_portal_pages_render_with_a_stored_huge_value(client, priced, page):
+    store_raw(value=Decimal("9e24"), properties={"tokens": 10**40})
+    portal_user(priced.customer, "ap@cust.example")
+    login = client.post("/portal/login", {"username": "ap@cust.example", "password": PASSWORD})
+    assert login.status_code == 302
+    response = client.get(page, follow=True)
+    assert response.status_code == 200
