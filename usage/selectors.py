@@ -24,12 +24,16 @@ def event_get(*, transaction_id: str, external_subscription_id: str | None = Non
     key = keys.order_by("-created_at").first()
     event = None
     if key is not None:
-        event = readable_events().filter(
-            external_subscription_id=key.external_subscription_id,
-            code=key.code,
-            timestamp=key.timestamp,
-            transaction_id=transaction_id,
-        ).first()
+        event = (
+            readable_events()
+            .filter(
+                external_subscription_id=key.external_subscription_id,
+                code=key.code,
+                timestamp=key.timestamp,
+                transaction_id=transaction_id,
+            )
+            .first()
+        )
     if event is None:
         raise NotFound("event")
     return event
