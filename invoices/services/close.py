@@ -272,6 +272,7 @@ def invoice_refresh_fees(invoice: Invoice) -> None:
         plan = plan_for(
             billing.subscription, billing.boundary, billing.invoicing_reason, invoice.pk
         )
+        _check_range(plan)
         _save_fees(invoice, plan)
         invoice.fx_details = plan.fx_details or invoice.fx_details
 

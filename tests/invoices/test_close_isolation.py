@@ -10,7 +10,7 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from customers.models import Subscription
+from customers.models import Customer, Subscription
 from customers.services import subscription_create
 from invoices.models import BillingFailure, Invoice
 from invoices.tasks import bill_subscription
@@ -142,3 +142,18 @@ def test_on_postgresql_the_bigint_overflow_never_reaches_the_database(three_due)
     assert invoiced() == {"a": 1500, "c": 1500}
     assert "1 subscription(s) could not be billed" in output
     assert BillingFailure.objects.get().code == "value_is_out_of_range"
+
+
+def test_a_draft_whose_refresh_overflows_stays_a_draft_and_the_others_finalize(three_due):
+    Customer.objects.update(invoice_grace_period=2)
+    set_stored_value("b", Decimal(7))
+    bill_due()  # three drafts, finalized after the grace period
+    set_stored_value("b", HUGE)  # e.g. a late row written around the checks
+    out = StringIO()
+    call_command("bill_due", "--now", "2024-04-03T00:10:00Z", stdout=out)
+    assert "2 draft(s) finalized" in out.getvalue()
+    statuses = dict(Invoice.objects.values_list("customer__external_id", "status"))
+    assert statuses == {"a": "finalized", "b": "draft", "c": "finalized"}
+    failure = BillingFailure.objects.get()
+    assert (failure.subscription.external_id, failure.code) == ("b", "value_is_out_of_range")
+    assert failure.message.startswith("fee ")  # refused by the range check, before any write
