@@ -1,13 +1,14 @@
 """Small field checks shared by services. Each returns a Lago reason code, or None when valid."""
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
+from core.limits import MAX_NUMERIC, NotANumber, OutOfRange, strict_decimal
 from core.money import is_known_currency
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~:\-]*$")
@@ -80,11 +81,13 @@ def check_non_negative_int(value) -> str | None:
 
 
 def parse_decimal(value) -> Decimal | None:
-    """A finite Decimal from a string or number, else None (bools refused)."""
-    if isinstance(value, bool) or value is None:
-        return None
+    """A finite Decimal from a JSON number or a plain decimal string, else None.
+
+    Strict like Lago: no surrounding spaces, underscores, NaN, Infinity or hex (Python's
+    Decimal() takes them all); text is checked before any arithmetic (core/limits.py), and
+    anything a numeric column could not hold (|x| >= 10^26) is refused too."""
     try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        number = strict_decimal(value)
+    except (NotANumber, OutOfRange):
         return None
-    return number if number.is_finite() else None
+    return number if abs(number) < MAX_NUMERIC else None

@@ -18,7 +18,7 @@ from core.errors import BillingError
 from core.exports import Exportable
 from core.models import BulkJob
 from core.money import from_minor_units
-from invoices.models import CreditNote, Fee, Invoice, InvoiceSubscription
+from invoices.models import BillingFailure, CreditNote, Fee, Invoice, InvoiceSubscription
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
 from payments.admin import PaymentInline
 
@@ -441,3 +441,42 @@ class FeeAdmin(Exportable, ReadOnlyModelAdmin):
     search_fields = ["invoice__number", "invoice_display_name", "subscription__external_id"]
     list_select_related = ["invoice"]
     readonly_fields = [f.name for f in Fee._meta.fields]
+
+
+class OpenFailureFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "open"), ("resolved", "resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("open", "resolved"):
+            return queryset.filter(resolved_at__isnull=self.value() == "open")
+        return queryset
+
+
+@admin.register(BillingFailure)
+class BillingFailureAdmin(ReadOnlyModelAdmin):
+    """Subscriptions the period close could not invoice, with the reason; each stays due and is
+    retried by the next run (invoices/services/failures.py)."""
+
+    list_display = [
+        "subscription",
+        "customer",
+        "boundary",
+        "code",
+        "message",
+        "attempts",
+        "last_failed_at",
+        "resolved_at",
+    ]
+    list_filter = [OpenFailureFilter, "code"]
+    search_fields = ["subscription__external_id", "subscription__customer__external_id"]
+    list_select_related = ["subscription__customer"]
+    ordering = ["-last_failed_at"]
+    readonly_fields = [f.name for f in BillingFailure._meta.fields]
+
+    @admin.display(description="customer")
+    def customer(self, failure: BillingFailure) -> str:
+        return failure.subscription.customer.external_id

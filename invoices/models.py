@@ -409,3 +409,34 @@ class FeeAppliedTax(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fee_id} {self.tax_code} {self.amount_cents}"
+
+
+class BillingFailure(models.Model):
+    """A (subscription, boundary) the period close could not invoice, and why.
+
+    The close bills each subscription on its own: one that fails (a stored event whose sum
+    cannot be invoiced, see core/limits.py) is recorded here and left due, so the next run
+    tries again, and every other subscription is billed as usual. Resolved once it bills."""
+
+    subscription = models.ForeignKey(
+        "customers.Subscription", on_delete=models.CASCADE, related_name="billing_failures"
+    )
+    boundary = models.DateTimeField()
+    invoicing_reason = models.CharField(max_length=32)
+    code = models.CharField(max_length=64)  # value_is_out_of_range, invoice_generation_error
+    message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "boundary"], name="one_failure_per_subscription_boundary"
+            )
+        ]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} @ {self.boundary:%Y-%m-%d %H:%M}: {self.code}"

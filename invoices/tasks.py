@@ -7,11 +7,10 @@ from django.utils import timezone
 
 from invoices.models import Invoice
 from invoices.services import (
-    invoice_finalize,
     invoices_mark_overdue,
-    subscription_bill_due,
     subscriptions_due,
 )
+from invoices.services.failures import invoice_finalize_isolated, subscription_bill_due_isolated
 from invoices.services.followups import subscription_usage_followup, subscriptions_to_sweep
 
 
@@ -26,8 +25,9 @@ def bill_due_subscriptions() -> int:
 
 @shared_task(name="invoices.bill_subscription", acks_late=True, ignore_result=True)
 def bill_subscription(subscription_id: int) -> None:
-    """Bill every due boundary of one subscription (the unique constraint makes reruns no-ops)."""
-    subscription_bill_due(subscription_id=subscription_id)
+    """Bill every due boundary of one subscription (the unique constraint makes reruns no-ops);
+    a failure is recorded on the subscription (invoices/services/failures.py), not raised."""
+    subscription_bill_due_isolated(subscription_id=subscription_id)
 
 
 @shared_task(name="invoices.finalize_due_drafts", acks_late=True, ignore_result=True)
@@ -45,7 +45,7 @@ def finalize_due_drafts() -> int:
 
 @shared_task(name="invoices.finalize_invoice", acks_late=True, ignore_result=True)
 def finalize_invoice(invoice_id: int) -> None:
-    invoice_finalize(invoice=Invoice.objects.get(pk=invoice_id))
+    invoice_finalize_isolated(invoice=Invoice.objects.get(pk=invoice_id))
 
 
 @shared_task(name="invoices.mark_overdue", acks_late=True, ignore_result=True)

@@ -7,8 +7,10 @@ bounds as ints when integral, unknown keys dropped.
 """
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
+
+from core.limits import NotANumber, OutOfRange, strict_decimal
 
 CHARGE_MODELS = (
     "standard",
@@ -29,10 +31,8 @@ def parse_decimal(value: object) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         return None
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not number.is_finite():
+        number = strict_decimal(value)  # plain decimal text only: no spaces, "_", NaN, hex
+    except (NotANumber, OutOfRange):
         return None
     if number.adjusted() > MAX_EXPONENT or int(number.as_tuple().exponent) < -MAX_EXPONENT:
         return None

@@ -9,10 +9,20 @@ from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
 
-from core.validation import parse_decimal
+from core.limits import (
+    MAX_UNIX_SECONDS,
+    MIN_TIMESTAMP,
+    OUT_OF_RANGE,
+    NotANumber,
+    OutOfRange,
+    event_value,
+    property_value_fits,
+    strict_decimal,
+)
 
 MAX_ID_LENGTH = 255
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+INVALID = "invalid_format"
 
 
 @dataclass
@@ -54,25 +64,79 @@ def _error(errors: dict, name: str, code: str) -> None:
     errors.setdefault(name, []).append(code)
 
 
-def parse_timestamp(value, now: datetime) -> datetime | None:
-    """Unix seconds (number or numeric string, fractional allowed) or ISO 8601; None = now."""
+def read_timestamp(value, now: datetime) -> tuple[datetime | None, str | None]:
+    """(moment, None) or (None, reason). Unix seconds (number or numeric string, fractional
+    allowed) or ISO 8601; absent = now. Anything before 1970-01-01T00:00:00Z is out of range
+    (a year-1 date with a +14:00 offset would be stored as 1 BC, which nothing reads back)."""
     if value is None or value == "":
-        return now
-    if isinstance(value, bool):
-        return None
-    number = parse_decimal(value) if isinstance(value, int | float | str) else None
-    if number is not None:
-        whole = int(number)
-        micros = int((number - whole) * 1_000_000)  # exact: Decimal arithmetic, no float
-        try:
-            return EPOCH + timedelta(seconds=whole, microseconds=micros)
-        except (OverflowError, ValueError):
-            return None
-    if isinstance(value, str):
+        return now, None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None, "invalid_format"
+    try:
+        return _unix_seconds(strict_decimal(value)), None
+    except OutOfRange:
+        return None, OUT_OF_RANGE
+    except NotANumber:
+        pass
+    return _iso_timestamp(value) if isinstance(value, str) else (None, "invalid_format")
+
+
+def _unix_seconds(number: Decimal) -> datetime:
+    """Range first (a cheap comparison), then the exact conversion: no float on the way."""
+    if number < 0 or number > MAX_UNIX_SECONDS:
+        raise OutOfRange(number)
+    whole = int(number)
+    micros = int((number - whole) * 1_000_000)
+    return EPOCH + timedelta(seconds=whole, microseconds=micros)
+
+
+def _iso_timestamp(value: str) -> tuple[datetime | None, str | None]:
+    try:
         parsed = parse_datetime(value)
-        if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        return None, "invalid_format"
+    if parsed is None:
+        return None, "invalid_format"
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        if parsed.astimezone(UTC) < MIN_TIMESTAMP:
+            return None, OUT_OF_RANGE
+    except OverflowError:  # the offset moves it out of Python's years 1..9999
+        return None, OUT_OF_RANGE
+    return parsed, None
+
+
+def parse_timestamp(value, now: datetime) -> datetime | None:
+    """The moment of `read_timestamp`, None when refused (the importer's partition pass)."""
+    return read_timestamp(value, now)[0]
+
+
+def read_number(value, *, code: str = "value_is_not_valid_number") -> tuple[Decimal | None, str]:
+    """An event value (metric field, compact quantity, precise amount): (number, "") or
+    (None, reason) with `code` for text that is not a number, OUT_OF_RANGE for the rest."""
+    try:
+        return event_value(value), ""
+    except OutOfRange:
+        return None, OUT_OF_RANGE
+    except NotANumber:
+        return None, code
+
+
+def property_number_errors(properties: dict) -> dict:
+    """Every JSON number inside `properties` must stay readable once stored (|x| < 2^63):
+    {"properties.key": ["value_is_out_of_range"]}, nested keys joined by dots. Iterative, so
+    deep nesting costs no recursion."""
+    errors: dict = {}
+    stack = [(f"properties.{key}", item) for key, item in properties.items()]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{key}", inner) for key, inner in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{index}", inner) for index, inner in enumerate(item))
+        elif not property_value_fits(item):
+            errors[path] = [OUT_OF_RANGE]
+    return errors
 
 
 def _text(value) -> str | None:
@@ -111,22 +175,26 @@ def parse_event(
         _error(errors, "event_type" if compact else "code", "value_is_mandatory")
     if subscription_id is None and customer_id is None:
         _error(errors, "user_id" if compact else "external_subscription_id", "value_is_mandatory")
-    timestamp = parse_timestamp(raw.get("timestamp"), now)
-    if timestamp is None:
-        _error(errors, "timestamp", "invalid_format")
+    timestamp, reason = read_timestamp(raw.get("timestamp"), now)
+    if reason:
+        _error(errors, "timestamp", reason)
     elif timestamp > now + max_future:
         _error(errors, "timestamp", "too_far_in_future")
     properties = raw.get("properties")
     properties = {} if properties is None else properties
     if not isinstance(properties, dict):
         _error(errors, "properties", "invalid_format")
+    else:
+        errors.update(property_number_errors(properties))
     precise = raw.get("precise_total_amount_cents")
-    precise_value = None if precise is None else parse_decimal(precise)
-    if precise is not None and precise_value is None:
-        _error(errors, "precise_total_amount_cents", "invalid_format")
+    precise_value, reason = (None, "") if precise is None else read_number(precise, code=INVALID)
+    if reason:
+        _error(errors, "precise_total_amount_cents", reason)
     quantity = raw.get("quantity") if compact else None
-    if compact and quantity is not None and parse_decimal(quantity) is None:
-        _error(errors, "quantity", "value_is_not_valid_number")
+    if quantity is not None:
+        _, reason = read_number(quantity)
+        if reason:
+            _error(errors, "quantity", reason)
     if errors:
         return errors
     return ParsedEvent(

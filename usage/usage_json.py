@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 from core.api.formats import decimal_str, iso
+from core.errors import ValidationFailed
+from core.limits import OUT_OF_RANGE, amount_fits, number_fits
 from customers.selectors import customer_timezone
 from plans import periods
 from usage.reports import ChargeUsage, FeeLine, UsageReport
@@ -81,7 +83,18 @@ def charge_usage_json(charge: ChargeUsage, currency: str) -> dict:
     }
 
 
+def check_in_range(report: UsageReport) -> None:
+    """A period whose amount or units exceed what an invoice can hold (core/limits.py; rows
+    stored before the range checks) answers 422 rather than a number no client can read."""
+    for charge in report.charges:
+        if not number_fits(charge.units) or not amount_fits(charge.amount_cents):
+            raise ValidationFailed({"amount_cents": [OUT_OF_RANGE]})
+    if not amount_fits(report.amount_cents):
+        raise ValidationFailed({"amount_cents": [OUT_OF_RANGE]})
+
+
 def usage_json(report: UsageReport, taxes_amount_cents: int = 0) -> dict:
+    check_in_range(report)
     tz = customer_timezone(report.subscription.customer)
     return {
         "from_datetime": iso(report.from_datetime),
@@ -99,6 +112,7 @@ def usage_json(report: UsageReport, taxes_amount_cents: int = 0) -> dict:
 def projected_usage_json(current: UsageReport, projected: UsageReport) -> dict:
     """Lago's customer_projected_usage: the current usage with, per charge and in total, the
     units and amount projected to the period's end."""
+    check_in_range(projected)
     body = usage_json(current)
     body["projected_amount_cents"] = projected.amount_cents
     for entry, charge in zip(body["charges_usage"], projected.charges, strict=True):

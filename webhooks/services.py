@@ -36,6 +36,7 @@ KNOWN_TYPES = (
     "invoice.payment_status_updated",
     "invoice.payment_overdue",
     "invoice.payment_failure",
+    "invoice.generation_failed",  # ours: a period close that could not invoice (not in Lago)
     "customer.created",
     "customer.updated",
     "subscription.started",

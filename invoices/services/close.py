@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import BillingError
+from core.limits import amount_fits, number_fits
 from core.selectors import organization_get
 from customers.models import Subscription
 from customers.selectors import subscription_currency
@@ -28,6 +30,30 @@ Status = Subscription.Status
 
 class AlreadyBilled(Exception):
     """This (subscription, boundary) has its invoice already."""
+
+
+class BillingOutOfRange(BillingError):
+    """A fee or the total of this billing does not fit the columns (core/limits.py): usually
+    events stored before the range checks, or a sum of very many large legal values."""
+
+
+def _check_range(plan: BillingPlan) -> None:
+    """Refuse the billing before any row is written, the same on PostgreSQL and SQLite."""
+    for fee in plan.fees:
+        fits = (
+            amount_fits(fee.amount_cents)
+            and number_fits(fee.units)
+            and number_fits(fee.total_aggregated_units)
+            and number_fits(fee.precise_amount, scale=15)
+            and number_fits(fee.precise_unit_amount, scale=15)
+        )
+        if not fits:
+            name = fee.invoice_display_name or fee.description or fee.fee_type
+            raise BillingOutOfRange(
+                f"fee {name!r}: {fee.units} units, {fee.amount_cents} minor units"
+            )
+    if not amount_fits(plan.amount_cents):
+        raise BillingOutOfRange(f"invoice total: {plan.amount_cents} minor units")
 
 
 def _grace_days(subscription: Subscription) -> int:
@@ -133,6 +159,7 @@ def subscription_bill(
     elif billed.exists():
         return None
     plan = plan_for(subscription, boundary, reason)
+    _check_range(plan)
     try:
         invoice = _create_invoice(plan, now)
     except AlreadyBilled:
@@ -245,6 +272,7 @@ def invoice_refresh_fees(invoice: Invoice) -> None:
         plan = plan_for(
             billing.subscription, billing.boundary, billing.invoicing_reason, invoice.pk
         )
+        _check_range(plan)
         _save_fees(invoice, plan)
         invoice.fx_details = plan.fx_details or invoice.fx_details
 

@@ -110,14 +110,21 @@ def drafts_finalize_due(*, now: datetime) -> list[Invoice]:
     """Finalize the drafts whose grace period is over; the ones THIS call finalized (or closed).
     A run going on at the same time finds the same drafts: the row lock lets one finalize each,
     the other finds it done and does not report it."""
+    finalized = (draft_finalize_once(invoice_id=pk, now=now) for pk in drafts_due_ids(now))
+    return [invoice for invoice in finalized if invoice is not None]
+
+
+def drafts_due_ids(now: datetime) -> list[int]:
+    """The drafts whose grace period is over at `now`."""
     due = Invoice.objects.filter(status=Status.DRAFT, finalize_after__lte=now)
-    finalized = []
-    for invoice_id in due.values_list("pk", flat=True):
-        with transaction.atomic():
-            invoice, changed = _finalize(invoice_id, now)
-        if changed:
-            finalized.append(invoice)
-    return finalized
+    return list(due.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def draft_finalize_once(*, invoice_id: int, now: datetime) -> Invoice | None:
+    """Finalize one draft; the invoice if THIS call finalized (or closed) it, else None."""
+    invoice, changed = _finalize(invoice_id, now)
+    return invoice if changed else None
 
 
 def _finalize(invoice_id: int, now: datetime | None) -> tuple[Invoice, bool]:

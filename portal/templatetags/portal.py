@@ -1,6 +1,7 @@
 """Numbers, money and dates in the language the portal speaks (babel, CLDR data); the chart."""
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
+from functools import wraps
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -11,6 +12,19 @@ from core.charts import bar_chart
 from core.money import from_minor_units
 
 register = template.Library()
+PRECISION = 80  # digits: any stored figure (numeric(38, x), bigint) formats without error
+
+
+def wide_decimals(function):
+    """babel rounds in the current decimal context (28 digits by default), which refuses the
+    27-digit figures an old out-of-range event can produce: format with room to spare."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        with localcontext(prec=PRECISION):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def _locale() -> str:
@@ -18,6 +32,7 @@ def _locale() -> str:
 
 
 @register.filter
+@wide_decimals
 def units(value) -> str:
     """1234567.5 -> "1,234,567.5" (en), "1 234 567,5" (fr)."""
     if value is None or value == "":
@@ -26,6 +41,7 @@ def units(value) -> str:
 
 
 @register.simple_tag
+@wide_decimals
 def money(cents, currency: str) -> str:
     """Minor units of `currency` shown with its own decimals: 123456 USD -> "$1,234.56"."""
     if cents is None:
@@ -44,6 +60,7 @@ def short_day(value) -> str:
 
 
 @register.simple_tag
+@wide_decimals
 def share(part, whole) -> str:
     """734000 of 1000000 -> "73%"."""
     if not whole:

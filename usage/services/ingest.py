@@ -16,13 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ValidationFailed
-from core.validation import parse_decimal
+from core.limits import OUT_OF_RANGE
 from customers.models import Customer, Subscription
 from plans.models import AggregationType
 from usage import catalog_cache, storage
 from usage.catalog_cache import MetricInfo
 from usage.models import Event
-from usage.parsing import ParsedEvent, parse_event
+from usage.parsing import ParsedEvent, parse_event, read_number
 
 NUMERIC_AGGREGATIONS = {
     AggregationType.SUM,
@@ -107,9 +107,11 @@ def _extract_value(event: ParsedEvent, metric: MetricInfo | None) -> tuple[Decim
     raw = event.properties.get(metric.field_name)
     if raw is None:
         return None, {}
-    value = parse_decimal(raw)
-    if value is None:
-        return None, {"properties": ["value_is_not_valid_number"]}
+    value, reason = read_number(raw)
+    if reason == OUT_OF_RANGE:
+        return None, {f"properties.{metric.field_name}": [reason]}
+    if reason:
+        return None, {"properties": [reason]}
     return value, {}
 
 

@@ -7,7 +7,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from invoices.services import drafts_finalize_due, subscription_bill_due, subscriptions_due
+from invoices.services import subscriptions_due
+from invoices.services.failures import (
+    drafts_finalize_due_isolated,
+    subscription_bill_due_isolated,
+)
 
 
 class Command(BaseCommand):
@@ -28,9 +32,15 @@ class Command(BaseCommand):
             if timezone.is_naive(moment):
                 moment = moment.replace(tzinfo=UTC)
         invoices = []
+        failed = 0
         for subscription_id in subscriptions_due(moment):
-            invoices += subscription_bill_due(subscription_id=subscription_id, now=moment)
-        finalized = drafts_finalize_due(now=moment)  # only what this run finalized
+            billed = subscription_bill_due_isolated(subscription_id=subscription_id, now=moment)
+            if billed is None:  # recorded as a billing failure; the others go on
+                failed += 1
+                continue
+            invoices += billed
+        finalized, failed_drafts = drafts_finalize_due_isolated(now=moment)  # this run's only
+        failed += failed_drafts
         for invoice in invoices:
             invoice.refresh_from_db()
             self.stdout.write(
@@ -42,3 +52,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{len(invoices)} invoice(s) created, {len(finalized)} draft(s) finalized."
         )
+        if failed:
+            self.stdout.write(
+                f"{failed} subscription(s) could not be billed: see Billing failures in the admin."
+            )
