@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoices', '0011_credit_notes_lago_amounts'),
+        ('invoices', '0012_billing_failures'),
     ]
 
     operations = [
