@@ -56,6 +56,7 @@ def _decimal(value) -> str | None:
 class EventViewSet(LagoViewSet):
     lago_root, lago_plural = "event", "events"
     lookup_field = "transaction_id"
+    max_body_setting = "EVENTS_MAX_BODY_BYTES"  # batches of up to EVENTS_BATCH_MAX events
 
     def _too_large(self, request) -> Response | None:
         length = int(request.META.get("CONTENT_LENGTH") or 0)

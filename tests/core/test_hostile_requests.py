@@ -1,0 +1,190 @@
+"""Hostile requests to /api/v1 answer a clear 4xx naming the field, and write nothing.
+
+Each value below was seen answering 500 with a traceback (issue 14). The checks happen in
+Python before the database, so these tests run on SQLite and PostgreSQL alike."""
+
+import io
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+import time_machine
+
+from core.api.json import OrjsonParser, RequestTooLarge
+from customers.models import Customer
+from customers.services import subscription_create
+from tests.factories import make_metric, make_plan
+from usage.models import Event
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2024, 3, 10, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def subscribed():
+    make_metric("tokens", field_name="tokens")
+    make_plan("basic")
+    return subscription_create(
+        data={
+            "external_customer_id": "cust",
+            "plan_code": "basic",
+            "external_id": "sub",
+            "subscription_at": "2024-03-01T00:00:00Z",
+        }
+    )
+
+
+def _validation(details: dict) -> dict:
+    return {
+        "status": 422,
+        "error": "Unprocessable Entity",
+        "code": "validation_errors",
+        "error_details": details,
+    }
+
+
+def _post(api, path: str, body: bytes):
+    return api.generic("POST", path, body, content_type="application/json")
+
+
+def _event(**overrides) -> dict:
+    event = {
+        "transaction_id": "tx1",
+        "external_subscription_id": "sub",
+        "code": "tokens",
+        "timestamp": "2024-03-05T10:00:00Z",
+        "properties": {"tokens": 5},
+    }
+    return event | overrides
+
+
+# --- NUL characters ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        (_event(transaction_id="tx\x001"), "transaction_id"),
+        (_event(external_subscription_id="s\x00"), "external_subscription_id"),
+        (_event(code="tok\x00ens"), "code"),
+        (_event(properties={"tok\x00ens": 5}), "properties.tok\\u0000ens"),
+        (_event(properties={"region": ["eu", "us\x00"]}), "properties.region.1"),
+    ],
+)
+def test_a_nul_anywhere_in_an_event_is_a_422_naming_its_path(api, subscribed, event, field):
+    response = api.post("/api/v1/events", {"event": event}, format="json")
+    assert response.status_code == 422
+    assert response.json() == _validation({field: ["invalid_characters"]})
+    assert not Event.objects.exists()
+
+
+def test_a_nul_in_a_batch_names_the_event_index(api, subscribed):
+    events = [_event(), _event(transaction_id="tx2", properties={"tokens": "1\x00"})]
+    response = api.post("/api/v1/events/batch", {"events": events}, format="json")
+    assert response.json() == _validation({"events.1.properties.tokens": ["invalid_characters"]})
+    assert not Event.objects.exists()
+
+
+def test_a_nul_in_a_customer_name_writes_no_customer(api):
+    body = {"customer": {"external_id": "c1", "name": "Ac\x00me"}}
+    response = api.post("/api/v1/customers", body, format="json")
+    assert response.json() == _validation({"name": ["invalid_characters"]})
+    assert not Customer.objects.exists()
+
+
+def test_a_nul_in_a_url_path_is_a_422_naming_the_path_parameter(api):
+    response = api.get("/api/v1/customers/c%001")
+    assert response.status_code == 422
+    assert response.json() == _validation({"external_id": ["invalid_characters"]})
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("external_customer_id=c%00", "external_customer_id"),
+        ("status=fin%00alized", "status"),
+        ("page=1%00", "page"),
+        ("na%00me=1", "na\\u0000me"),
+    ],
+)
+def test_a_nul_in_a_query_parameter_is_a_422_naming_it(api, query, field):
+    response = api.get(f"/api/v1/invoices?{query}")
+    assert response.status_code == 422
+    assert response.json() == _validation({field: ["invalid_characters"]})
+
+
+# --- nesting depth ----------------------------------------------------------------------------
+
+
+def _nested(depth: int):
+    value = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_properties_nested_a_thousand_deep_are_a_422_before_any_recursion(api, subscribed):
+    properties = b'{"a": ' * 1000 + b"1" + b"}" * 1000  # no encoder goes this deep
+    body = orjson.dumps({"event": _event(properties="P")}).replace(b'"P"', properties)
+    response = _post(api, "/api/v1/events", body)
+    assert response.status_code == 422
+    assert response.json() == _validation({"properties.a.a": ["nesting_too_deep"]})
+    assert not Event.objects.exists()
+
+
+def test_nesting_up_to_the_limit_is_accepted(api, subscribed, settings):
+    settings.API_MAX_JSON_DEPTH = 5  # the body, "event", then 3 levels of properties
+    accepted = api.post("/api/v1/events", {"event": _event(properties=_nested(3))})
+    assert accepted.status_code == 200
+    assert accepted.json()["event"]["properties"] == {"a": {"a": {"a": 1}}}
+    deeper = _event(transaction_id="t2", properties=_nested(4))
+    refused = api.post("/api/v1/events", {"event": deeper})
+    assert refused.json() == _validation({"properties.a.a": ["nesting_too_deep"]})
+
+
+def test_a_body_deeper_than_orjson_can_parse_is_a_400(api, subscribed):
+    body = b'{"event": ' + b"[" * 1100 + b"]" * 1100 + b"}"
+    response = _post(api, "/api/v1/events", body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+
+
+# --- body size --------------------------------------------------------------------------------
+
+
+def test_a_customer_body_over_the_api_limit_is_a_413_and_writes_nothing(api, settings):
+    settings.API_MAX_BODY_BYTES = 1000
+    body = {"customer": {"external_id": "c1", "name": "x" * 2000}}
+    response = api.post("/api/v1/customers", body, format="json")
+    assert response.status_code == 413
+    assert response.json() == {
+        "status": 413,
+        "error": "Request Entity Too Large",
+        "code": "request_too_large",
+    }
+    assert not Customer.objects.exists()
+
+
+def test_the_events_batch_has_its_own_larger_body_limit(api, subscribed, settings):
+    settings.API_MAX_BODY_BYTES = 100
+    settings.EVENTS_MAX_BODY_BYTES = 10_000
+    events = [_event(transaction_id=f"t{i}") for i in range(5)]
+    response = api.post("/api/v1/events/batch", {"events": events}, format="json")
+    assert response.status_code == 200
+    assert Event.objects.count() == 5
+
+
+def test_a_body_streamed_without_a_length_is_held_to_the_bytes_actually_read(settings):
+    """Chunked uploads carry no Content-Length: the parser reads at most the limit plus one."""
+    settings.API_MAX_BODY_BYTES = 1000
+    body = b'{"customer": {"external_id": "c1", "name": "' + b"x" * 5000 + b'"}}'
+    with pytest.raises(RequestTooLarge):
+        OrjsonParser().parse(io.BytesIO(body), parser_context={"view": None})
+    small = b'{"customer": {"external_id": "c1"}}'
+    assert OrjsonParser().parse(io.BytesIO(small)) == {"customer": {"external_id": "c1"}}
