@@ -6,7 +6,8 @@ import re
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-_DIGITS = re.compile(r"[0-9]{1,30}")
+_DIGITS = re.compile(r"[0-9]+")
+_MAX_DIGITS = 18
 
 
 class LagoPagination(BasePagination):
@@ -19,10 +20,10 @@ class LagoPagination(BasePagination):
     max_per_page = 1000
 
     def _int_param(self, request, name: str, default: int) -> int:
-        raw = request.query_params.get(name, "")
-        if not _DIGITS.fullmatch(raw) or int(raw) == 0:
+        raw = request.query_params.get(name, "").lstrip("0")
+        if not _DIGITS.fullmatch(raw):
             return default
-        return int(raw)
+        return int(raw[:_MAX_DIGITS])  # longer is past any last page anyway
 
     def paginate_queryset(self, queryset, request, view=None):
         self.view = view

@@ -4,15 +4,17 @@ Each value below was seen answering 500 with a traceback (issue 14). The checks 
 Python before the database, so these tests run on SQLite and PostgreSQL alike."""
 
 import io
+import re
 from datetime import UTC, datetime
 
 import orjson
 import pytest
 import time_machine
+from django.urls import resolve
 
 from core.api.json import OrjsonParser, RequestTooLarge
 from customers.models import Customer
-from customers.services import subscription_create
+from customers.services import customer_upsert, subscription_create
 from tests.factories import make_metric, make_plan
 from usage.models import Event
 
@@ -188,3 +190,108 @@ def test_a_body_streamed_without_a_length_is_held_to_the_bytes_actually_read(set
         OrjsonParser().parse(io.BytesIO(body), parser_context={"view": None})
     small = b'{"customer": {"external_id": "c1"}}'
     assert OrjsonParser().parse(io.BytesIO(small)) == {"customer": {"external_id": "c1"}}
+
+
+# --- dates, ids -------------------------------------------------------------------------------
+
+
+def test_an_impossible_timestamp_filter_is_a_422_invalid_date(api):
+    response = api.get("/api/v1/events?timestamp_from=2026-13-45T99:99:99Z")
+    assert response.status_code == 422
+    assert response.json() == _validation({"timestamp_from": ["invalid_date"]})
+    response = api.get("/api/v1/events?timestamp_to=yesterday")
+    assert response.json() == _validation({"timestamp_to": ["invalid_date"]})
+
+
+def test_a_valid_timestamp_filter_still_filters(api, subscribed):
+    api.post("/api/v1/events", {"event": _event()}, format="json")
+    after = api.get("/api/v1/events?timestamp_from=2024-03-05T10:00:01Z").json()
+    assert after["events"] == []
+    before = api.get("/api/v1/events?timestamp_from=2024-03-05T10:00:00").json()
+    assert [e["transaction_id"] for e in before["events"]] == ["tx1"]
+
+
+def test_an_impossible_issuing_date_filter_is_a_422_invalid_date(api):
+    response = api.get("/api/v1/invoices?issuing_date_from=2026-02-30")
+    assert response.status_code == 422
+    assert response.json() == _validation({"issuing_date_from": ["invalid_date"]})
+    response = api.get("/api/v1/invoices?issuing_date_to=2026-02-28")
+    assert response.json()["invoices"] == []
+
+
+def test_a_subscription_at_with_minute_75_is_a_422_and_creates_nothing(api, subscribed):
+    body = {
+        "subscription": {
+            "external_customer_id": "cust2",
+            "plan_code": "basic",
+            "external_id": "sub2",
+            "subscription_at": "2024-03-01T10:75:00Z",
+        }
+    }
+    response = api.post("/api/v1/subscriptions", body, format="json")
+    assert response.status_code == 422
+    assert response.json() == _validation({"subscription_at": ["invalid_format"]})
+    assert not Customer.objects.filter(external_id="cust2").exists()
+
+
+def test_a_credit_note_estimate_for_a_non_uuid_invoice_is_not_found(api):
+    body = {"credit_note": {"invoice_id": "not-a-uuid\\u0000", "items": [{"fee_id": "x"}]}}
+    response = api.post("/api/v1/credit_notes/estimate", body, format="json")
+    assert response.status_code == 404
+    assert response.json() == {"status": 404, "error": "Not Found", "code": "invoice_not_found"}
+
+
+# --- every route ------------------------------------------------------------------------------
+
+
+def _api_routes() -> list[tuple[str, str]]:
+    """(name, path) of every /api/v1 route, URL parameters filled with `x`."""
+    from billing_site.api_urls import urlpatterns
+
+    routes = []
+    for pattern in urlpatterns:
+        regex = pattern.pattern.regex.pattern.lstrip("^").rstrip("$").replace("\\Z", "")
+        path = re.sub(r"\(\?P<\w+>[^)]*\)", "x", regex).replace("\\.", ".")
+        if "(" not in path and "\\" not in path:
+            routes.append((pattern.name, f"/api/v1/{path}"))
+    return routes
+
+
+def test_every_route_is_listed():
+    names = {name for name, _ in _api_routes()}
+    assert len(names) >= 40
+    assert {"customer-list", "event-batch", "credit_note-estimate"} <= names
+
+
+@pytest.mark.parametrize(("name", "path"), _api_routes())
+def test_options_answers_every_route_with_its_methods(api, name, path):
+    response = api.options(path)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == {"name", "allowed_methods", "renders", "parses"}
+    assert "OPTIONS" in body["allowed_methods"]
+    assert body["renders"] == ["application/json"] and body["parses"] == ["application/json"]
+
+
+LIST_ROUTES = [
+    (name, path)
+    for name, path in _api_routes()
+    if name.endswith("-list") and "get" in resolve(path).func.actions
+]
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "9" * 5000, "-3", "abc", "1_0", "0"])
+@pytest.mark.parametrize(("name", "path"), LIST_ROUTES)
+def test_every_list_answers_a_hostile_page_without_an_error(api, name, path, page):
+    customer_upsert(data={"external_id": "c"})  # wallets are listed per customer
+    response = api.get(path, {"page": page, "per_page": page, "external_customer_id": "c"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    meta, rows = body["meta"], body[next(key for key in body if key != "meta")]
+    huge = page.startswith("9")
+    if meta["total_count"] == 0:  # page 0 of 0, as Lago
+        assert (meta["current_page"], rows) == (0, [])
+    elif huge:  # clamped to just past the last page, empty
+        assert (meta["current_page"], meta["prev_page"], rows) == (2, 1, [])
+    else:  # not a positive integer: the defaults, page 1 of 100 rows
+        assert (meta["current_page"], len(rows)) == (1, meta["total_count"])
