@@ -15,6 +15,8 @@ from django.urls import resolve
 from core.api.json import OrjsonParser, RequestTooLarge
 from customers.models import Customer
 from customers.services import customer_upsert, subscription_create
+from plans.models import AddOn, BillableMetric, Coupon, Plan
+from taxes.models import Tax
 from tests.factories import make_metric, make_plan
 from usage.models import Event
 
@@ -295,3 +297,97 @@ def test_every_list_answers_a_hostile_page_without_an_error(api, name, path, pag
         assert (meta["current_page"], meta["prev_page"], rows) == (2, 1, [])
     else:  # not a positive integer: the defaults, page 1 of 100 rows
         assert (meta["current_page"], len(rows)) == (1, meta["total_count"])
+
+
+# --- text lengths -----------------------------------------------------------------------------
+
+LONG = "é" * 256  # 256 characters (512 bytes): one over every 255-character column
+
+CREATES = [
+    ("customers", "customer", {"external_id": "c1", "name": LONG}, "name", Customer),
+    ("customers", "customer", {"external_id": "c1", "city": LONG}, "city", Customer),
+    ("customers", "customer", {"external_id": "c1", "zipcode": "9" * 65}, "zipcode", Customer),
+    (
+        "billable_metrics",
+        "billable_metric",
+        {"name": LONG, "code": "m", "aggregation_type": "count_agg"},
+        "name",
+        BillableMetric,
+    ),
+    (
+        "plans",
+        "plan",
+        {
+            "name": "P",
+            "invoice_display_name": LONG,
+            "code": "p",
+            "interval": "monthly",
+            "amount_cents": 100,
+            "amount_currency": "USD",
+        },
+        "invoice_display_name",
+        Plan,
+    ),
+    (
+        "add_ons",
+        "add_on",
+        {"name": LONG, "code": "a", "amount_cents": 1, "amount_currency": "USD"},
+        "name",
+        AddOn,
+    ),
+    (
+        "coupons",
+        "coupon",
+        {
+            "name": LONG,
+            "code": "w",
+            "coupon_type": "fixed_amount",
+            "amount_cents": 5,
+            "amount_currency": "USD",
+            "frequency": "once",
+            "expiration": "no_expiration",
+        },
+        "name",
+        Coupon,
+    ),
+    ("taxes", "tax", {"name": LONG, "code": "vat", "rate": 20}, "name", Tax),
+]
+
+
+@pytest.mark.parametrize(("path", "root", "payload", "field", "model"), CREATES)
+def test_a_value_longer_than_its_column_is_a_422_value_is_too_long(
+    api, path, root, payload, field, model
+):
+    response = api.post(f"/api/v1/{path}", {root: payload}, format="json")
+    assert response.status_code == 422
+    assert response.json() == _validation({field: ["value_is_too_long"]})
+    assert not model.objects.exists()
+
+
+def test_a_value_exactly_as_long_as_its_column_is_stored(api):
+    body = {"customer": {"external_id": "c1", "name": LONG[:255]}}
+    assert api.post("/api/v1/customers", body, format="json").status_code == 200
+    assert Customer.objects.get().name == LONG[:255]
+
+
+def test_a_long_name_on_update_keeps_the_stored_customer(api):
+    customer_upsert(data={"external_id": "c1", "name": "Acme"})
+    body = {"customer": {"external_id": "c1", "name": LONG, "city": "Paris"}}
+    response = api.post("/api/v1/customers", body, format="json")
+    assert response.json() == _validation({"name": ["value_is_too_long"]})
+    stored = Customer.objects.get()
+    assert (stored.name, stored.city) == ("Acme", "")
+
+
+def test_a_long_subscription_name_creates_neither_customer_nor_subscription(api, subscribed):
+    body = {
+        "subscription": {
+            "external_customer_id": "cust2",
+            "plan_code": "basic",
+            "external_id": "sub2",
+            "name": LONG,
+        }
+    }
+    response = api.post("/api/v1/subscriptions", body, format="json")
+    assert response.json() == _validation({"name": ["value_is_too_long"]})
+    assert not Customer.objects.filter(external_id="cust2").exists()
