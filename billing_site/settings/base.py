@@ -211,8 +211,8 @@ def _caches(cache_url: str, broker_url: str) -> dict:
 
 
 CACHES = _caches(env.str("CACHE_URL", default=""), CELERY_BROKER_URL)
-RATE_LIMIT_CACHE = env.str("RATE_LIMIT_CACHE", default="ratelimit" if "ratelimit" in CACHES else "")
-RATE_LIMIT_CACHE = RATE_LIMIT_CACHE or "default"
+_SHARED_RATE_LIMIT_CACHE = "ratelimit" if "ratelimit" in CACHES else "default"
+RATE_LIMIT_CACHE = env.str("RATE_LIMIT_CACHE", default=_SHARED_RATE_LIMIT_CACHE)
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120_000)
 
 # --- Documents and webhooks -------------------------------------------------------------------
