@@ -109,7 +109,8 @@ def test_the_api_answers_503_with_retry_after_when_the_database_is_down(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_healthz_also_reports_the_database_down(client, database_down):
+def test_healthz_also_reports_the_database_down_with_retry_after(client, database_down):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "down"
+    assert response["Retry-After"] == "5"
