@@ -114,3 +114,15 @@ def test_healthz_also_reports_the_database_down_with_retry_after(client, databas
     assert response.status_code == 503
     assert response.json()["database"] == "down"
     assert response["Retry-After"] == "5"
+
+
+@pytest.mark.django_db
+def test_healthz_sends_retry_after_when_the_broker_is_down(client, monkeypatch, settings):
+    from billing_site.celery import app as celery_app
+
+    settings.API_UNAVAILABLE_RETRY_AFTER_SECONDS = 9
+    monkeypatch.setitem(celery_app.conf, "broker_write_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setitem(celery_app.conf, "broker_transport_options", {})
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()["broker"]) == (503, "down")
+    assert response["Retry-After"] == "9"
