@@ -391,3 +391,18 @@ def test_a_long_subscription_name_creates_neither_customer_nor_subscription(api,
     response = api.post("/api/v1/subscriptions", body, format="json")
     assert response.json() == _validation({"name": ["value_is_too_long"]})
     assert not Customer.objects.filter(external_id="cust2").exists()
+
+
+DETAIL_ROUTES = [
+    (name, path)
+    for name, path in _api_routes()
+    if "/x" in path and "get" in resolve(path).func.actions
+]
+
+
+@pytest.mark.parametrize(("name", "path"), DETAIL_ROUTES)
+def test_every_route_with_an_id_that_names_nothing_is_a_json_404(api, name, path):
+    """`x` is no UUID, code or external id: a 404 in Lago's shape, never a database error."""
+    response = api.get(path)
+    assert response.status_code == 404, response.content
+    assert response.json()["code"].endswith("_not_found")
