@@ -9,9 +9,10 @@ class CoreConfig(AppConfig):
     verbose_name = "System"
 
     def ready(self) -> None:
-        from core import auditing, tasks_audit  # noqa: F401 (Celery signal handlers)
+        from core import auditing, lengths, tasks_audit  # noqa: F401 (Celery signal handlers)
 
         auditing.connect()
+        lengths.connect()
         post_migrate.connect(_sync_roles, dispatch_uid="core-sync-roles")
 
 

@@ -2,9 +2,10 @@
 
 import logging
 
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 
-from core.api.exceptions import error_body
+from core.api.exceptions import database_unavailable_response, error_body, is_database_unavailable
+from core.api.json import NUL, max_body_bytes
 from core.auditing import SYSTEM, Actor, reset_actor, set_actor
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class ApiJsonErrorsMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith(self.prefix):
             return None
+        if is_database_unavailable(exception):
+            return database_unavailable_response(JsonResponse)
         logger.exception("unhandled error on %s", request.path, exc_info=exception)
         return JsonResponse(error_body(500, "internal_error"), status=500)
 
@@ -67,3 +70,48 @@ class AuditActorMiddleware:
         if user is not None and user.is_authenticated and user.is_staff:
             return Actor(f"staff:{user.get_username()}", "admin")
         return SYSTEM
+
+
+class HostileInputMiddleware:
+    """Refuse, before any view or database query, what PostgreSQL or a worker cannot take: NUL
+    in the path or the query string (API: 422 naming the parameter, elsewhere: 400) and an
+    API body whose Content-Length is over the endpoint's limit (413). The JSON parser guards
+    the bytes actually read and NUL inside bodies."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        field = _nul_field(request, view_kwargs)
+        is_api = request.path.startswith(ApiJsonErrorsMiddleware.prefix)
+        if field and not is_api:
+            return HttpResponseBadRequest("NUL characters are not allowed.")
+        if field:
+            body = error_body(422, "validation_errors", {field: ["invalid_characters"]})
+            return JsonResponse(body, status=422)
+        if is_api and _declared_length(request) > max_body_bytes(getattr(view_func, "cls", None)):
+            return JsonResponse(error_body(413, "request_too_large"), status=413)
+        return None
+
+
+def _nul_field(request, view_kwargs) -> str | None:
+    """The first URL part or query parameter (name or value) holding a NUL, by name."""
+    for name, value in view_kwargs.items():
+        if NUL in str(value):
+            return name
+    if NUL in request.path:
+        return "path"
+    for name, values in request.GET.lists():
+        if NUL in name or any(NUL in value for value in values):
+            return name.replace(NUL, "\\u0000")
+    return None
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0

@@ -1,12 +1,15 @@
 """Small field checks shared by services. Each returns a Lago reason code, or None when valid."""
 
 import re
+import uuid
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils import dateparse
 
 from core.limits import MAX_NUMERIC, NotANumber, OutOfRange, strict_decimal
 from core.money import is_known_currency
@@ -91,3 +94,33 @@ def parse_decimal(value) -> Decimal | None:
     except (NotANumber, OutOfRange):
         return None
     return number if abs(number) < MAX_NUMERIC else None
+
+
+def parse_moment(value) -> datetime | None:
+    """Django's parse_datetime, but None for a well-formed impossible moment (month 13, minute
+    75), which parse_datetime raises ValueError for: callers report a reason code, not a 500."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dateparse.parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def parse_day(value) -> date | None:
+    """parse_date, None for `2026-02-30` (parse_date raises ValueError for it)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dateparse.parse_date(value)
+    except ValueError:
+        return None
+
+
+def is_uuid(value) -> bool:
+    """A lago_id in a path, query or body: anything else cannot name a row (and is no query)."""
+    try:
+        uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True

@@ -1,5 +1,6 @@
 """Landing page and health check."""
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -11,10 +12,13 @@ from core.selectors import system_health
 @require_GET
 @never_cache
 def healthz(request):
-    """200 with each dependency "ok", or 503 naming what is down."""
+    """200 with each dependency "ok", or 503 naming what is down (with Retry-After)."""
     health = system_health()
     status = 200 if all(value == "ok" for value in health.values()) else 503
-    return JsonResponse(health, status=status)
+    response = JsonResponse(health, status=status)
+    if status == 503:
+        response["Retry-After"] = str(settings.API_UNAVAILABLE_RETRY_AFTER_SECONDS)
+    return response
 
 
 @require_GET

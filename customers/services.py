@@ -16,6 +16,7 @@ from core.validation import (
     check_locale,
     check_non_negative_int,
     check_timezone,
+    parse_moment,
 )
 from customers.models import Customer, CustomerMetadata, Subscription
 from customers.selectors import customer_timezone, subscription_anchor_date
@@ -232,9 +233,7 @@ def _parse_when(value, field: str, errors: Errors) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value
-    from django.utils.dateparse import parse_datetime
-
-    parsed = parse_datetime(str(value)) if isinstance(value, str) else None
+    parsed = parse_moment(value)
     if parsed is None:
         errors.add(field, "invalid_format")
         return None

@@ -17,12 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from core.errors import BillingError, NotFound, ValidationFailed
 from core.money import from_minor_units, to_minor_units
-from core.validation import Errors, check_code, check_currency, parse_decimal
+from core.validation import Errors, check_code, check_currency, parse_decimal, parse_moment
 from customers.models import (
     CREDIT_DIGITS,
     Customer,
@@ -315,10 +314,7 @@ def _time_field(data: dict, key: str, errors: Errors) -> datetime | None:
     value = data.get(key)
     if value in (None, ""):
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+    parsed = value if isinstance(value, datetime) else parse_moment(value)
     if parsed is None:
         errors.add(key, "invalid_format")
         return None

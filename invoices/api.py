@@ -2,9 +2,9 @@
 
 import uuid
 
-from django.utils.dateparse import parse_date
 from rest_framework.decorators import action
 
+from core.api.params import query_date
 from core.api.viewsets import LagoViewSet
 from core.errors import NotFound, RuleViolation
 from invoices.links import pdf_url
@@ -47,10 +47,10 @@ class InvoiceViewSet(LagoViewSet):
                 rows = rows.filter(**{field: params[field]})
         if params.get("payment_overdue") in ("true", "True", "1"):
             rows = rows.filter(payment_overdue=True)
-        if parse_date(params.get("issuing_date_from") or ""):
-            rows = rows.filter(issuing_date__gte=parse_date(params["issuing_date_from"]))
-        if parse_date(params.get("issuing_date_to") or ""):
-            rows = rows.filter(issuing_date__lte=parse_date(params["issuing_date_to"]))
+        if issued_from := query_date(params, "issuing_date_from"):
+            rows = rows.filter(issuing_date__gte=issued_from)
+        if issued_to := query_date(params, "issuing_date_to"):
+            rows = rows.filter(issuing_date__lte=issued_to)
         return rows
 
     def _get(self, lago_id) -> Invoice:

@@ -13,7 +13,6 @@ from decimal import Decimal
 from django import forms
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from core.errors import BillingError, NotFound, ValidationFailed
 from core.money import from_minor_units, to_minor_units
@@ -23,6 +22,7 @@ from core.validation import (
     check_currency,
     check_non_negative_int,
     parse_decimal,
+    parse_moment,
 )
 from customers.models import Customer
 from customers.selectors import customer_timezone
@@ -54,7 +54,7 @@ class Line:
 def _moment(value, errors: Errors, field: str) -> datetime | None:
     if value is None:
         return None
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    moment = parse_moment(value)
     if moment is None or timezone.is_naive(moment):
         errors.add(field, "invalid_format")
         return None

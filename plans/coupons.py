@@ -17,11 +17,17 @@ from fractions import Fraction
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from core.errors import NotFound, ValidationFailed
 from core.money import from_minor_units, to_minor_units
-from core.validation import Errors, check_choice, check_code, check_currency, parse_decimal
+from core.validation import (
+    Errors,
+    check_choice,
+    check_code,
+    check_currency,
+    parse_decimal,
+    parse_moment,
+)
 from customers.models import Customer
 from invoices.models import Fee, Invoice
 from plans.models import (
@@ -266,7 +272,7 @@ def _resolve_limits(applies_to) -> dict:
 def _parse_expiration_at(value):
     """ISO 8601 string → aware datetime; a bad value is kept for validation to report."""
     if isinstance(value, str):
-        return parse_datetime(value) or value
+        return parse_moment(value) or value
     return value
 
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from core.api.exceptions import error_body
 from core.api.formats import iso
+from core.api.params import query_datetime
 from core.api.viewsets import LagoViewSet
 from core.errors import ValidationFailed
 from usage.models import Event
@@ -56,6 +57,7 @@ def _decimal(value) -> str | None:
 class EventViewSet(LagoViewSet):
     lago_root, lago_plural = "event", "events"
     lookup_field = "transaction_id"
+    max_body_setting = "EVENTS_MAX_BODY_BYTES"  # batches of up to EVENTS_BATCH_MAX events
 
     def _too_large(self, request) -> Response | None:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -106,8 +108,8 @@ class EventViewSet(LagoViewSet):
         rows = events_filtered(
             external_subscription_id=params.get("external_subscription_id"),
             code=params.get("code"),
-            timestamp_from=params.get("timestamp_from"),
-            timestamp_to=params.get("timestamp_to"),
+            timestamp_from=query_datetime(params, "timestamp_from"),
+            timestamp_to=query_datetime(params, "timestamp_to"),
         )
         return self.render_page(rows, event_json)
 

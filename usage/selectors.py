@@ -2,8 +2,6 @@
 
 from datetime import datetime
 
-from django.utils.dateparse import parse_datetime
-
 from core.errors import NotFound
 from core.limits import MIN_TIMESTAMP
 from usage.models import Event, EventKey
@@ -54,16 +52,16 @@ def events_filtered(
     *,
     external_subscription_id: str | None = None,
     code: str | None = None,
-    timestamp_from: str | None = None,
-    timestamp_to: str | None = None,
+    timestamp_from: datetime | None = None,
+    timestamp_to: datetime | None = None,
 ):
     rows = readable_events().order_by("-timestamp", "-id")
     if external_subscription_id:
         rows = rows.filter(external_subscription_id=external_subscription_id)
     if code:
         rows = rows.filter(code=code)
-    if timestamp_from and parse_datetime(timestamp_from):
-        rows = rows.filter(timestamp__gte=parse_datetime(timestamp_from))
-    if timestamp_to and parse_datetime(timestamp_to):
-        rows = rows.filter(timestamp__lt=parse_datetime(timestamp_to))
+    if timestamp_from:
+        rows = rows.filter(timestamp__gte=timestamp_from)
+    if timestamp_to:
+        rows = rows.filter(timestamp__lt=timestamp_to)
     return rows

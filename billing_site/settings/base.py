@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.ApiJsonErrorsMiddleware",
+    "core.middleware.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,6 +143,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.LagoPagination",
     "EXCEPTION_HANDLER": "core.api.exceptions.lago_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_METADATA_CLASS": "core.api.metadata.LagoMetadata",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
@@ -203,8 +205,24 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Cache and rate limits ------------------------------------------------------------------
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-RATE_LIMIT_CACHE = "default"
+
+
+def _caches(cache_url: str, broker_url: str) -> dict:
+    """The rate limit must count across every web worker: without a CACHE_URL, a Redis broker
+    also holds the counters ("ratelimit" alias) instead of each process's local memory."""
+    caches = {"default": environ.Env.cache_url_config(cache_url or "locmemcache://")}
+    if not cache_url and broker_url.startswith(("redis://", "rediss://")):
+        caches["ratelimit"] = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": broker_url,
+            "KEY_PREFIX": "billing",
+        }
+    return caches
+
+
+CACHES = _caches(env.str("CACHE_URL", default=""), CELERY_BROKER_URL)
+_SHARED_RATE_LIMIT_CACHE = "ratelimit" if "ratelimit" in CACHES else "default"
+RATE_LIMIT_CACHE = env.str("RATE_LIMIT_CACHE", default=_SHARED_RATE_LIMIT_CACHE)
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120_000)
 
 # --- Documents and webhooks -------------------------------------------------------------------
@@ -296,3 +314,8 @@ INGEST_CACHE_SECONDS = env.float("INGEST_CACHE_SECONDS", default=5.0)
 EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=1000)
 EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=4 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES
+
+# --- Hostile input: limits every API request is held to (docs/api.md, "Limits") ------------
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+API_UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("API_UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)

@@ -1,9 +1,12 @@
 """Every API error as JSON in Lago's shape: {"status", "error", "code"?, "error_details"?}."""
 
 import logging
+import math
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -62,6 +65,36 @@ def validation_details(codes) -> dict:
     return {("base" if key == "non_field_errors" else key): value for key, value in codes.items()}
 
 
+# PostgreSQL SQLSTATEs of a server that is going away or not accepting connections yet.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
+_SQLITE_UNAVAILABLE = ("unable to open database file",)
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached (down, restarting, connection lost), as opposed to a
+    query that failed on a live database: SQLite's "database is locked" or a PostgreSQL
+    deadlock are OperationalErrors too, and stay 500s. psycopg reports a failed connection
+    without a SQLSTATE, or with one of class 08 (connection exception)."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    if cause is not None and hasattr(cause, "sqlstate"):
+        state = cause.sqlstate
+        return state is None or state.startswith("08") or state in _UNAVAILABLE_SQLSTATES
+    return str(exc).startswith(_SQLITE_UNAVAILABLE)
+
+
+def database_unavailable_response(response_class=Response):
+    """503 `database_unavailable` with Retry-After, as /healthz answers when a dependency is
+    down: clients retry later instead of treating the request as failed for good."""
+    logger.error("API request while the database is unavailable")
+    response = response_class(error_body(503, "database_unavailable"), status=503)
+    response["Retry-After"] = str(settings.API_UNAVAILABLE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def _resource_of(context) -> str:
     view = context.get("view") if context else None
     return getattr(view, "lago_resource", None) or "resource"
@@ -70,6 +103,8 @@ def _resource_of(context) -> str:
 def lago_exception_handler(exc, context):
     """DRF exception handler producing Lago-shaped JSON for every failure."""
     headers = {}
+    if is_database_unavailable(exc):
+        return database_unavailable_response()
     if isinstance(exc, ValidationFailed):
         set_rollback()
         return Response(error_body(422, "validation_errors", exc.errors), status=422)
@@ -102,6 +137,7 @@ def lago_exception_handler(exc, context):
     elif isinstance(exc, exceptions.Throttled):
         status, body = 429, error_body(429, "too_many_requests")
         headers.update(getattr(exc, "ratelimit_headers", {}))
+        headers["Retry-After"] = str(math.ceil(exc.wait or 1))
     elif isinstance(exc, exceptions.APIException):
         status = exc.status_code
         body = error_body(status, exc.get_codes() if isinstance(exc.get_codes(), str) else None)

@@ -18,7 +18,7 @@ class ApiKeyRateThrottle(BaseThrottle):
             return True
         now = int(time.time())
         window = now - now % 60
-        cache_key = f"ratelimit:{key.pk}:{window}"
+        cache_key = f"ratelimit:{key.pk}:{key.prefix}:{window}"  # prefix: unique across DB resets
         cache = caches[settings.RATE_LIMIT_CACHE]
         cache.add(cache_key, 0, timeout=120)
         try:
