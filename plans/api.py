@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from djmoney.money import Money
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 
 from core.api.formats import decimal_str, iso
@@ -10,6 +11,7 @@ from core.api.viewsets import LagoViewSet
 from core.errors import ValidationFailed
 from core.validation import check_currency, parse_decimal
 from plans.models import BillableMetric, Charge, ChargeFilter, ChargePrice, Plan
+from plans.schemas import BILLABLE_METRIC_VIEWS, PLAN_VIEWS
 from plans.selectors import metric_get, plan_get
 from plans.services import (
     billable_metric_create,
@@ -148,6 +150,7 @@ def _unit_cost(data: dict) -> dict:
     return {**data, "unit_cost": Money(Decimal(amount), currency)}
 
 
+@extend_schema_view(**BILLABLE_METRIC_VIEWS)
 class BillableMetricViewSet(LagoViewSet):
     lago_root, lago_plural = "billable_metric", "billable_metrics"
     lookup_field = "code"
@@ -174,6 +177,7 @@ class BillableMetricViewSet(LagoViewSet):
         return self.render_one(metric_json(billable_metric_delete(metric=metric_get(code=code))))
 
 
+@extend_schema_view(**PLAN_VIEWS)
 class PlanViewSet(LagoViewSet):
     lago_root, lago_plural = "plan", "plans"
     lookup_field = "code"
