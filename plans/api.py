@@ -142,12 +142,12 @@ def _unit_cost(data: dict) -> dict:
     if data.get("unit_cost") is None:
         return data
     amount = parse_decimal(data["unit_cost"])
-    currency = (data.get("unit_cost_currency") or "USD").upper()
+    currency = data.get("unit_cost_currency") or "USD"
     if amount is None or amount < 0:
         raise ValidationFailed({"unit_cost": ["value_is_invalid"]})
-    if check_currency(currency):
+    if not isinstance(currency, str) or check_currency(currency.upper()):
         raise ValidationFailed({"unit_cost_currency": ["value_is_invalid"]})
-    return {**data, "unit_cost": Money(Decimal(amount), currency)}
+    return {**data, "unit_cost": Money(Decimal(amount), currency.upper())}
 
 
 @extend_schema_view(**BILLABLE_METRIC_VIEWS)

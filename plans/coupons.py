@@ -264,10 +264,14 @@ def _resolve_limits(applies_to) -> dict:
 
 
 def _parse_expiration_at(value):
-    """ISO 8601 string → aware datetime; a bad value is kept for validation to report."""
-    if isinstance(value, str):
+    """ISO 8601 string → aware datetime; a bad value is kept for validation to report
+    (parse_datetime raises on a well-formed impossible one, e.g. month 13 or minute 75)."""
+    if not isinstance(value, str):
+        return value
+    try:
         return parse_datetime(value) or value
-    return value
+    except ValueError:
+        return value
 
 
 def _from_api(data: dict) -> dict:
