@@ -54,7 +54,10 @@ class Line:
 def _moment(value, errors: Errors, field: str) -> datetime | None:
     if value is None:
         return None
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible: month 13, minute 75
+        moment = None
     if moment is None or timezone.is_naive(moment):
         errors.add(field, "invalid_format")
         return None

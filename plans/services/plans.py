@@ -177,7 +177,9 @@ def _threshold_errors(thresholds) -> Errors:
     return errors
 
 
-def _resolve_metrics(charges: list[dict]) -> dict[str, BillableMetric]:
+def _resolve_metrics(charges) -> dict[str, BillableMetric]:
+    """The metrics the charges name; charges of the wrong type are left to _charges_errors."""
+    charges = [c for c in charges if isinstance(c, dict)] if isinstance(charges, list) else []
     ids = {str(c.get("billable_metric_id")) for c in charges if c.get("billable_metric_id")}
     valid = [value for value in ids if _is_uuid(value)]
     metrics = BillableMetric.objects.live().filter(lago_id__in=valid).prefetch_related("filters")
@@ -381,7 +383,10 @@ def _as_saved(charges, plan: Plan | None) -> list:
     for data in charges:
         stored = None
         if isinstance(data, dict):
-            stored = live.get(str(data.get("id"))) or by_code.get(data.get("code") or "")
+            code = data.get("code")
+            stored = live.get(str(data.get("id"))) or by_code.get(
+                code if isinstance(code, str) else ""
+            )
         if stored is None:
             saved.append(data)
             continue
