@@ -18,11 +18,13 @@ on any 5xx when FUZZ_FAIL_ON_5XX is 1 (the default). Environment:
   FUZZ_DB          database name to create (default billing_fuzz_<pid>); dropped at the end
   FUZZ_FAIL_ON_5XX 1 = exit 1 on any server error (default), 0 = report only
   FUZZ_REPORT      write the findings as JSON to this file
+  FUZZ_SERVER_LOG  copy gunicorn's log (the tracebacks of the 5xx) to this file
 """
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,6 +48,7 @@ PG = os.environ.get("FUZZ_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB = os.environ.get("FUZZ_DB", f"billing_fuzz_{os.getpid()}")
 FAIL_ON_5XX = os.environ.get("FUZZ_FAIL_ON_5XX", "1") != "0"
 REPORT = os.environ.get("FUZZ_REPORT")
+SERVER_LOG = os.environ.get("FUZZ_SERVER_LOG")
 PY = sys.executable
 GUNICORN = ("--workers", "2", "--timeout", "30", "--graceful-timeout", "5")
 
@@ -126,6 +129,8 @@ def live_server(var_dir: Path):
         if process:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
+        if SERVER_LOG and (var_dir / "gunicorn.log").exists():
+            shutil.copyfile(var_dir / "gunicorn.log", SERVER_LOG)
         psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 

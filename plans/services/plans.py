@@ -417,11 +417,14 @@ def _validate_all(data: dict, instance: Plan | None) -> dict[str, BillableMetric
 
 def _charge_models(data: dict, instance: Plan | None, metrics) -> dict[str, str]:
     """charge code -> charge model, of the charges the plan will have."""
-    if "charges" in data:
+    if "charges" in data:  # a charges value of the wrong type is reported by _charges_errors
+        charges = data["charges"] if isinstance(data["charges"], list) else []
         return {
             (c.get("code") or metrics[str(c["billable_metric_id"])].code): c.get("charge_model")
-            for c in data["charges"]
-            if isinstance(c, dict) and str(c.get("billable_metric_id")) in metrics
+            for c in charges
+            if isinstance(c, dict)
+            and isinstance(c.get("code") or "", str)
+            and str(c.get("billable_metric_id")) in metrics
         }
     if instance is None:
         return {}

@@ -204,3 +204,23 @@ def test_impossible_one_off_fee_dates_are_a_422(api, field, moment):
     response = api.post("/api/v1/invoices", body, format="json")
     assert _error_details(response)[f"fees.0.{field}"] == ["invalid_format"]
     assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize("charges", [None, 5, True])
+def test_a_plan_with_prices_and_charges_of_the_wrong_type_is_a_422(api, charges):
+    from plans.models import Plan
+
+    body = {
+        "plan": {
+            "name": "Pro",
+            "code": "pro",
+            "interval": "monthly",
+            "amount_cents": 1000,
+            "amount_currency": "EUR",
+            "charges": charges,
+            "prices": [{"currency": "USD", "amount_cents": 1100, "charges": []}],
+        }
+    }
+    response = api.post("/api/v1/plans", body, format="json")
+    assert _error_details(response) == {"charges": ["invalid_format"]}
+    assert not Plan.objects.filter(code="pro").exists()
