@@ -520,6 +520,10 @@ def plan_override_create(*, parent: Plan, overrides: dict) -> Plan:
     """A hidden child plan for one subscription: the parent with some prices changed.
     The charge model and interval cannot change (Lago)."""
     transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    if not isinstance(overrides, dict):
+        raise ValidationFailed({"plan_overrides": ["invalid_format"]})
+    if not isinstance(overrides.get("charges") or [], list):
+        raise ValidationFailed({"plan_overrides.charges": ["invalid_format"]})
     if parent.parent_id:
         parent = parent.parent
     data = {field: getattr(parent, field) for field in PLAN_FIELDS}

@@ -224,3 +224,30 @@ def test_a_plan_with_prices_and_charges_of_the_wrong_type_is_a_422(api, charges)
     response = api.post("/api/v1/plans", body, format="json")
     assert _error_details(response) == {"charges": ["invalid_format"]}
     assert not Plan.objects.filter(code="pro").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "details"),
+    [
+        ("cheaper", {"plan_overrides": ["invalid_format"]}),
+        (["amount_cents", 1], {"plan_overrides": ["invalid_format"]}),
+        ({"charges": {"id": "x"}}, {"plan_overrides.charges": ["invalid_format"]}),
+        ({"charges": "x"}, {"plan_overrides.charges": ["invalid_format"]}),
+    ],
+)
+def test_plan_overrides_of_the_wrong_type_are_a_422_and_no_subscription_is_created(
+    api, overrides, details
+):
+    from customers.models import Subscription
+    from plans.models import Plan
+
+    plan = {"name": "Pro", "code": "pro", "interval": "monthly"}
+    plan |= {"amount_cents": 1000, "amount_currency": "EUR"}
+    assert api.post("/api/v1/plans", {"plan": plan}, format="json").status_code == 200
+    _customer(api, currency="EUR")
+    body = {"subscription": {"external_customer_id": "acme", "plan_code": "pro"}}
+    body["subscription"] |= {"external_id": "sub", "plan_overrides": overrides}
+    response = api.post("/api/v1/subscriptions", body, format="json")
+    assert _error_details(response) == details
+    assert not Subscription.objects.exists()
+    assert Plan.objects.count() == 1
