@@ -159,147 +159,164 @@ def _json(raw: bytes):
 # --- seeds -----------------------------------------------------------------------------------
 
 
-def seed(base: str, key: str) -> dict:
-    """One of each resource, created through the API; returns the ids the probes reuse."""
-    ids: dict = {}
+def _lago_id(made: dict, name: str) -> str:
+    return (made.get(name) or {}).get("lago_id", "")
 
-    def post(path: str, body: dict, root: str):
-        status, data = call(base, key, "POST", path, json.dumps(body).encode())
+
+def _fee_id(made: dict) -> str:
+    return ((made.get("invoice") or {}).get("fees") or [{}])[0].get("lago_id", "")
+
+
+# (name, path, root key, body from what was made before): one of each resource.
+SEEDS = [
+    ("tax", "/api/v1/taxes", "tax", lambda m: {"name": "VAT", "code": "fuzz_vat", "rate": "20"}),
+    (
+        "billable_metric",
+        "/api/v1/billable_metrics",
+        "billable_metric",
+        lambda m: (
+            {"name": "Tokens", "code": "fuzz_tokens", "aggregation_type": "sum_agg"}
+            | {"field_name": "tokens"}
+        ),
+    ),
+    (
+        "plan",
+        "/api/v1/plans",
+        "plan",
+        lambda m: (
+            {"name": "Fuzz", "code": "fuzz_plan", "interval": "monthly"}
+            | {"amount_cents": 1000, "amount_currency": "EUR"}
+            | {
+                "charges": [
+                    {"billable_metric_id": _lago_id(m, "billable_metric")}
+                    | {"charge_model": "standard", "properties": {"amount": "0.01"}}
+                ]
+            }
+        ),
+    ),
+    (
+        "customer",
+        "/api/v1/customers",
+        "customer",
+        lambda m: {"external_id": "fuzz_cust", "currency": "EUR"},
+    ),
+    (
+        "subscription",
+        "/api/v1/subscriptions",
+        "subscription",
+        lambda m: (
+            {"external_customer_id": "fuzz_cust", "plan_code": "fuzz_plan"}
+            | {"external_id": "fuzz_sub"}
+        ),
+    ),
+    (
+        "event",
+        "/api/v1/events",
+        "event",
+        lambda m: (
+            {"transaction_id": "fuzz_tx", "external_subscription_id": "fuzz_sub"}
+            | {"code": "fuzz_tokens", "properties": {"tokens": 5}}
+        ),
+    ),
+    (
+        "add_on",
+        "/api/v1/add_ons",
+        "add_on",
+        lambda m: (
+            {"name": "Setup", "code": "fuzz_addon", "amount_cents": 5000}
+            | {"amount_currency": "EUR"}
+        ),
+    ),
+    (
+        "coupon",
+        "/api/v1/coupons",
+        "coupon",
+        lambda m: (
+            {"name": "Ten", "code": "fuzz_coupon", "coupon_type": "fixed_amount"}
+            | {"amount_cents": 1000, "amount_currency": "EUR", "frequency": "once"}
+            | {"expiration": "no_expiration"}
+        ),
+    ),
+    (
+        "applied_coupon",
+        "/api/v1/applied_coupons",
+        "applied_coupon",
+        lambda m: {"coupon_code": "fuzz_coupon", "external_customer_id": "fuzz_cust"},
+    ),
+    (
+        "wallet",
+        "/api/v1/wallets",
+        "wallet",
+        lambda m: (
+            {"external_customer_id": "fuzz_cust", "currency": "EUR", "rate_amount": "1"}
+            | {"granted_credits": "10"}
+        ),
+    ),
+    (
+        "wallet_transactions",
+        "/api/v1/wallet_transactions",
+        "wallet_transaction",
+        lambda m: {"wallet_id": _lago_id(m, "wallet"), "granted_credits": "1"},
+    ),
+    (
+        "webhook_endpoint",
+        "/api/v1/webhook_endpoints",
+        "webhook_endpoint",
+        lambda m: {"webhook_url": "https://example.com/hook"},
+    ),
+    (
+        "invoice",
+        "/api/v1/invoices",
+        "invoice",
+        lambda m: (
+            {"external_customer_id": "fuzz_cust", "currency": "EUR"}
+            | {"fees": [{"add_on_code": "fuzz_addon"}]}
+        ),
+    ),
+    (
+        "credit_note",
+        "/api/v1/credit_notes",
+        "credit_note",
+        lambda m: (
+            {"invoice_id": _lago_id(m, "invoice"), "reason": "other"}
+            | {"credit_amount_cents": 100, "items": [{"fee_id": _fee_id(m), "amount_cents": 100}]}
+        ),
+    ),
+]
+
+
+def seed(base: str, key: str) -> dict:
+    """Creates the SEEDS through the API; returns the values the probes put in fields and paths
+    (a field named like a key gets its value; "_name" keys are path ids)."""
+    made: dict = {}
+    for name, path, root, body in SEEDS:
+        status, data = call(base, key, "POST", path, json.dumps({root: body(made)}).encode())
         if status != 200:
             print(f"seed {path}: {status} {data}")
-            return {}
-        return data.get(root) or {}
-
-    post("/api/v1/taxes", {"tax": {"name": "VAT", "code": "fuzz_vat", "rate": "20"}}, "tax")
-    metric = post(
-        "/api/v1/billable_metrics",
-        {
-            "billable_metric": {"name": "Tokens", "code": "fuzz_tokens"}
-            | {"aggregation_type": "sum_agg", "field_name": "tokens"}
-        },
-        "billable_metric",
-    )
-    ids["billable_metric_id"] = metric.get("lago_id", "")
-    charge = {"billable_metric_id": ids["billable_metric_id"], "charge_model": "standard"}
-    post(
-        "/api/v1/plans",
-        {
-            "plan": {"name": "Fuzz", "code": "fuzz_plan", "interval": "monthly"}
-            | {"amount_cents": 1000, "amount_currency": "EUR"}
-            | {"charges": [charge | {"properties": {"amount": "0.01"}}]}
-        },
-        "plan",
-    )
-    post(
-        "/api/v1/customers",
-        {"customer": {"external_id": "fuzz_cust", "currency": "EUR"}},
-        "customer",
-    )
-    post(
-        "/api/v1/subscriptions",
-        {
-            "subscription": {"external_customer_id": "fuzz_cust", "plan_code": "fuzz_plan"}
-            | {"external_id": "fuzz_sub"}
-        },
-        "subscription",
-    )
-    post(
-        "/api/v1/events",
-        {
-            "event": {"transaction_id": "fuzz_tx", "external_subscription_id": "fuzz_sub"}
-            | {"code": "fuzz_tokens", "properties": {"tokens": 5}}
-        },
-        "event",
-    )
-    post(
-        "/api/v1/add_ons",
-        {
-            "add_on": {"name": "Setup", "code": "fuzz_addon"}
-            | {"amount_cents": 5000, "amount_currency": "EUR"}
-        },
-        "add_on",
-    )
-    post(
-        "/api/v1/coupons",
-        {
-            "coupon": {"name": "Ten", "code": "fuzz_coupon"}
-            | {"coupon_type": "fixed_amount", "amount_cents": 1000, "amount_currency": "EUR"}
-            | {"frequency": "once", "expiration": "no_expiration"}
-        },
-        "coupon",
-    )
-    applied = post(
-        "/api/v1/applied_coupons",
-        {"applied_coupon": {"coupon_code": "fuzz_coupon"} | {"external_customer_id": "fuzz_cust"}},
-        "applied_coupon",
-    )
-    wallet = post(
-        "/api/v1/wallets",
-        {
-            "wallet": {"external_customer_id": "fuzz_cust"}
-            | {"currency": "EUR", "rate_amount": "1", "granted_credits": "10"}
-        },
-        "wallet",
-    )
-    rows = (
-        call(
-            base,
-            key,
-            "POST",
-            "/api/v1/wallet_transactions",
-            json.dumps(
-                {"wallet_transaction": {"wallet_id": wallet.get("lago_id"), "granted_credits": "1"}}
-            ).encode(),
-        )[1]
-        or {}
-    )
-    hook = post(
-        "/api/v1/webhook_endpoints",
-        {"webhook_endpoint": {"webhook_url": "https://example.com/hook"}},
-        "webhook_endpoint",
-    )
-    invoice = post(
-        "/api/v1/invoices",
-        {
-            "invoice": {"external_customer_id": "fuzz_cust"}
-            | {"currency": "EUR", "fees": [{"add_on_code": "fuzz_addon"}]}
-        },
-        "invoice",
-    )
-    fee_id = (invoice.get("fees") or [{}])[0].get("lago_id", "")
-    note = post(
-        "/api/v1/credit_notes",
-        {
-            "credit_note": {"invoice_id": invoice.get("lago_id")}
-            | {"reason": "other", "credit_amount_cents": 100}
-            | {"items": [{"fee_id": fee_id, "amount_cents": 100}]}
-        },
-        "credit_note",
-    )
-    transactions = rows.get("wallet_transactions") or [{}]
+        made[name] = (data or {}).get(root) or (data or {}).get(name) or {}
+    transactions = made["wallet_transactions"] or [{}]
     return {
-        "billable_metric_id": ids["billable_metric_id"],
+        "billable_metric_id": _lago_id(made, "billable_metric"),
         "external_customer_id": "fuzz_cust",
         "external_subscription_id": "fuzz_sub",
         "plan_code": "fuzz_plan",
         "code": "fuzz_tokens",
         "add_on_code": "fuzz_addon",
         "coupon_code": "fuzz_coupon",
-        "wallet_id": wallet.get("lago_id", ""),
-        "invoice_id": invoice.get("lago_id", ""),
-        "fee_id": fee_id,
+        "wallet_id": _lago_id(made, "wallet"),
+        "invoice_id": _lago_id(made, "invoice"),
+        "fee_id": _fee_id(made),
         "currency": "EUR",
         "amount_currency": "EUR",
         "timezone": "Europe/Paris",
         "country": "FR",
         "webhook_url": "https://example.com/hook",
-        "_applied_coupon": applied.get("lago_id", ""),
+        **{f"_{name}": _lago_id(made, name) for name in SEED_PATH_IDS},
         "_wallet_transaction": transactions[0].get("lago_id", ""),
-        "_webhook_endpoint": hook.get("lago_id", ""),
-        "_credit_note": note.get("lago_id", ""),
-        "_invoice": invoice.get("lago_id", ""),
-        "_wallet": wallet.get("lago_id", ""),
     }
+
+
+SEED_PATH_IDS = ("applied_coupon", "webhook_endpoint", "credit_note", "invoice", "wallet")
 
 
 def path_seeds(seeds: dict):
