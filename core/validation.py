@@ -48,7 +48,7 @@ def check_currency(value) -> str | None:
 
 
 def check_timezone(value) -> str | None:
-    return None if value in _TIMEZONES else "value_is_invalid"
+    return None if isinstance(value, str) and value in _TIMEZONES else "value_is_invalid"
 
 
 def check_country(value) -> str | None:
@@ -65,6 +65,8 @@ def check_locale(value) -> str | None:
 
 def check_emails(value: str) -> str | None:
     """Lago accepts several addresses separated by commas."""
+    if not isinstance(value, str):
+        return "invalid_format"
     for address in (part.strip() for part in value.split(",")):
         try:
             validate_email(address)

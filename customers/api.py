@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
@@ -12,6 +13,7 @@ from core.api.pagination import LagoPagination
 from core.api.viewsets import LagoViewSet
 from core.errors import NotFound
 from customers.models import Customer, Subscription
+from customers.schemas import CUSTOMER_VIEWS, SUBSCRIPTION_VIEWS
 from customers.selectors import (
     customer_get,
     customer_timezone,
@@ -144,6 +146,7 @@ class _ListAsQueryset(list):
 # --- views -----------------------------------------------------------------------------------
 
 
+@extend_schema_view(**CUSTOMER_VIEWS)
 class CustomerViewSet(LagoViewSet):
     lago_root, lago_plural = "customer", "customers"
     lookup_field = "external_id"
@@ -237,6 +240,7 @@ class CustomerViewSet(LagoViewSet):
         return Response({"usage_periods": reports, "meta": paginator.meta()})
 
 
+@extend_schema_view(**SUBSCRIPTION_VIEWS)
 class SubscriptionViewSet(LagoViewSet):
     lago_root, lago_plural = "subscription", "subscriptions"
     lookup_field = "external_id"

@@ -1,6 +1,7 @@
 """REST API v1 for events: single, batch (up to EVENTS_BATCH_MAX), find, list, estimate_fees."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
@@ -11,6 +12,7 @@ from core.api.params import query_datetime
 from core.api.viewsets import LagoViewSet
 from core.errors import ValidationFailed
 from usage.models import Event
+from usage.schemas import EVENT_VIEWS
 from usage.selectors import event_get, events_filtered
 from usage.services import StoredEvent, events_ingest
 from usage.services.estimate import estimate_fees
@@ -54,6 +56,7 @@ def _decimal(value) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
 
+@extend_schema_view(**EVENT_VIEWS)
 class EventViewSet(LagoViewSet):
     lago_root, lago_plural = "event", "events"
     lookup_field = "transaction_id"
