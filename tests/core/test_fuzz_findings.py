@@ -251,3 +251,19 @@ def test_plan_overrides_of_the_wrong_type_are_a_422_and_no_subscription_is_creat
     assert _error_details(response) == details
     assert not Subscription.objects.exists()
     assert Plan.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0321-05-30T15:44:59.9+17:47", "2026-01-01T00:00:00+23:59", "0001-01-01T00:00:00+14:00"],
+)
+def test_an_offset_postgresql_does_not_take_in_an_events_filter_is_read_as_its_instant(api, moment):
+    """Found by `make fuzz`: PostgreSQL refuses offsets beyond +-15:59 (500); Python takes up to
+    +-23:59. The filter is the same instant in UTC, or invalid_date when that leaves year 1."""
+    response = api.get("/api/v1/events", {"timestamp_to": moment})
+    if moment.startswith("0001"):
+        assert response.status_code == 422
+        assert response.json()["error_details"] == {"timestamp_to": ["invalid_date"]}
+    else:
+        assert response.status_code == 200, response.json()
+        assert response.json()["events"] == []
