@@ -313,3 +313,29 @@ def test_a_termination_after_an_early_close_bills_no_usage_twice(api):
     assert terminate(api, at(2024, 11, 15, 10)).status_code == 200
     final = Invoice.objects.filter(customer__external_id="cust").exclude(pk=november.pk).get()
     assert _charges(final) == []
+
+
+def test_a_draft_refreshed_after_a_later_termination_still_bills_its_own_usage(api):
+    """A draft is measured only against invoices created before it: the termination invoice
+    issued during its grace period (usage to Feb 2) must not make January's usage look billed."""
+    customer_upsert(
+        data={
+            "external_id": "cust",
+            "currency": "USD",
+            "billing_configuration": {"invoice_grace_period": 3},
+        }
+    )
+    calls = make_metric("calls")
+    make_plan("graced", 3000, charges=[standard_charge(calls, "1")])
+    subscribe(at(2025, 1, 1), "graced")
+    send(at(2025, 1, 10), "calls", 10)
+    [january] = run_beat(at(2025, 2, 1, 0, 5))
+    assert (january.status, january.fees_amount_cents) == ("draft", 4000)
+    send(at(2025, 1, 31, 23), "calls", 5)  # late, within the grace period
+    assert terminate(api, at(2025, 2, 2, 12)).status_code == 200
+    run_beat(at(2025, 2, 4, 1))
+    january.refresh_from_db()
+    # $30 base + 15 calls x $1 (the late event counts), whatever was invoiced after the draft
+    assert (january.status, january.fees_amount_cents) == ("finalized", 4500)
+    usage = january.fees.get(fee_type="charge")
+    assert (usage.units, usage.amount_cents) == (15, 1500)
