@@ -55,3 +55,5 @@ declare("customer.saved", "a customer was created or updated: customer (provider
 declare("invoice.finalized", "an invoice was finalized: invoice (collection of its amount due)")
 declare("credit_note.refund_due", "a credit note with a refund: credit_note (pay it back)")
 # Hooks added later go below, one declare() per line.
+declare("wallet.usage_owed", "balances read: customer, currency, now -> owed cents by fee key")
+declare("wallet.credits_purchased", "paid top-up: wallet, credits, now -> its finalized invoice")

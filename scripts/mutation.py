@@ -166,7 +166,7 @@ TARGETS: dict[str, Target] = {
         "`credit_notes_apply` with `credit_note_balance`; not numbering, locking, webhooks, "
         "reason parsing, void and update",
     ),
-    "customers/wallets.py": Target(
+    "customers/wallets/ledger.py": Target(
         tests=(
             "tests/wallets/test_prepaid_credits.py",
             "tests/wallets/test_wallet_deduction_mutants.py",
@@ -177,20 +177,31 @@ TARGETS: dict[str, Target] = {
             "money_cents",
             "cents_to_credits",
             "credit_sums",
-            "_usable",
-            "_applies",
+            "wallet_usable",
+            "wallet_applies",
+            "share_out",
+            "lock_wallets",
+        ),
+        scope="the ledger `wallets_apply` reads: credit sums, usable wallets, application "
+        "scope, `share_out`, credits <-> money, the wallet locks; not wallet CRUD, top-ups, "
+        "balances shown, alerts, expiry and recurring rules",
+    ),
+    "invoices/services/wallets.py": Target(
+        tests=(
+            "tests/wallets/test_prepaid_credits.py",
+            "tests/wallets/test_wallet_deduction_mutants.py",
+            "tests/lago_docs/test_wallets.py",
+        ),
+        functions=(
             "_fee_key",
             "_fee_items",
-            "share_out",
-            "_lock_wallets",
             "_consumed_cents",
             "_consume",
             "_annotated",
             "wallets_apply",
         ),
-        scope="the deduction: `wallets_apply` and what it calls (credit sums, usable "
-        "wallets, application scope, `share_out`, consumption rows, credits <-> money); not "
-        "wallet CRUD, top-ups, balances shown, alerts, expiry and recurring rules",
+        scope="the deduction: `wallets_apply` and its consumption rows (fee keys, what each "
+        "fee owes, what wallets already paid); not the usage owed shown in balances",
     ),
     "invoices/services/fees.py": Target(
         tests=(

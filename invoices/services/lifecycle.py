@@ -44,10 +44,10 @@ def apply_deductions(invoice: Invoice) -> None:
     """The one order of deductions: fees → progressive billing already billed → coupons →
     taxes → credit notes → prepaid credits → amount due. Each step records what it took (and is
     idempotent per invoice), inside the finalizing transaction."""
-    from customers.wallets import wallets_apply
     from invoices.services.credit_notes import credit_notes_apply
     from invoices.services.progressive import progressive_credit_cents, progressive_credit_shares
     from invoices.services.taxes import taxes_apply
+    from invoices.services.wallets import wallets_apply
     from plans.coupons import coupons_apply
 
     fees_cents = sum(fee.amount_cents for fee in invoice.fees.all())
@@ -200,7 +200,7 @@ def invoice_void(
     invoice.payment_overdue = False
     invoice.save(update_fields=["status", "voided_at", "payment_overdue", "updated_at"])
     if invoice.invoice_type == Invoice.InvoiceType.CREDIT and not paid:
-        from customers.wallets import wallet_top_up_failed
+        from invoices.services.wallet_topups import wallet_top_up_failed
 
         wallet_top_up_failed(invoice=invoice)  # an unpaid, voided top-up never lands
     notify(invoice, "invoice.voided")
@@ -234,7 +234,7 @@ def _credit_everything(invoice: Invoice, credit: int | None, refund: int | None)
 def payment_status_changed(invoice: Invoice) -> None:
     """Whatever changed the payment status (manual, provider): paid top-ups land in their
     wallet, failed ones do not; subscribers hear about it."""
-    from customers.wallets import wallet_top_up_failed, wallet_top_up_paid
+    from invoices.services.wallet_topups import wallet_top_up_failed, wallet_top_up_paid
 
     if invoice.invoice_type == Invoice.InvoiceType.CREDIT:
         if invoice.payment_status == PaymentStatus.SUCCEEDED:

@@ -7,19 +7,18 @@ import pytest
 import time_machine
 
 from core.errors import ValidationFailed
-from customers import wallets
 from customers.models import WalletTransaction
 from customers.wallets import (
+    topups,
     wallet_balances,
     wallet_terminate,
     wallet_top_up,
-    wallet_top_up_failed,
-    wallet_top_up_paid,
-    wallets_apply,
     wallets_expire,
 )
 from invoices.models import Invoice
 from invoices.services.lifecycle import invoice_totals
+from invoices.services.wallet_topups import wallet_top_up_failed, wallet_top_up_paid
+from invoices.services.wallets import wallets_apply
 from tests.wallets.conftest import at, balance, close, new_wallet, send
 
 pytestmark = pytest.mark.django_db
@@ -257,13 +256,13 @@ def test_idempotency_constraint_is_the_backstop(customer, monkeypatch):
     second, which then answers the first one's transactions."""
     wallet = new_wallet()
     [first] = wallet_top_up(wallet=wallet, granted_credits="3", idempotency_key="k")
-    real, calls = wallets._keyed, []
+    real, calls = topups._keyed, []
 
     def missed_once(wallet, key):
         calls.append(key)
         return [] if len(calls) == 1 else real(wallet, key)
 
-    monkeypatch.setattr(wallets, "_keyed", missed_once)
+    monkeypatch.setattr(topups, "_keyed", missed_once)
     [again] = wallet_top_up(wallet=wallet, granted_credits="3", idempotency_key="k")
     assert again.pk == first.pk and len(calls) == 2
     assert balance(wallet) == 3
