@@ -1,5 +1,9 @@
 """The admin site: staff log in with a password and, when they set one up, a TOTP code
-(django-otp); the finance dashboard comes first; staff manage their own second factor."""
+(django-otp); the finance dashboard comes first; staff manage their own second factor.
+Pages of higher apps are mounted through `register_view` (backoffice fills it in)."""
+
+from collections.abc import Callable
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,6 +13,16 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django_otp import user_has_device
 from django_otp.forms import OTPAuthenticationFormMixin
+
+VIEWS: dict[str, tuple[str, Callable, str]] = {}
+
+
+def register_view(route: str, view: Callable, name: str) -> None:
+    """Mount `view(site, request, **kwargs)` at /admin/<route> as "admin:<name>", behind the
+    staff login. The pages that read every domain (dashboard, search, simulator) live in a
+    higher app, which registers them from its AppConfig.ready(), so the site never imports it.
+    Registered once per name (ready() may run twice in tests), in registration order."""
+    VIEWS[name] = (route, view, name)
 
 
 class StaffLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
@@ -43,41 +57,14 @@ class BillingAdminSite(admin.AdminSite):
         return not user_has_device(user, confirmed=True) or user.is_verified()
 
     def get_urls(self):
-        from core import dashboard_views
-        from plans.simulator_views import simulator_view
-
         return [
             path("account/two-factor/", self.admin_view(self.two_factor_view), name="two_factor"),
-            path("search/", self.admin_view(self.search_view), name="global_search"),
-            path(
-                "pricing-simulator/",
-                self.admin_view(lambda r: simulator_view(self, r)),
-                name="pricing_simulator",
-            ),
-            path(
-                "dashboard/",
-                self.admin_view(lambda r: dashboard_views.dashboard_view(self, r)),
-                name="dashboard",
-            ),
-            path(
-                "dashboard/<str:name>.csv",
-                self.admin_view(lambda r, name: dashboard_views.dashboard_csv_view(self, r, name)),
-                name="dashboard_csv",
+            *(
+                path(route, self.admin_view(partial(view, self)), name=name)
+                for route, view, name in VIEWS.values()
             ),
             *super().get_urls(),
         ]
-
-    def search_view(self, request):
-        from core.search import global_search
-
-        q = request.GET.get("q", "")
-        context = {
-            **self.each_context(request),
-            "title": f"Search: {q}" if q else "Search",
-            "q": q,
-            "results": global_search(q, request.user),
-        }
-        return TemplateResponse(request, "admin/global_search.html", context)
 
     def two_factor_view(self, request):
         """Turn TOTP on for one's own staff login (scan, confirm with a code) or off."""

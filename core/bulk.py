@@ -1,9 +1,10 @@
 """Bulk actions: a job row per run, a Celery task that works through it item by item with the
 single-item services (each idempotent), recording progress the admin page polls.
 
-Apps above core add their own kinds with `register_kind` (from their AppConfig.ready), so the
-runner never imports upward: a kind may list its items when the job first runs (`items`) and
-close the job with a last step (`finish`), both idempotent like the items."""
+Apps above core add their kinds with `register_kind` from their AppConfig.ready (backoffice:
+the admin actions' kinds; customers: plan deletion), so the runner never imports upward: a kind
+may list its items when the job first runs (`items`) and close the job with a last step
+(`finish`), both idempotent like the items."""
 
 from collections.abc import Callable
 
@@ -30,33 +31,7 @@ def bulk_job_start(
     return job
 
 
-def _bill_now(object_id: int) -> None:
-    from customers.models import Subscription
-    from invoices.services import subscription_bill_due, subscription_schedule
-
-    subscription_schedule(subscription=Subscription.objects.get(pk=object_id))
-    subscription_bill_due(subscription_id=object_id)
-
-
-def _finalize(object_id: int) -> None:
-    from invoices.models import Invoice
-    from invoices.services import invoice_finalize
-
-    invoice_finalize(invoice=Invoice.objects.get(pk=object_id))
-
-
-def _retry_payment(object_id: int) -> None:
-    from invoices.models import Invoice
-    from payments.services import payment_retry_now
-
-    payment_retry_now(invoice=Invoice.objects.get(pk=object_id))
-
-
-STEPS = {
-    BulkJob.Kind.BILL_NOW: _bill_now,
-    BulkJob.Kind.FINALIZE: _finalize,
-    BulkJob.Kind.RETRY_PAYMENTS: _retry_payment,
-}
+STEPS: dict[str, Callable[[int], None]] = {}
 ITEMS: dict[str, Callable[[BulkJob], list[int]]] = {}
 FINISH: dict[str, Callable[[BulkJob], None]] = {}
 

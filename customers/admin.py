@@ -15,9 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core import roles
 from core.admin_base import ReadOnlyModelAdmin
-from core.auditing import because
 from core.bulk_admin import bulk_action
 from core.errors import BillingError, ValidationFailed
 from core.models import BulkJob
@@ -133,64 +131,8 @@ class CustomerAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.one_off_view),
                 name="customers_customer_one_off",
             ),
-            path(
-                "<int:pk>/personal-data/export/",
-                self.admin_site.admin_view(self.gdpr_export_view),
-                name="customers_customer_gdpr_export",
-            ),
-            path(
-                "<int:pk>/personal-data/erase/",
-                self.admin_site.admin_view(self.gdpr_erase_view),
-                name="customers_customer_gdpr_erase",
-            ),
             *super().get_urls(),
         ]
-
-    def _personal_data_customer(self, request, pk: int) -> Customer:
-        if not request.user.has_perm(roles.CUSTOMER_DATA):
-            raise PermissionDenied
-        return get_object_or_404(Customer, pk=pk)
-
-    def gdpr_export_view(self, request, pk: int):
-        """Everything held about the customer, as a ZIP (JSON files and invoice PDFs)."""
-        from customers.personal_data import customer_data_export
-
-        customer = self._personal_data_customer(request, pk)
-        with because(f"personal data export by {request.user.get_username()}"):
-            self.log_change(request, customer, "Personal data exported")
-        response = HttpResponse(
-            customer_data_export(customer=customer), content_type="application/zip"
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="customer-{customer.external_id}.zip"'
-        )
-        return response
-
-    def gdpr_erase_view(self, request, pk: int):
-        """Confirmation page, then the erasure (audited); invoices stay as issued."""
-        from customers.personal_data import customer_personal_data_erase
-
-        customer = self._personal_data_customer(request, pk)
-        back = reverse("admin:customers_customer_change", args=[pk])
-        if request.method != "POST":
-            context = {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "original": customer,
-                "title": f"Erase the personal data of {customer}?",
-                "consequence": "Name, contact and address are replaced, metadata and portal"
-                " logins deleted; invoices and credit notes stay as issued. This cannot be undone.",
-                "back": back,
-            }
-            return TemplateResponse(request, "admin/confirm.html", context)
-        try:
-            customer_personal_data_erase(customer=customer)
-        except BillingError as exc:
-            self.message_user(request, f"Not erased: {exc}", messages.ERROR)
-        else:
-            self.log_change(request, customer, "Personal data erased")
-            self.message_user(request, "Personal data erased.", messages.SUCCESS)
-        return redirect(back)
 
     def one_off_view(self, request, pk: int):
         """An add-on sold once (e.g. a GPU-hour pack): issued and finalized at once."""

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "webhooks",
     "taxes",
     "payments",
+    "backoffice",  # top layer; before portal: core syncs roles after the last app
     "portal",
 ]
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from core.demo import demo_load
+from backoffice.demo import demo_load
 from core.models import ApiKey
 from core.services import api_key_create
 

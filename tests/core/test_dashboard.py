@@ -11,7 +11,8 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from core import dashboard, roles
+from backoffice import dashboard
+from core import roles
 from core.models import FxRate
 from customers.models import Customer, Subscription
 from invoices.models import Fee, Invoice

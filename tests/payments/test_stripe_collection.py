@@ -220,7 +220,7 @@ def test_a_euro_customer_may_add_a_sepa_mandate(client, stripe_on):
 def test_a_retry_charges_what_is_still_due_after_an_offset(stripe_customer):
     """A decline, then a credit note offsets $12.00 on the unpaid invoice: the retry charges
     $30.00 (4,200 - 1,200), not the invoice total; the portal and the receivables say the same."""
-    from core.dashboard import receivables
+    from backoffice.dashboard import receivables
     from portal.selectors import amount_due_cents
 
     give_card(stripe_customer, card(DECLINES))

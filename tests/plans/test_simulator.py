@@ -4,12 +4,12 @@ compares with what was billed; nothing is saved."""
 import pytest
 import time_machine
 
+from backoffice.simulator import pricing_simulate
 from core.models import AuditEntry
 from customers.models import Customer
 from customers.services import customer_upsert, subscription_create
 from invoices.services import subscription_bill_due
 from plans.models import Plan
-from plans.simulator import pricing_simulate
 from tests.factories import make_metric, make_plan, standard_charge
 from tests.payments.helpers import at
 

@@ -10,7 +10,8 @@ from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from core import dashboard, roles
+from backoffice import dashboard
+from core import roles
 from core.charts import bar_chart, stacked_chart
 from core.money import from_minor_units
 from core.selectors import organization_get

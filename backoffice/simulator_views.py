@@ -6,13 +6,13 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
+from backoffice.simulator import pricing_simulate
 from core import roles
 from core.charts import bar_chart
 from core.errors import BillingError
 from core.money import from_minor_units
 from customers.models import Customer
 from plans.models import Plan
-from plans.simulator import pricing_simulate
 
 
 class SimulatorForm(forms.Form):
