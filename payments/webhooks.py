@@ -1,8 +1,9 @@
-"""Stripe's webhooks: verified with the Stripe library, recorded once per event id (a replay
-does nothing), applied in Stripe's order per object (events come late, twice or out of order):
-an event older than one already recorded for the same payment intent, charge, refund or dispute
-is recorded and not applied. A validly signed event of an unexpected shape is refused (400)
-before anything is written; an unknown event type is recorded and ignored (200)."""
+"""Stripe's webhooks: verified by the Stripe provider (payments.providers.stripe), recorded
+once per event id (a replay does nothing), applied in Stripe's order per object (events come
+late, twice or out of order): an event older than one already recorded for the same payment
+intent, charge, refund or dispute is recorded and not applied. A validly signed event of an
+unexpected shape is refused (400) before anything is written; an unknown event type is
+recorded and ignored (200)."""
 
 import uuid
 from datetime import UTC, datetime

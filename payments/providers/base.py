@@ -63,6 +63,9 @@ class PaymentProvider(Protocol):
     def customer_update(self, provider_customer_id: str, customer) -> None:
         """Push name, e-mail, address and tax id to an existing provider customer."""
 
+    def tax_id_sync(self, provider_customer_id: str, customer) -> None:
+        """Keep exactly our tax identification number on the provider customer."""
+
     def default_payment_method(self, customer) -> str | None:
         """The method a charge would use, or None."""
 
