@@ -141,3 +141,14 @@ def test_invoicing_neither_imports_payments_nor_names_a_provider():
     imports = {str(p.relative_to(root)): _names_in(p) for p in files}
     assert {f: n for f, n in imports.items() if any(m.split(".")[0] == "payments" for m in n)} == {}
     assert [str(p.relative_to(root)) for p in files if "stripe" in p.read_text().lower()] == []
+
+
+def test_the_openapi_descriptions_of_the_invoice_routes_did_not_change_with_the_move(client):
+    schema = client.get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    invoice = schema["paths"]["/api/v1/invoices/{lago_id}"]
+    # The base viewset's docstring, as before retry_payment moved to payments.api.
+    base = 'Subclasses set lago_root ("customer"), lago_plural ("customers") and lookup_field.'
+    assert invoice["get"]["description"] == invoice["put"]["description"] == base
+    retry = schema["paths"]["/api/v1/invoices/{lago_id}/retry_payment"]["post"]
+    expected = "Collect now through the payment provider (whatever the dunning schedule says)."
+    assert retry["description"] == expected
