@@ -4,8 +4,8 @@ from rest_framework.routers import SimpleRouter
 
 from customers.api import CustomerViewSet, SubscriptionViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
-from invoices.api import InvoiceViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
+from payments.api import PayableInvoiceViewSet
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
 from plans.api_coupons import AppliedCouponViewSet, CouponViewSet
@@ -19,7 +19,7 @@ router.register("plans", PlanViewSet, basename="plan")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("events", EventViewSet, basename="event")
-router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("invoices", PayableInvoiceViewSet, basename="invoice")  # + retry_payment
 router.register("credit_notes", CreditNoteViewSet, basename="credit_note")
 router.register("taxes", TaxViewSet, basename="tax")
 router.register("add_ons", AddOnViewSet, basename="add_on")

@@ -20,7 +20,6 @@ from core.models import BulkJob
 from core.money import from_minor_units
 from invoices.models import BillingFailure, CreditNote, Fee, Invoice, InvoiceSubscription
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
-from payments.admin import PaymentInline
 
 
 def money(cents: int, currency: str) -> str:
@@ -126,7 +125,7 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
     search_fields = ["number", "customer__external_id", "customer__name", "=lago_id"]
     list_select_related = ["customer"]
     date_hierarchy = "issuing_date"
-    inlines = [BillingInline, FeeInline, PaymentInline]
+    inlines = [BillingInline, FeeInline]  # higher apps add theirs: invoice_admin_add_inline
     readonly_fields = [
         "lago_id",
         "number",
@@ -480,3 +479,10 @@ class BillingFailureAdmin(ReadOnlyModelAdmin):
     @admin.display(description="customer")
     def customer(self, failure: BillingFailure) -> str:
         return failure.subscription.customer.external_id
+
+
+def invoice_admin_add_inline(inline: type[admin.options.InlineModelAdmin]) -> None:
+    """A higher app (payments) adds its section to the invoice page, after ours, once; the
+    invoice admin names no app above invoicing."""
+    if inline not in InvoiceAdmin.inlines:
+        InvoiceAdmin.inlines = [*InvoiceAdmin.inlines, inline]

@@ -109,15 +109,6 @@ class InvoiceViewSet(LagoViewSet):
         )
         return self._render(invoice)
 
-    @action(detail=True, methods=["post"], url_path="retry_payment")
-    def retry_payment(self, request, lago_id=None):
-        """Collect now through the payment provider (whatever the dunning schedule says)."""
-        from payments.services import payment_retry_now
-
-        invoice = self._get(lago_id)
-        payment_retry_now(invoice=invoice)
-        return self._render(invoice)
-
     @action(detail=True, methods=["post"], url_path="download")
     def download(self, request, lago_id=None):
         """Answers with file_url, a signed link to the PDF (rendered now if not stored yet)."""

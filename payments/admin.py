@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from core import roles
 from core.errors import BillingError
 from core.exports import Exportable
+from invoices.admin import invoice_admin_add_inline
 from payments.models import Payment, ReconciliationIssue, Refund, StripeEvent
 
 
@@ -134,6 +135,9 @@ class PaymentInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+invoice_admin_add_inline(PaymentInline)  # the payment section of the invoice page
 
 
 @admin.register(StripeEvent)

@@ -2,7 +2,20 @@ from django.apps import AppConfig
 
 
 class PaymentsConfig(AppConfig):
-    """Payment collection through Stripe: customer sync, PaymentIntents per invoice, signed
-    webhooks, dunning retries, refunds, reconciliation. No card data ever reaches this app."""
+    """Payment collection behind a provider protocol (payments/providers: Stripe today):
+    customer sync, one payment per invoice, provider webhooks, dunning retries, refunds,
+    reconciliation. No card data ever reaches this app."""
 
     name = "payments"
+
+    def ready(self) -> None:
+        _register_payment_hooks()
+
+
+def _register_payment_hooks() -> None:
+    """Invoicing announces; payments collects and refunds (docs/architecture.md)."""
+    from core import hooks
+    from payments.receivers import collect_when_finalized, refund_when_due
+
+    hooks.register("invoice.finalized", collect_when_finalized)
+    hooks.register("credit_note.refund_due", refund_when_due)

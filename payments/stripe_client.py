@@ -1,18 +1,6 @@
-"""The Stripe client, configured from settings: off when no key is set; any Stripe-compatible
-server (localstripe in tests and demos) when STRIPE_API_BASE is a URL."""
+"""Kept for callers outside payments that still import the Stripe client from here; the client
+lives in payments.providers.stripe (new code asks the provider registry instead)."""
 
-import stripe
-from django.conf import settings
+from payments.providers.stripe import stripe_client, stripe_enabled
 
-
-def stripe_enabled() -> bool:
-    return bool(settings.STRIPE_SECRET_KEY)
-
-
-def stripe_client() -> stripe.StripeClient:
-    base = settings.STRIPE_API_BASE
-    return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
-        base_addresses={"api": base.rstrip("/")} if base else {},
-        max_network_retries=2,
-    ).v1
+__all__ = ["stripe_client", "stripe_enabled"]

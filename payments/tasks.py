@@ -38,14 +38,14 @@ def refund_credit_note(credit_note_id: int) -> None:
 @shared_task(name="payments.sync_customer", acks_late=True, ignore_result=True)
 def sync_customer(customer_id: int) -> None:
     from customers.models import Customer
-    from payments.services import stripe_customer_sync
+    from payments.services import customer_provider_sync
 
-    stripe_customer_sync(customer=Customer.objects.get(pk=customer_id))
+    customer_provider_sync(customer=Customer.objects.get(pk=customer_id))
 
 
 @shared_task(name="payments.reconcile", acks_late=True, ignore_result=True)
 def reconcile() -> int:
-    """Nightly: compare the last two days of PaymentIntents at Stripe with our rows."""
+    """Nightly: compare the last two days of payments at each provider with our rows."""
     from payments.services import payments_reconcile
 
     return len(payments_reconcile(since=timezone.now() - timedelta(days=2)))

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from payments.links import customer_from_token
-from payments.stripe_client import stripe_client, stripe_enabled
+from payments.providers import provider_named
 from payments.webhooks import (
     InvalidWebhook,
     MalformedEvent,
@@ -45,26 +45,21 @@ def payment_method_setup(request, token: str):
     """A SetupIntent for the customer and Stripe's card form; the card lands with the
     setup_intent.succeeded webhook. No card data passes through this app."""
     customer = customer_from_token(token)
-    if customer is None or not stripe_enabled():
+    stripe = provider_named("stripe")
+    if customer is None or not stripe.enabled():
         raise Http404
-    from payments.services import stripe_customer_sync
+    from payments.services import customer_provider_sync
 
-    stripe_customer_sync(customer=customer)
+    customer_provider_sync(customer=customer)
     customer.refresh_from_db()
     sepa = customer.currency == "EUR"  # SEPA Direct Debit only collects euros
     methods = ["card", "sepa_debit"] if sepa else ["card"]
-    intent = stripe_client().setup_intents.create(
-        params={
-            "customer": customer.provider_customer_id,
-            "payment_method_types": methods,
-            "usage": "off_session",
-        }
-    )
+    client_secret = stripe.setup_secret(customer, methods)
     context = {
         "customer": customer,
         "sepa": sepa,
         "seller_name": _seller_name(),
-        "client_secret": intent.client_secret,
+        "client_secret": client_secret,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "stripe_js_url": settings.STRIPE_JS_URL,
     }

@@ -1,27 +1,24 @@
-"""Stripe's webhooks: verified with the Stripe library, recorded once per event id (a replay
-does nothing), applied in Stripe's order per object (events come late, twice or out of order):
-an event older than one already recorded for the same payment intent, charge, refund or dispute
-is recorded and not applied. A validly signed event of an unexpected shape is refused (400)
-before anything is written; an unknown event type is recorded and ignored (200)."""
+"""Stripe's webhooks: verified by the Stripe provider (payments.providers.stripe), recorded
+once per event id (a replay does nothing), applied in Stripe's order per object (events come
+late, twice or out of order): an event older than one already recorded for the same payment
+intent, charge, refund or dispute is recorded and not applied. A validly signed event of an
+unexpected shape is refused (400) before anything is written; an unknown event type is
+recorded and ignored (200)."""
 
-import json
-import logging
-import time
 import uuid
 from datetime import UTC, datetime
 
-import stripe
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.auditing import acting_as
 from customers.models import Customer
 from payments.models import Payment, StripeEvent
+from payments.providers import provider_named
+from payments.providers.base import InvalidWebhook, MalformedEvent
 from payments.services import payment_apply_intent, refund_apply
 
-logger = logging.getLogger(__name__)
-TOLERANCE_SECONDS = 300  # Stripe's default, applied both ways (a timestamp from the future too)
+__all__ = ["InvalidWebhook", "MalformedEvent", "stripe_event_handle", "stripe_event_verify"]
 
 # Events of one object in the same second: a final state outranks a passing one, so that a
 # `processing` stamped in the same second as the `payment_failed` that followed never wins.
@@ -33,62 +30,9 @@ RANKS = {
 }
 
 
-class InvalidWebhook(Exception):
-    """Bad signature, stale or future timestamp: answer 400 invalid_signature."""
-
-
-class MalformedEvent(Exception):
-    """Signed by Stripe but not the shape of an event we can apply: answer 400 with the reason;
-    nothing is written (the record and any change roll back together)."""
-
-
 def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
-    """The event as plain JSON, if Stripe signed this exact payload within TOLERANCE_SECONDS
-    of now, either way; its envelope is checked (MalformedEvent otherwise)."""
-    try:
-        stripe.WebhookSignature.verify_header(
-            payload, signature, settings.STRIPE_WEBHOOK_SECRET, TOLERANCE_SECONDS
-        )
-    except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
-        raise InvalidWebhook(str(exc)) from exc
-    timestamp = _signed_at(signature)
-    if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
-        raise InvalidWebhook(f"Timestamp outside the tolerance zone ({timestamp})")
-    return _envelope(payload)
-
-
-def _signed_at(signature: str) -> int:
-    """The `t=` of a header the Stripe library has just accepted."""
-    for item in signature.split(","):
-        key, _, value = item.partition("=")
-        if key.strip() == "t":
-            return int(value)
-    raise InvalidWebhook("no timestamp")  # unreachable: verify_header needs one
-
-
-def _envelope(payload: bytes) -> dict:
-    """id, type, created and data.object as Stripe sends them, or MalformedEvent."""
-    if b"\\u0000" in payload.lower():
-        raise MalformedEvent("nul_character")  # PostgreSQL's jsonb refuses it
-    try:
-        event = json.loads(payload)
-    except (ValueError, RecursionError) as exc:
-        raise MalformedEvent("invalid_json") from exc
-    if not isinstance(event, dict):
-        raise MalformedEvent("event_not_an_object")
-    for key, size in (("id", 255), ("type", 128)):
-        if not isinstance(event.get(key), str) or not 0 < len(event[key]) <= size:
-            raise MalformedEvent(f"{key}_is_invalid")
-    created = event.get("created")
-    if isinstance(created, bool) or not isinstance(created, int) or not 0 < created < 2**33:
-        raise MalformedEvent("created_is_invalid")
-    data = event.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
-        raise MalformedEvent("data_object_is_invalid")
-    object_id = data["object"].get("id", "")
-    if not isinstance(object_id, str) or len(object_id) > 255:
-        raise MalformedEvent("object_id_is_invalid")
-    return event
+    """The event, if Stripe signed it (the provider checks signature, clock and envelope)."""
+    return provider_named("stripe").parse_webhook(payload=payload, signature=signature)
 
 
 def stripe_event_handle(*, event: dict) -> str:
@@ -251,17 +195,12 @@ def _dispute_lost(invoice) -> None:
 
 def _setup_succeeded(obj) -> str:
     """A card or mandate added through our setup page: make it the default, at Stripe too."""
-    from payments.stripe_client import stripe_client
-
     customer_id = _optional_text(obj, "customer")
     customer = Customer.objects.filter(provider_customer_id=customer_id).first()
     method = _optional_text(obj, "payment_method")
     if customer is None or not method:
         return "unknown customer"
-    stripe_client().customers.update(
-        customer.provider_customer_id,
-        params={"invoice_settings": {"default_payment_method": method}},
-    )
+    provider_named("stripe").set_default_payment_method(customer, method)
     Customer.objects.filter(pk=customer.pk).update(provider_payment_method_id=method)
     return "default payment method set"
 

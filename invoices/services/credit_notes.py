@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core import hooks
 from core.errors import NotFound, RuleViolation, ValidationFailed
 from core.money import from_minor_units, round_minor_units, round_places
 from core.validation import Errors
@@ -567,10 +568,7 @@ def _after_create(note: CreditNote) -> None:
         webhook_type="credit_note.created", object_type="credit_note", data=credit_note_json(note)
     )
     if note.refund_amount_cents:
-        from payments.tasks import refund_credit_note
-
-        note_id = note.pk
-        transaction.on_commit(lambda: refund_credit_note.delay(note_id))
+        hooks.run("credit_note.refund_due", credit_note=note)
 
 
 def _uuid(value) -> bool:

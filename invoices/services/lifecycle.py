@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core import hooks
 from core.errors import RuleViolation, ValidationFailed
 from core.selectors import organization_get
 from invoices.models import Invoice
@@ -80,14 +81,13 @@ def _skips_zero_amount(invoice: Invoice) -> bool:
 
 
 def _after_finalize(invoice: Invoice) -> None:
-    """After commit: the PDF and e-mail, and collection through the payment provider."""
+    """After commit: the PDF and e-mail; then the announcement, on which the payments app
+    collects the amount due (invoicing names no provider)."""
     from invoices.tasks import deliver_finalized_invoice
-    from payments.tasks import collect_invoice
 
     invoice_id = invoice.pk
     transaction.on_commit(lambda: deliver_finalized_invoice.delay(invoice_id))
-    if invoice.total_amount_cents > 0 and invoice.customer.payment_provider == "stripe":
-        transaction.on_commit(lambda: collect_invoice.delay(invoice_id))
+    hooks.run("invoice.finalized", invoice=invoice)
     notify(invoice, "invoice.finalized")
 
 

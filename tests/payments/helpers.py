@@ -8,7 +8,7 @@ from customers.models import Customer
 from customers.services import subscription_create
 from invoices.models import Invoice
 from invoices.services import subscription_bill_due
-from payments.stripe_client import stripe_client
+from payments.providers.stripe import stripe_client
 from tests.factories import make_plan
 
 DECLINES = "4000000000000341"  # attaches, then declines when charged

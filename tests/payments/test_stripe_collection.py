@@ -11,13 +11,13 @@ from customers.models import Customer
 from customers.services import customer_upsert
 from invoices.services.credit_notes import credit_note_create
 from payments.models import Payment
+from payments.providers.stripe import stripe_client
 from payments.services import (
     default_payment_method,
     invoice_collect,
     payment_retry_now,
     stripe_customer_sync,
 )
-from payments.stripe_client import stripe_client
 from payments.tasks import retry_due
 from tests.payments.helpers import DECLINES, THREE_D_SECURE, at, card, finalized_invoice, give_card
 

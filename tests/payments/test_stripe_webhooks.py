@@ -8,8 +8,8 @@ import pytest
 from customers.models import Customer
 from invoices.services.credit_notes import credit_note_create
 from payments.models import Payment, Refund, StripeEvent
+from payments.providers.stripe import stripe_client
 from payments.services import invoice_collect
-from payments.stripe_client import stripe_client
 from tests.payments.helpers import (
     DECLINES,
     card,

@@ -1,0 +1,129 @@
+"""Collecting a finalized invoice's amount due through the customer's provider: one payment
+row per invoice, one claimed attempt at a time, dunning retries, a retry asked by a person.
+
+Every provider call carries an idempotency key derived from our own rows; our rows are the
+guard against double charges (a Stripe-compatible server, like a retried network call, may not
+honour idempotency keys)."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.errors import NotAllowed, RuleViolation
+from invoices.models import Invoice
+from invoices.selectors import invoice_due_cents
+from payments.models import Payment
+from payments.providers import provider_for
+from payments.providers.base import ProviderDecline, ProviderError
+from payments.services.events import payment_apply_intent, payment_record_failure
+from payments.services.sync import collects, customer_provider_sync, default_payment_method
+
+Status = Payment.Status
+
+
+def _payment_for(invoice: Invoice, provider_name: str) -> Payment:
+    """The invoice's payment row (one per invoice, a unique constraint)."""
+    try:
+        with transaction.atomic():
+            payment, _ = Payment.objects.get_or_create(
+                invoice=invoice,
+                defaults={
+                    "customer": invoice.customer,
+                    "provider": provider_name,
+                    "amount_cents": invoice_due_cents(invoice),
+                    "currency": invoice.currency,
+                },
+            )
+    except IntegrityError:
+        payment = Payment.objects.get(invoice=invoice)
+    return payment
+
+
+def _claim_attempt(payment_id: int) -> Payment | None:
+    """Start a new attempt under the row lock, unless one is running or it is paid."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status in (Status.SUCCEEDED, Status.PROCESSING, Status.REQUIRES_ACTION):
+            return None
+        payment.attempts += 1
+        payment.status, payment.next_retry_at = Status.PROCESSING, None
+        payment.provider_status_at = None  # a new attempt: a new PaymentIntent, dated anew
+        fields = ["attempts", "status", "next_retry_at", "provider_status_at", "updated_at"]
+        payment.save(update_fields=fields)
+        return payment
+
+
+def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment | None:
+    """Charge a finalized invoice's amount due with the customer's default payment method at
+    its provider (off-session). Safe to run twice: a running or paid attempt is never repeated."""
+    now = now or timezone.now()
+    invoice = Invoice.objects.select_related("customer").get(pk=invoice.pk)
+    due = invoice_due_cents(invoice)  # the total less credit-note offsets
+    if invoice.status != Invoice.Status.FINALIZED or due <= 0:
+        return None
+    if invoice.payment_status == Invoice.PaymentStatus.SUCCEEDED:
+        return None
+    provider = provider_for(invoice.customer)
+    if provider is None:
+        return None
+    if not invoice.customer.provider_customer_id:  # kept in sync on every customer change
+        customer_provider_sync(customer=invoice.customer)
+        invoice.customer.refresh_from_db()
+    payment = _claim_attempt(_payment_for(invoice, provider.name).pk)
+    if payment is None:
+        return Payment.objects.get(invoice=invoice)
+    if payment.amount_cents != due:  # an offset since the last attempt
+        payment.amount_cents = due
+        payment.save(update_fields=["amount_cents", "updated_at"])
+    method = default_payment_method(invoice.customer)
+    if method is None:
+        message = "No default payment method."
+        return payment_record_failure(payment, "no_payment_method", message, now)
+    try:
+        charge = provider.charge(invoice=invoice, payment=payment, amount_cents=due, method=method)
+    except ProviderDecline as exc:
+        if exc.provider_payment_id:  # its payment_failed webhook is recognised as this attempt's
+            Payment.objects.filter(pk=payment.pk).update(
+                provider_payment_id=exc.provider_payment_id
+            )
+        return payment_record_failure(payment, exc.code, exc.message, now)
+    except ProviderError as exc:
+        # Not the customer's fault: try again on the schedule, no counted decline.
+        return payment_record_failure(payment, "provider_error", str(exc), now)
+    return payment_apply_intent(
+        provider_payment_id=charge.provider_payment_id,
+        status=charge.status,
+        charge_id=charge.charge_id,
+        error=charge.error,
+        payment=payment,
+        now=now,
+    )
+
+
+def payments_retry_due(*, now: datetime | None = None) -> list[int]:
+    """Invoices whose failed payment is due for its next retry."""
+    now = now or timezone.now()
+    due = Payment.objects.filter(status=Status.FAILED, next_retry_at__lte=now)
+    return list(due.values_list("invoice_id", flat=True))
+
+
+def payment_retry_now(*, invoice: Invoice) -> Payment:
+    """A retry asked by a person or the API: a new attempt at once, whatever the schedule —
+    or a refusal saying why (405 in the API, Lago's codes); never a silent no-op."""
+    if invoice.status != Invoice.Status.FINALIZED:
+        raise RuleViolation("invoice_not_finalized", "Only a finalized invoice is collected.")
+    if invoice.payment_status == Invoice.PaymentStatus.SUCCEEDED:
+        raise RuleViolation("invoice_already_paid", "This invoice is paid.")
+    if not collects(invoice.customer):
+        raise NotAllowed("customer_must_have_payment_provider", "Not collected through Stripe.")
+    if invoice_due_cents(invoice) <= 0:
+        raise NotAllowed("invalid_status", "Nothing is due on this invoice.")
+    before = Payment.objects.filter(invoice=invoice).values_list("attempts", flat=True).first()
+    payment = invoice_collect(invoice=invoice)
+    if payment is None or payment.attempts == (before or 0):
+        raise NotAllowed(
+            "payment_processor_is_currently_handling_payment",
+            "An attempt is running or waits for the customer (3-D Secure).",
+        )
+    return payment
