@@ -5,3 +5,16 @@ class InvoicesConfig(AppConfig):
     """Invoices and fees: period close, lifecycle, documents."""
 
     name = "invoices"
+
+    def ready(self) -> None:
+        _register_customer_and_usage_hooks()
+
+
+def _register_customer_and_usage_hooks() -> None:
+    """Billing of starts and terminations, usage follow-ups, the customer admin's invoicing
+    pages: invoicing reacts to customers and usage, which cannot import it."""
+    from invoices.admin_customers import extend_customer_admin
+    from invoices.receivers import register_customer_and_usage_hooks
+
+    register_customer_and_usage_hooks()
+    extend_customer_admin()

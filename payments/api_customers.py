@@ -1,0 +1,21 @@
+"""POST /api/v1/customers/{external_id}/checkout_url: mixed into the customers' viewset in
+billing_site/api_urls.py (customers cannot import payments, a higher layer)."""
+
+from rest_framework.decorators import action
+
+from core.errors import RuleViolation
+from customers.selectors import customer_get
+from payments.links import setup_url
+from payments.stripe_client import stripe_enabled
+
+
+class CustomerCheckoutActions:
+    """The payment endpoint of CustomerViewSet."""
+
+    @action(detail=True, methods=["post"], url_path="checkout_url")
+    def checkout_url(self, request, external_id=None):
+        """A link where the customer adds a card or mandate (Stripe customers only)."""
+        customer = customer_get(external_id=external_id)
+        if not stripe_enabled() or customer.payment_provider != "stripe":
+            raise RuleViolation("no_payment_provider", "This customer does not pay via Stripe.")
+        return self.render_one({"checkout_url": setup_url(customer, request)})
