@@ -164,8 +164,19 @@ def customer_upsert(*, data: dict) -> tuple[Customer, bool]:
         raise ValidationFailed({"external_id": ["value_already_exist"]}) from exc
     if data.get("metadata") is not None:
         _replace_metadata(customer, data["metadata"])
-    hooks.run("customer.saved", customer=customer)  # payments syncs its provider after commit
+    customer_saved(customer)
     return customer, created
+
+
+def customer_saved(customer: Customer) -> None:
+    """Announce a saved customer: payments (a higher layer) syncs it with its provider after
+    commit (payments/customer_hooks.py)."""
+    hooks.run("customer.saved", customer=customer)
+
+
+# The old private name, still imported by customers/personal_data.py (owned by another part of
+# issue 15): remove once it calls customer_saved.
+_sync_with_provider_after_commit = customer_saved
 
 
 @transaction.atomic
