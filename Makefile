@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg lint format messages bench mutation install install-dev sysdeps sysdeps-browser clean
+.PHONY: run test test-pg lint format messages bench mutation fuzz install install-dev sysdeps sysdeps-browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ messages: install-dev
 MODULE ?=
 mutation: install-dev
 	$(PY) scripts/mutation.py $(MODULE)
+
+## make fuzz: schemathesis + hostile values on every /api/v1 operation, against gunicorn on a
+## fresh PostgreSQL database (FUZZ_SECONDS per pass, FUZZ_EXAMPLES; see docs/testing.md)
+fuzz: install-dev
+	$(PY) scripts/fuzz.py
 
 bench: install-dev
 	@scripts/ensure-system-packages.sh --bench

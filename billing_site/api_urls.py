@@ -23,8 +23,10 @@ class CustomerViewSet(
     CustomerPortalActions,
     customers_api.CustomerViewSet,
 ):
-    """/customers with the endpoints of higher layers (usage, checkout, portal) mixed in:
-    same paths and URL names as when they were written in customers/api.py."""
+    # /customers with the endpoints of higher layers (usage, checkout, portal) mixed in: same
+    # paths and URL names as when they were written in customers/api.py. No docstring: the
+    # OpenAPI descriptions come from LagoViewSet's, as before.
+    pass
 
 
 router = SimpleRouter(trailing_slash=False)

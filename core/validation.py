@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import available_timezones
 
@@ -48,7 +48,7 @@ def check_currency(value) -> str | None:
 
 
 def check_timezone(value) -> str | None:
-    return None if value in _TIMEZONES else "value_is_invalid"
+    return None if isinstance(value, str) and value in _TIMEZONES else "value_is_invalid"
 
 
 def check_country(value) -> str | None:
@@ -65,6 +65,8 @@ def check_locale(value) -> str | None:
 
 def check_emails(value: str) -> str | None:
     """Lago accepts several addresses separated by commas."""
+    if not isinstance(value, str):
+        return "invalid_format"
     for address in (part.strip() for part in value.split(",")):
         try:
             validate_email(address)
@@ -98,12 +100,17 @@ def parse_decimal(value) -> Decimal | None:
 
 def parse_moment(value) -> datetime | None:
     """Django's parse_datetime, but None for a well-formed impossible moment (month 13, minute
-    75), which parse_datetime raises ValueError for: callers report a reason code, not a 500."""
+    75), which parse_datetime raises ValueError for: callers report a reason code, not a 500.
+
+    An aware moment comes back in UTC: Python allows offsets up to +-23:59, PostgreSQL only
+    up to +-15:59 (`+17:47` would fail the query or the write); the instant is the same. A
+    moment the offset moves out of Python's years 1..9999 is None too."""
     if not isinstance(value, str):
         return None
     try:
-        return dateparse.parse_datetime(value)
-    except ValueError:
+        moment = dateparse.parse_datetime(value)
+        return moment.astimezone(UTC) if moment and moment.tzinfo else moment
+    except (ValueError, OverflowError):
         return None
 
 

@@ -7,12 +7,14 @@ portal/api.py."""
 
 from datetime import timedelta
 
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 
 from core.api.formats import iso
 from core.api.viewsets import LagoViewSet
 from customers.models import Customer, Subscription
+from customers.schemas import CUSTOMER_VIEWS, SUBSCRIPTION_VIEWS
 from customers.selectors import (
     customer_get,
     customer_timezone,
@@ -136,6 +138,7 @@ def _downgrade_day(successor: Subscription | None) -> str | None:
 # --- views -----------------------------------------------------------------------------------
 
 
+@extend_schema_view(**CUSTOMER_VIEWS)
 class CustomerViewSet(LagoViewSet):
     lago_root, lago_plural = "customer", "customers"
     lookup_field = "external_id"
@@ -170,6 +173,7 @@ class CustomerViewSet(LagoViewSet):
         return applied_coupon_destroy_view(self, request, external_id, applied_coupon_id)
 
 
+@extend_schema_view(**SUBSCRIPTION_VIEWS)
 class SubscriptionViewSet(LagoViewSet):
     lago_root, lago_plural = "subscription", "subscriptions"
     lookup_field = "external_id"

@@ -3,6 +3,7 @@
 import uuid
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -11,6 +12,7 @@ from core.api.pagination import LagoPagination
 from core.api.viewsets import LagoViewSet
 from core.errors import NotFound, ValidationFailed
 from customers.models import RecurringTransactionRule, Wallet, WalletTransaction
+from customers.schemas import WALLET_TRANSACTION_VIEWS, WALLET_VIEWS
 from customers.selectors import customer_get
 from customers.wallets import (
     WalletBalances,
@@ -127,6 +129,7 @@ def wallet_transaction_json(row: WalletTransaction) -> dict:
 # --- views -----------------------------------------------------------------------------------
 
 
+@extend_schema_view(**WALLET_VIEWS)
 class WalletViewSet(LagoViewSet):
     lago_root, lago_plural = "wallet", "wallets"
     lookup_field = "lago_id"
@@ -194,6 +197,7 @@ class WalletViewSet(LagoViewSet):
         return self.render_one(wallet.metadata, root="metadata")
 
 
+@extend_schema_view(**WALLET_TRANSACTION_VIEWS)
 class WalletTransactionViewSet(LagoViewSet):
     lago_root, lago_plural = "wallet_transaction", "wallet_transactions"
     lookup_field = "lago_id"

@@ -69,8 +69,10 @@ NULLABLE_INTS = ("net_payment_term", "invoice_grace_period")
 def _flatten_customer(data: dict) -> dict:
     """Lago's nested billing_configuration folded into model field names; nulls = absent."""
     flat = {key: data[key] for key in CUSTOMER_FIELDS if data.get(key) is not None}
+    config = data.get("billing_configuration")
+    config = config if isinstance(config, dict) else {}  # anything else: customer_upsert 422s
     for source, target in BILLING_CONFIGURATION_FIELDS.items():
-        value = (data.get("billing_configuration") or {}).get(source)
+        value = config.get(source)
         if value is not None:
             flat[target] = value
     for key in ("country", "currency"):
@@ -142,6 +144,8 @@ def customer_upsert(*, data: dict) -> tuple[Customer, bool]:
     Returns (customer, created)."""
     errors = Errors()
     errors.add("external_id", check_code(data.get("external_id")))
+    if not isinstance(data.get("billing_configuration") or {}, dict):
+        errors.add("billing_configuration", "invalid_format")
     flat = _flatten_customer(data)
     customer = (
         Customer.objects.live().select_for_update().filter(external_id=data["external_id"]).first()

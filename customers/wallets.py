@@ -289,6 +289,8 @@ def wallet_balances(wallet: Wallet, *, now: datetime | None = None) -> WalletBal
 
 def _fits(number: Decimal, places: int, max_digits: int = 30) -> bool:
     """At most `places` decimals and max_digits digits in all (what the column stores)."""
+    if not number.is_finite() or abs(number.adjusted()) > max_digits:
+        return False  # 1e1000000 or 1e-20000: normalize() would overflow
     exponent = number.normalize().as_tuple().exponent
     return -exponent <= places and abs(number) < Decimal(10) ** (max_digits - places)
 
@@ -362,16 +364,23 @@ def _applies_to(value, errors: Errors, fields: dict) -> None:
         return
     types = value.get("fee_types") or []
     codes = value.get("billable_metric_codes") or []
-    if not isinstance(types, list) or any(t not in FEE_TYPES for t in types):
+    if not isinstance(types, list) or not all(t in FEE_TYPES for t in _texts(types)):
         errors.add("applies_to.fee_types", "value_is_invalid")
+        types = None
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         errors.add("applies_to.billable_metric_codes", "value_is_invalid")
+        codes = None
     elif BillableMetric.objects.live().filter(code__in=codes).count() != len(set(codes)):
         errors.add("applies_to.billable_metric_codes", "billable_metric_not_found")
     fields["applies_to_fee_types"] = sorted(set(types)) if isinstance(types, list) else []
     fields["applies_to_billable_metric_codes"] = (
         sorted(set(codes)) if isinstance(codes, list) else []
     )
+
+
+def _texts(values: list) -> list:
+    """The items, with anything that is not text (a list, an object) as None: never in a set."""
+    return [value if isinstance(value, str) else None for value in values]
 
 
 def _priority(value, errors: Errors, fields: dict) -> None:

@@ -2,6 +2,7 @@
 
 import uuid
 
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 
 from core.api.params import query_date
@@ -9,6 +10,7 @@ from core.api.viewsets import LagoViewSet
 from core.errors import NotFound, RuleViolation
 from invoices.links import pdf_url
 from invoices.models import Invoice
+from invoices.schemas import INVOICE_VIEWS
 from invoices.serializers import invoice_json
 from invoices.services import invoice_finalize, invoice_refresh, invoice_update, invoice_void
 
@@ -33,6 +35,7 @@ def _invoices():
     )
 
 
+@extend_schema_view(**INVOICE_VIEWS)
 class InvoiceViewSet(LagoViewSet):
     lago_root, lago_plural = "invoice", "invoices"
     lookup_field = "lago_id"

@@ -2,6 +2,7 @@
 
 import uuid
 
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -9,6 +10,7 @@ from core.api.viewsets import LagoViewSet
 from core.errors import NotFound
 from invoices.links import credit_note_pdf_url
 from invoices.models import CreditNote
+from invoices.schemas import CREDIT_NOTE_VIEWS
 from invoices.serializers import credit_note_estimate_json, credit_note_json
 from invoices.services.credit_notes import (
     credit_note_create,
@@ -41,6 +43,7 @@ def _note(lago_id) -> CreditNote:
     return note
 
 
+@extend_schema_view(**CREDIT_NOTE_VIEWS)
 class CreditNoteViewSet(LagoViewSet):
     lago_root, lago_plural = "credit_note", "credit_notes"
     lookup_field = "lago_id"

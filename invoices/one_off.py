@@ -15,13 +15,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import BillingError, NotFound, ValidationFailed
+from core.limits import (
+    MAX_AMOUNT_CENTS,
+    MAX_VALUE,
+    MIN_NONZERO_VALUE,
+    OUT_OF_RANGE,
+    NotANumber,
+    OutOfRange,
+    strict_decimal,
+)
 from core.money import from_minor_units, to_minor_units
 from core.validation import (
     Errors,
     check_code,
     check_currency,
     check_non_negative_int,
-    parse_decimal,
     parse_moment,
 )
 from customers.models import Customer
@@ -32,6 +40,9 @@ from plans.models import AddOn
 from plans.periods import local_date
 
 WEBHOOK_TYPE = "invoice.one_off_created"
+
+
+MAX_INVOICE_CENTS = MAX_AMOUNT_CENTS // 2  # a one-off invoice's fees, with room for taxes
 
 
 @dataclass(frozen=True)
@@ -69,11 +80,38 @@ def _text(value, errors: Errors, field: str) -> str:
 
 
 def _units(value, errors: Errors, field: str) -> Decimal:
-    units = parse_decimal(1 if value is None else value)
+    """Positive, and inside the representable range of a fee's units (core/limits.py)."""
+    try:
+        units = strict_decimal(1 if value is None else value)
+    except NotANumber:
+        units = None
+    except OutOfRange:
+        errors.add(field, OUT_OF_RANGE)
+        return Decimal(1)
     if units is None or units <= 0:
         errors.add(field, "value_is_invalid")
         return Decimal(1)
+    if units >= MAX_VALUE or units < MIN_NONZERO_VALUE:
+        errors.add(field, OUT_OF_RANGE)
     return units
+
+
+def _check_amounts(lines: list[Line], add_ons: dict, currency: str) -> None:
+    """Each fee and their sum must fit a bigint of minor units with room for taxes (half of
+    it): 10^15 units at a large price would not. Refused before anything is written."""
+    errors, total = Errors(), 0
+    for index, line in enumerate(lines):
+        cents = _line_cents(line, add_ons[line.add_on_code], currency)
+        total += cents
+        if cents > MAX_INVOICE_CENTS or total > MAX_INVOICE_CENTS:
+            errors.add(f"fees.{index}.units", OUT_OF_RANGE)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _line_cents(line: Line, add_on: AddOn, currency: str) -> int:
+    cents = add_on.amount_cents if line.unit_amount_cents is None else line.unit_amount_cents
+    return to_minor_units(line.units * from_minor_units(cents, currency), currency)
 
 
 def _tax_codes(value, errors: Errors, field: str) -> tuple[str, ...]:
@@ -95,6 +133,8 @@ def _line(index: int, raw, errors: Errors) -> Line | None:
     amount = raw.get("unit_amount_cents")
     if amount is not None:
         errors.add(f"{prefix}unit_amount_cents", check_non_negative_int(amount))
+        if isinstance(amount, int) and amount > MAX_INVOICE_CENTS:
+            errors.add(f"{prefix}unit_amount_cents", OUT_OF_RANGE)
     return Line(
         add_on_code=raw.get("add_on_code") or "",
         units=_units(raw.get("units"), errors, f"{prefix}units"),
@@ -216,7 +256,9 @@ def one_off_invoice_create(*, data: dict, now: datetime | None = None) -> Invoic
     customer = _customer(data)
     lines = _lines(data.get("fees"))
     add_ons = _add_ons(lines)
-    invoice = _new_invoice(customer, _currency(data, customer, lines, add_ons), now)
+    currency = _currency(data, customer, lines, add_ons)
+    _check_amounts(lines, add_ons, currency)
+    invoice = _new_invoice(customer, currency, now)
     for line in lines:
         _save_fee(invoice, line, add_ons[line.add_on_code])
     invoice_totals(invoice).save()

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from djmoney.money import Money
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 
 from core.api.formats import decimal_str, iso
@@ -10,6 +11,7 @@ from core.api.viewsets import LagoViewSet
 from core.errors import ValidationFailed
 from core.validation import check_currency, parse_decimal
 from plans.models import BillableMetric, Charge, ChargeFilter, ChargePrice, Plan
+from plans.schemas import BILLABLE_METRIC_VIEWS, PLAN_VIEWS
 from plans.selectors import metric_get, plan_get
 from plans.services import (
     billable_metric_create,
@@ -141,14 +143,15 @@ def _unit_cost(data: dict) -> dict:
     if data.get("unit_cost") is None:
         return data
     amount = parse_decimal(data["unit_cost"])
-    currency = (data.get("unit_cost_currency") or "USD").upper()
+    currency = data.get("unit_cost_currency") or "USD"
     if amount is None or amount < 0:
         raise ValidationFailed({"unit_cost": ["value_is_invalid"]})
-    if check_currency(currency):
+    if not isinstance(currency, str) or check_currency(currency.upper()):
         raise ValidationFailed({"unit_cost_currency": ["value_is_invalid"]})
-    return {**data, "unit_cost": Money(Decimal(amount), currency)}
+    return {**data, "unit_cost": Money(Decimal(amount), currency.upper())}
 
 
+@extend_schema_view(**BILLABLE_METRIC_VIEWS)
 class BillableMetricViewSet(LagoViewSet):
     lago_root, lago_plural = "billable_metric", "billable_metrics"
     lookup_field = "code"
@@ -175,6 +178,7 @@ class BillableMetricViewSet(LagoViewSet):
         return self.render_one(metric_json(billable_metric_delete(metric=metric_get(code=code))))
 
 
+@extend_schema_view(**PLAN_VIEWS)
 class PlanViewSet(LagoViewSet):
     lago_root, lago_plural = "plan", "plans"
     lookup_field = "code"

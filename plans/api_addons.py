@@ -1,9 +1,12 @@
 """REST API v1 for add-ons (Lago wire format, id = code)."""
 
+from drf_spectacular.utils import extend_schema_view
+
 from core.api.formats import iso
 from core.api.viewsets import LagoViewSet
 from plans.addons import add_on_create, add_on_delete, add_on_get, add_on_update
 from plans.models import AddOn
+from plans.schemas import ADD_ON_VIEWS
 
 
 def add_on_json(add_on: AddOn) -> dict:
@@ -21,6 +24,7 @@ def add_on_json(add_on: AddOn) -> dict:
     }
 
 
+@extend_schema_view(**ADD_ON_VIEWS)
 class AddOnViewSet(LagoViewSet):
     lago_root, lago_plural = "add_on", "add_ons"
     lookup_field = "code"

@@ -1,5 +1,7 @@
 """REST API v1 for coupons (id = code) and applied coupons (Lago wire format)."""
 
+from drf_spectacular.utils import extend_schema_view
+
 from core.api.formats import iso
 from core.api.viewsets import LagoViewSet
 from plans.coupons import (
@@ -14,6 +16,7 @@ from plans.coupons import (
     coupons_list,
 )
 from plans.models import AppliedCoupon, Coupon
+from plans.schemas import APPLIED_COUPON_VIEWS, COUPON_VIEWS
 
 
 def _rate(value) -> float | None:
@@ -70,6 +73,7 @@ def applied_coupon_json(applied: AppliedCoupon) -> dict:
     }
 
 
+@extend_schema_view(**COUPON_VIEWS)
 class CouponViewSet(LagoViewSet):
     lago_root, lago_plural = "coupon", "coupons"
     lookup_field = "code"
@@ -94,6 +98,7 @@ class CouponViewSet(LagoViewSet):
         return self.render_one(coupon_json(coupon_delete(coupon=coupon_get(code=code))))
 
 
+@extend_schema_view(**APPLIED_COUPON_VIEWS)
 class AppliedCouponViewSet(LagoViewSet):
     lago_root, lago_plural = "applied_coupon", "applied_coupons"
 

@@ -1,9 +1,12 @@
 """REST API v1 for taxes (Lago wire format)."""
 
+from drf_spectacular.utils import extend_schema_view
+
 from core.api.formats import iso
 from core.api.viewsets import LagoViewSet
 from core.errors import NotFound
 from taxes.models import Tax
+from taxes.schemas import TAX_VIEWS
 from taxes.services import tax_create, tax_delete, tax_update
 
 
@@ -26,6 +29,7 @@ def _tax(code: str) -> Tax:
     return tax
 
 
+@extend_schema_view(**TAX_VIEWS)
 class TaxViewSet(LagoViewSet):
     lago_root, lago_plural = "tax", "taxes"
     lookup_field = "code"

@@ -4,6 +4,7 @@ billing_site/api_urls.py (customers cannot import usage, a higher layer)."""
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
@@ -18,6 +19,7 @@ from customers.models import Subscription
 from customers.selectors import customer_get, subscription_get
 from usage.models import Event
 from usage.reports import current_usage, past_periods, projected_usage, subscription_usage
+from usage.schemas import CURRENT_USAGE, EVENT_VIEWS, PAST_USAGE, PROJECTED_USAGE
 from usage.selectors import event_get, events_filtered
 from usage.services import StoredEvent, events_ingest
 from usage.services.estimate import estimate_fees
@@ -62,6 +64,7 @@ def _decimal(value) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
 
+@extend_schema_view(**EVENT_VIEWS)
 class EventViewSet(LagoViewSet):
     lago_root, lago_plural = "event", "events"
     lookup_field = "transaction_id"
@@ -150,9 +153,10 @@ def requested_subscription(request, external_id: str) -> Subscription:
     return subscription
 
 
+# The usage endpoints of CustomerViewSet, mixed in by billing_site/api_urls.py (no docstring: the
+# OpenAPI descriptions of the routed viewset keep coming from LagoViewSet's).
 class CustomerUsageActions:
-    """The usage endpoints of CustomerViewSet (mixed in by billing_site/api_urls.py)."""
-
+    @CURRENT_USAGE
     @action(detail=True, methods=["get"], url_path="current_usage")
     def current_usage(self, request, external_id=None):
         """Usage of the current period, priced (taxes come with the tax capability)."""
@@ -161,6 +165,7 @@ class CustomerUsageActions:
             raise NotFound("subscription")
         return Response({"customer_usage": usage_json(current_usage(subscription))})
 
+    @PROJECTED_USAGE
     @action(detail=True, methods=["get"], url_path="projected_usage")
     def projected_usage(self, request, external_id=None):
         """The current period extrapolated to its end at the pace so far."""
@@ -172,6 +177,7 @@ class CustomerUsageActions:
         body = projected_usage_json(current, projected_usage(current, now))
         return Response({"customer_projected_usage": body})
 
+    @PAST_USAGE
     @action(detail=True, methods=["get"], url_path="past_usage")
     def past_usage(self, request, external_id=None):
         """Closed periods, newest first, paginated like every list."""

@@ -1,9 +1,12 @@
 """REST API v1 for webhook endpoints (Lago wire format, `client.webhook_endpoints`)."""
 
+from drf_spectacular.utils import extend_schema_view
+
 from core.api.formats import iso
 from core.api.viewsets import LagoViewSet
 from core.selectors import organization_get
 from webhooks.models import WebhookEndpoint
+from webhooks.schemas import WEBHOOK_ENDPOINT_VIEWS
 from webhooks.selectors import webhook_endpoint_get
 from webhooks.services import (
     webhook_endpoint_create,
@@ -26,6 +29,7 @@ def webhook_endpoint_json(endpoint: WebhookEndpoint, organization_id: str) -> di
     }
 
 
+@extend_schema_view(**WEBHOOK_ENDPOINT_VIEWS)
 class WebhookEndpointViewSet(LagoViewSet):
     """CRUD of webhook endpoints, at most 10 (Lago's limit).
 

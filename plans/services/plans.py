@@ -180,7 +180,9 @@ def _threshold_errors(thresholds) -> Errors:
     return errors
 
 
-def _resolve_metrics(charges: list[dict]) -> dict[str, BillableMetric]:
+def _resolve_metrics(charges) -> dict[str, BillableMetric]:
+    """The metrics the charges name; charges of the wrong type are left to _charges_errors."""
+    charges = [c for c in charges if isinstance(c, dict)] if isinstance(charges, list) else []
     ids = {str(c.get("billable_metric_id")) for c in charges if c.get("billable_metric_id")}
     valid = [value for value in ids if _is_uuid(value)]
     metrics = BillableMetric.objects.live().filter(lago_id__in=valid).prefetch_related("filters")
@@ -384,7 +386,10 @@ def _as_saved(charges, plan: Plan | None) -> list:
     for data in charges:
         stored = None
         if isinstance(data, dict):
-            stored = live.get(str(data.get("id"))) or by_code.get(data.get("code") or "")
+            code = data.get("code")
+            stored = live.get(str(data.get("id"))) or by_code.get(
+                code if isinstance(code, str) else ""
+            )
         if stored is None:
             saved.append(data)
             continue
@@ -415,11 +420,14 @@ def _validate_all(data: dict, instance: Plan | None) -> dict[str, BillableMetric
 
 def _charge_models(data: dict, instance: Plan | None, metrics) -> dict[str, str]:
     """charge code -> charge model, of the charges the plan will have."""
-    if "charges" in data:
+    if "charges" in data:  # a charges value of the wrong type is reported by _charges_errors
+        charges = data["charges"] if isinstance(data["charges"], list) else []
         return {
             (c.get("code") or metrics[str(c["billable_metric_id"])].code): c.get("charge_model")
-            for c in data["charges"]
-            if isinstance(c, dict) and str(c.get("billable_metric_id")) in metrics
+            for c in charges
+            if isinstance(c, dict)
+            and isinstance(c.get("code") or "", str)
+            and str(c.get("billable_metric_id")) in metrics
         }
     if instance is None:
         return {}
@@ -534,6 +542,10 @@ def plan_override_create(*, parent: Plan, overrides: dict) -> Plan:
     """A hidden child plan for one subscription: the parent with some prices changed.
     The charge model and interval cannot change (Lago)."""
     transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    if not isinstance(overrides, dict):
+        raise ValidationFailed({"plan_overrides": ["invalid_format"]})
+    if not isinstance(overrides.get("charges") or [], list):
+        raise ValidationFailed({"plan_overrides.charges": ["invalid_format"]})
     if parent.parent_id:
         parent = parent.parent
     data = {field: getattr(parent, field) for field in PLAN_FIELDS}

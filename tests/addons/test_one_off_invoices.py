@@ -176,3 +176,35 @@ def test_admin_form_issues_the_invoice_or_shows_the_errors(gpu_pack, customer):
     assert bad.is_valid()
     assert bad.save() is None
     assert "fees.0.units: value_is_invalid" in str(bad.errors["units"])
+
+
+@pytest.mark.parametrize(
+    "units",
+    ["9e24", 1e308, 99999999999999999999, "1e-20000", "1e1000000", "1e15", "1e-13"],
+)
+def test_units_outside_the_representable_range_are_refused_before_anything_is_written(
+    api, gpu_pack, customer, units
+):
+    """Found by `make fuzz`: these overflowed the bigint amount or the numeric units (500)."""
+    fees = [{"add_on_code": "gpu_pack_10h", "units": units}]
+    body = {"invoice": {"external_customer_id": "acme", "fees": fees}}
+    assert _errors(api.post("/api/v1/invoices", body)) == {
+        "fees.0.units": ["value_is_out_of_range"]
+    }
+    assert not Invoice.objects.exists()
+
+
+def test_fees_whose_amount_would_not_fit_a_bigint_are_refused(api, gpu_pack, customer):
+    """10^14 units of $250 is 2.5 x 10^18 cents: under 2^63 alone, not with the second line
+    (half of 2^63 ~ 4.6 x 10^18 is the bound, leaving room for taxes)."""
+    line = {"add_on_code": "gpu_pack_10h", "units": "100000000000000"}
+    body = {"invoice": {"external_customer_id": "acme", "fees": [line, line]}}
+    assert _errors(api.post("/api/v1/invoices", body)) == {
+        "fees.1.units": ["value_is_out_of_range"]
+    }
+    assert not Invoice.objects.exists()
+    over = {"add_on_code": "gpu_pack_10h", "unit_amount_cents": 2**62}
+    body = {"invoice": {"external_customer_id": "acme", "fees": [over]}}
+    assert _errors(api.post("/api/v1/invoices", body)) == {
+        "fees.0.unit_amount_cents": ["value_is_out_of_range"]
+    }

@@ -1,0 +1,231 @@
+"""OpenAPI declarations of the invoices and credit notes endpoints (documentation only; see
+core/api/schema.py)."""
+
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import serializers
+
+from core.api.schema import (
+    Bool,
+    Choice,
+    Date,
+    DateTime,
+    Dict,
+    Int,
+    List,
+    Str,
+    codes,
+    crud_ops,
+    decimal_string,
+    op,
+    query,
+    wrapped,
+)
+
+INVOICE_STATUSES = ["draft", "finalized", "voided"]
+PAYMENT_STATUSES = ["pending", "succeeded", "failed"]
+
+# --- invoices --------------------------------------------------------------------------------
+
+
+class Fee(serializers.Serializer):
+    lago_id = Str()
+    lago_invoice_id = Str()
+    external_subscription_id = Str(allow_null=True)
+    amount_cents = Int()
+    amount_currency = Str()
+    precise_amount = decimal_string()
+    taxes_amount_cents = Int()
+    total_amount_cents = Int()
+    units = decimal_string()
+    events_count = Int()
+    from_date = DateTime(allow_null=True)
+    to_date = DateTime(allow_null=True)
+    item = Dict()
+
+
+class Invoice(serializers.Serializer):
+    lago_id = Str()
+    sequential_id = Int(allow_null=True)
+    number = Str()
+    issuing_date = Date()
+    payment_due_date = Date()
+    invoice_type = Str()
+    status = Choice(INVOICE_STATUSES)
+    payment_status = Choice(PAYMENT_STATUSES)
+    payment_overdue = Bool()
+    currency = Str()
+    fees_amount_cents = Int()
+    taxes_amount_cents = Int()
+    total_amount_cents = Int()
+    customer = Dict()
+    fees = Fee(many=True)
+    metadata = List(child=Dict())
+    file_url = Str(allow_null=True)
+
+
+class OneOffFeeInput(serializers.Serializer):
+    add_on_code = Str()
+    units = decimal_string(required=False)
+    unit_amount_cents = Int(required=False)
+    description = Str(required=False, allow_null=True)
+    invoice_display_name = Str(required=False, allow_null=True)
+    from_datetime = DateTime(required=False, allow_null=True)
+    to_datetime = DateTime(required=False, allow_null=True)
+    tax_codes = codes(required=False)
+
+
+class OneOffInvoiceInput(serializers.Serializer):
+    external_customer_id = Str()
+    currency = Str(required=False)
+    fees = OneOffFeeInput(many=True)
+
+
+class InvoiceMetadataInput(serializers.Serializer):
+    id = Str(required=False, allow_null=True)
+    key = Str()
+    value = Str()
+
+
+class InvoiceUpdateInput(serializers.Serializer):
+    payment_status = Choice(PAYMENT_STATUSES, required=False)
+    metadata = InvoiceMetadataInput(many=True, required=False)
+
+
+class InvoiceVoidInput(serializers.Serializer):
+    generate_credit_note = Bool(required=False)
+    credit_amount = Int(required=False, help_text="cents")
+    refund_amount = Int(required=False, help_text="cents")
+
+
+INVOICE_ONE = wrapped("InvoiceEnvelope", "invoice", Invoice())
+
+# --- credit notes ----------------------------------------------------------------------------
+
+
+class CreditNoteItemInput(serializers.Serializer):
+    fee_id = Str(help_text="The fee's lago_id")
+    amount_cents = Int()
+
+
+class CreditNoteInput(serializers.Serializer):
+    invoice_id = serializers.UUIDField(help_text="The invoice's lago_id")
+    reason = Choice(
+        [
+            "duplicated_charge",
+            "product_unsatisfactory",
+            "order_change",
+            "order_cancellation",
+            "fraudulent_charge",
+            "other",
+        ],
+        required=False,
+    )
+    description = Str(required=False, allow_null=True)
+    credit_amount_cents = Int(required=False)
+    refund_amount_cents = Int(required=False)
+    offset_amount_cents = Int(required=False)
+    items = CreditNoteItemInput(many=True)
+    metadata = Dict(required=False)
+
+
+class CreditNoteUpdateInput(serializers.Serializer):
+    refund_status = Choice(["pending", "succeeded", "failed"], required=False)
+    metadata = Dict(required=False)
+
+
+class CreditNoteEstimateInput(serializers.Serializer):
+    invoice_id = serializers.UUIDField()
+    items = CreditNoteItemInput(many=True)
+
+
+class CreditNote(serializers.Serializer):
+    lago_id = Str()
+    sequential_id = Int()
+    number = Str()
+    lago_invoice_id = Str()
+    invoice_number = Str()
+    issuing_date = Date()
+    credit_status = Str(allow_null=True)
+    refund_status = Str(allow_null=True)
+    reason = Str()
+    currency = Str()
+    total_amount_cents = Int()
+    taxes_amount_cents = Int()
+    balance_amount_cents = Int()
+    items = List(child=Dict())
+    file_url = Str(required=False, allow_null=True)
+
+
+class CreditNoteEstimate(serializers.Serializer):
+    lago_invoice_id = Str()
+    currency = Str()
+    taxes_amount_cents = Int()
+    max_creditable_amount_cents = Int()
+    max_refundable_amount_cents = Int()
+    items = List(child=Dict())
+
+
+CREDIT_NOTE_ONE = wrapped("CreditNoteEnvelope", "credit_note", CreditNote())
+
+# --- the operations, per viewset ---------------------------------------------------------------
+
+INVOICE_VIEWS = {
+    **crud_ops(
+        "invoice",
+        "invoice",
+        "invoices",
+        Invoice,
+        OneOffInvoiceInput,
+        filters=[
+            query("external_customer_id"),
+            query("status", description="draft, finalized or voided"),
+            query("payment_status", description="pending, succeeded or failed"),
+            query("invoice_type"),
+            query("currency"),
+            query("payment_overdue", OpenApiTypes.BOOL),
+            query("issuing_date_from", OpenApiTypes.DATE),
+            query("issuing_date_to", OpenApiTypes.DATE),
+        ],
+        skip=["destroy"],
+    ),
+    "create": op(
+        "Issue a one-off invoice (add-on fees)",
+        INVOICE_ONE,
+        wrapped("OneOffInvoiceInputEnvelope", "invoice", OneOffInvoiceInput()),
+    ),
+    "update": op(
+        "Update an invoice's metadata or payment status",
+        INVOICE_ONE,
+        wrapped("InvoiceUpdateInputEnvelope", "invoice", InvoiceUpdateInput()),
+    ),
+    "finalize": op("Finalize a draft invoice", INVOICE_ONE),
+    "refresh": op("Recompute a draft invoice", INVOICE_ONE),
+    "void": op("Void an invoice", INVOICE_ONE, InvoiceVoidInput),
+    "retry_payment": op("Collect an invoice now", INVOICE_ONE),
+    "download": op("A signed link to the invoice's PDF", INVOICE_ONE),
+}
+
+CREDIT_NOTE_VIEWS = {
+    **crud_ops(
+        "credit note",
+        "credit_note",
+        "credit_notes",
+        CreditNote,
+        CreditNoteInput,
+        filters=[query("external_customer_id")],
+        lookup=False,
+    ),
+    "retrieve": op("Retrieve a credit note", CREDIT_NOTE_ONE),
+    "update": op(
+        "Update a credit note's metadata or refund status",
+        CREDIT_NOTE_ONE,
+        wrapped("CreditNoteUpdateInputEnvelope", "credit_note", CreditNoteUpdateInput()),
+    ),
+    "void": op("Void a credit note's remaining credit", CREDIT_NOTE_ONE),
+    "download": op("A signed link to the credit note's PDF", CREDIT_NOTE_ONE),
+    "estimate": op(
+        "Estimate a credit note (nothing saved)",
+        wrapped("CreditNoteEstimateEnvelope", "estimated_credit_note", CreditNoteEstimate()),
+        wrapped("CreditNoteEstimateInputEnvelope", "credit_note", CreditNoteEstimateInput()),
+    ),
+}

@@ -1,0 +1,230 @@
+"""OpenAPI declarations of the catalog endpoints: billable metrics, plans, add-ons, coupons and
+applied coupons (documentation only; see core/api/schema.py)."""
+
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
+from core.api.schema import (
+    Bool,
+    Choice,
+    DateTime,
+    Dict,
+    Int,
+    Json,
+    List,
+    Str,
+    codes,
+    crud_ops,
+    decimal_string,
+    op,
+    query,
+)
+from plans.models import (
+    AggregationType,
+    ChargeModel,
+    CouponExpiration,
+    CouponFrequency,
+    CouponType,
+    Interval,
+    RoundingFunction,
+)
+
+# --- billable metrics ------------------------------------------------------------------------
+
+
+class MetricFilter(serializers.Serializer):
+    key = Str()
+    values = codes()
+
+
+class BillableMetricInput(serializers.Serializer):
+    name = Str()
+    code = Str()
+    description = Str(required=False, allow_null=True)
+    aggregation_type = Choice(AggregationType.values)
+    field_name = Str(required=False, allow_null=True)
+    recurring = Bool(required=False)
+    weighted_interval = Choice(["seconds"], required=False, allow_null=True)
+    rounding_function = Choice(RoundingFunction.values, required=False, allow_null=True)
+    rounding_precision = Int(required=False, allow_null=True)
+    filters = MetricFilter(many=True, required=False)
+    unit_cost = decimal_string(required=False, allow_null=True)
+    unit_cost_currency = Str(required=False, allow_null=True)
+
+
+class BillableMetric(BillableMetricInput):
+    lago_id = Str()
+    created_at = DateTime()
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+class ChargeFilterInput(serializers.Serializer):
+    invoice_display_name = Str(required=False, allow_null=True)
+    properties = Dict(help_text="Charge-model properties for events matching the values")
+    values = Dict(child=codes(), help_text="{filter key: [values]}")
+
+
+class ChargeInput(serializers.Serializer):
+    id = Str(required=False, help_text="lago_id of an existing charge (update)")
+    billable_metric_id = Str(help_text="The metric's lago_id")
+    code = Str(required=False)
+    charge_model = Choice(ChargeModel.values)
+    pay_in_advance = Bool(required=False)
+    invoiceable = Bool(required=False)
+    prorated = Bool(required=False)
+    min_amount_cents = Int(required=False)
+    invoice_display_name = Str(required=False, allow_null=True)
+    properties = Json(required=False, help_text="Per charge model (amount, graduated_ranges…)")
+    filters = ChargeFilterInput(many=True, required=False)
+    tax_codes = codes(required=False)
+
+
+class CommitmentInput(serializers.Serializer):
+    amount_cents = Int()
+    invoice_display_name = Str(required=False, allow_null=True)
+    tax_codes = codes(required=False)
+
+
+class ThresholdInput(serializers.Serializer):
+    amount_cents = Int()
+    threshold_display_name = Str(required=False, allow_null=True)
+    recurring = Bool(required=False)
+
+
+class PriceInput(serializers.Serializer):
+    currency = Str()
+    amount_cents = Int()
+    charges = List(child=Dict(), required=False, help_text="[{charge_code, properties}]")
+
+
+class PlanInput(serializers.Serializer):
+    name = Str()
+    code = Str()
+    interval = Choice(Interval.values)
+    amount_cents = Int()
+    amount_currency = Str(help_text="ISO 4217")
+    description = Str(required=False, allow_null=True)
+    invoice_display_name = Str(required=False, allow_null=True)
+    pay_in_advance = Bool(required=False)
+    trial_period = serializers.FloatField(required=False)
+    bill_charges_monthly = Bool(required=False, allow_null=True)
+    tax_codes = codes(required=False)
+    metadata = Dict(required=False)
+    charges = ChargeInput(many=True, required=False)
+    minimum_commitment = CommitmentInput(required=False, allow_null=True)
+    usage_thresholds = ThresholdInput(many=True, required=False)
+    prices = PriceInput(many=True, required=False)
+
+
+class Plan(PlanInput):
+    lago_id = Str()
+    created_at = DateTime()
+    active_subscriptions_count = Int()
+
+
+METADATA_BODY = inline_serializer(name="PlanMetadataInput", fields={"metadata": Dict()})
+METADATA_ONE = inline_serializer(name="PlanMetadataEnvelope", fields={"metadata": Dict()})
+
+# --- add-ons and coupons ---------------------------------------------------------------------
+
+
+class AddOnInput(serializers.Serializer):
+    name = Str()
+    code = Str()
+    amount_cents = Int()
+    amount_currency = Str()
+    invoice_display_name = Str(required=False, allow_null=True)
+    description = Str(required=False, allow_null=True)
+    tax_codes = codes(required=False)
+
+
+class AddOn(AddOnInput):
+    lago_id = Str()
+    created_at = DateTime()
+
+
+class CouponLimits(serializers.Serializer):
+    plan_codes = codes(required=False)
+    billable_metric_codes = codes(required=False)
+
+
+class CouponInput(serializers.Serializer):
+    name = Str()
+    code = Str()
+    description = Str(required=False, allow_null=True)
+    coupon_type = Choice(CouponType.values)
+    amount_cents = Int(required=False, allow_null=True)
+    amount_currency = Str(required=False, allow_null=True)
+    percentage_rate = decimal_string(required=False, allow_null=True)
+    frequency = Choice(CouponFrequency.values)
+    frequency_duration = Int(required=False, allow_null=True)
+    reusable = Bool(required=False)
+    expiration = Choice(CouponExpiration.values)
+    expiration_at = DateTime(required=False, allow_null=True)
+    applies_to = CouponLimits(required=False)
+
+
+class Coupon(CouponInput):
+    lago_id = Str()
+    created_at = DateTime()
+    terminated_at = DateTime(allow_null=True)
+
+
+class AppliedCouponInput(serializers.Serializer):
+    external_customer_id = Str()
+    coupon_code = Str()
+    amount_cents = Int(required=False, allow_null=True)
+    amount_currency = Str(required=False, allow_null=True)
+    percentage_rate = decimal_string(required=False, allow_null=True)
+    frequency = Choice(CouponFrequency.values, required=False)
+    frequency_duration = Int(required=False, allow_null=True)
+
+
+class AppliedCoupon(serializers.Serializer):
+    lago_id = Str()
+    lago_coupon_id = Str()
+    coupon_code = Str()
+    external_customer_id = Str()
+    status = Choice(["active", "terminated"])
+    amount_cents = Int(allow_null=True)
+    amount_cents_remaining = Int(allow_null=True)
+    frequency = Str()
+    created_at = DateTime()
+    terminated_at = DateTime(allow_null=True)
+
+
+# --- the operations, per viewset ---------------------------------------------------------------
+
+BILLABLE_METRIC_VIEWS = crud_ops(
+    "billable metric", "billable_metric", "billable_metrics", BillableMetric, BillableMetricInput
+)
+
+PLAN_VIEWS = {
+    **crud_ops("plan", "plan", "plans", Plan, PlanInput),
+    "metadata": [
+        op("Read a plan's metadata", METADATA_ONE, methods=["GET"]),
+        op("Replace a plan's metadata", METADATA_ONE, METADATA_BODY, methods=["POST"]),
+        op("Merge into a plan's metadata", METADATA_ONE, METADATA_BODY, methods=["PATCH"]),
+        op("Clear a plan's metadata", METADATA_ONE, methods=["DELETE"]),
+    ],
+}
+
+ADD_ON_VIEWS = crud_ops("add-on", "add_on", "add_ons", AddOn, AddOnInput)
+
+COUPON_VIEWS = crud_ops("coupon", "coupon", "coupons", Coupon, CouponInput)
+
+APPLIED_COUPON_VIEWS = crud_ops(
+    "applied coupon",
+    "applied_coupon",
+    "applied_coupons",
+    AppliedCoupon,
+    AppliedCouponInput,
+    filters=[
+        query("external_customer_id"),
+        query("status", description="active or terminated"),
+        query("coupon_code[]", description="repeatable"),
+    ],
+    lookup=False,
+)
