@@ -2,16 +2,32 @@
 
 from rest_framework.routers import SimpleRouter
 
-from customers.api import CustomerViewSet, SubscriptionViewSet
+from customers import api as customers_api
+from customers.api import SubscriptionViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
 from payments.api import PayableInvoiceViewSet
+from payments.api_customers import CustomerCheckoutActions
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
 from plans.api_coupons import AppliedCouponViewSet, CouponViewSet
+from portal.api import CustomerPortalActions
 from taxes.api import TaxViewSet
-from usage.api import EventViewSet
+from usage.api import CustomerUsageActions, EventViewSet
 from webhooks.api import WebhookEndpointViewSet
+
+
+class CustomerViewSet(
+    CustomerUsageActions,
+    CustomerCheckoutActions,
+    CustomerPortalActions,
+    customers_api.CustomerViewSet,
+):
+    # /customers with the endpoints of higher layers (usage, checkout, portal) mixed in: same
+    # paths and URL names as when they were written in customers/api.py. No docstring: the
+    # OpenAPI descriptions come from LagoViewSet's, as before.
+    pass
+
 
 router = SimpleRouter(trailing_slash=False)
 router.register("billable_metrics", BillableMetricViewSet, basename="billable_metric")

@@ -48,7 +48,7 @@ def receivers(name: str) -> list[Callable]:
 
 
 # The hooks, lowest layer that runs them first. Keep one line each: name, then what it carries.
-declare("usage.events_stored", "events stored: subscription_ids (set of Subscription pks)")
+declare("usage.events_stored", "events stored: external_subscription_ids (set of str)")
 declare("catalog.changed", "a metric or plan changed: organization_id (caches to reset)")
 declare("subscription.terminated", "a subscription ended: subscription (bill what it owes)")
 declare("customer.saved", "a customer was created or updated: customer (provider sync)")
@@ -57,3 +57,4 @@ declare("credit_note.refund_due", "a credit note with a refund: credit_note (pay
 # Hooks added later go below, one declare() per line.
 declare("wallet.usage_owed", "balances read: customer, currency, now -> owed cents by fee key")
 declare("wallet.credits_purchased", "paid top-up: wallet, credits, now -> its finalized invoice")
+declare("subscription.started", "a subscription became active: subscription, now (bill it)")

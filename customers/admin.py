@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from core.admin_base import ReadOnlyModelAdmin
 from core.bulk_admin import bulk_action
@@ -41,6 +41,11 @@ from customers.wallets import (
     wallet_update,
     wallets_with_credits,
 )
+
+
+def buttons_html(buttons: list[tuple[str, str]]) -> str:
+    """Admin action buttons, one link each, separated by a space."""
+    return format_html_join(" ", '<a class="button" href="{}">{}</a>', buttons)
 
 
 class CustomerMetadataInline(admin.TabularInline):
@@ -115,47 +120,21 @@ class CustomerAdmin(admin.ModelAdmin):
     def customer_actions(self, customer: Customer) -> str:
         if customer.pk is None:
             return "—"
-        return format_html(
-            '<a class="button" href="{}">Issue a one-off invoice</a> '
-            '<a class="button" href="{}">Export personal data (ZIP)</a> '
-            '<a class="button" href="{}">Erase personal data</a>',
-            reverse("admin:customers_customer_one_off", args=[customer.pk]),
-            reverse("admin:customers_customer_gdpr_export", args=[customer.pk]),
-            reverse("admin:customers_customer_gdpr_erase", args=[customer.pk]),
-        )
+        return buttons_html(self.action_buttons(customer))
 
-    def get_urls(self):
+    def action_buttons(self, customer: Customer) -> list[tuple[str, str]]:
+        """(url, label) of the buttons on a customer's page; higher apps extend this list
+        (invoices/admin_customers.py adds the one-off invoice)."""
         return [
-            path(
-                "<int:pk>/one-off-invoice/",
-                self.admin_site.admin_view(self.one_off_view),
-                name="customers_customer_one_off",
+            (
+                reverse("admin:customers_customer_gdpr_export", args=[customer.pk]),
+                "Export personal data (ZIP)",
             ),
-            *super().get_urls(),
+            (
+                reverse("admin:customers_customer_gdpr_erase", args=[customer.pk]),
+                "Erase personal data",
+            ),
         ]
-
-    def one_off_view(self, request, pk: int):
-        """An add-on sold once (e.g. a GPU-hour pack): issued and finalized at once."""
-        from invoices.one_off import OneOffInvoiceForm
-
-        customer = get_object_or_404(Customer, pk=pk)
-        if not self.has_change_permission(request, customer):
-            raise PermissionDenied
-        form = OneOffInvoiceForm(request.POST or None, customer=customer)
-        if request.method == "POST" and form.is_valid():
-            invoice = form.save()
-            if invoice is not None:
-                self.log_change(request, customer, f"One-off invoice {invoice.number}")
-                self.message_user(request, f"Invoice {invoice.number} issued.", messages.SUCCESS)
-                return redirect(reverse("admin:invoices_invoice_change", args=[invoice.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": customer,
-            "title": f"One-off invoice for {customer}",
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/customers/customer/one_off.html", context)
 
 
 @admin.register(Subscription)
@@ -242,28 +221,15 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def lifecycle_actions(self, obj: Subscription) -> str:
         if obj.status != Subscription.Status.ACTIVE:
             return "—"
-        return format_html(
-            '<a class="button" href="{}">Terminate</a> <a class="button" href="{}">Change plan</a>'
-            ' <a class="button" href="{}">Preview next invoice</a>',
-            reverse("admin:customers_subscription_terminate", args=[obj.pk]),
-            reverse("admin:customers_subscription_change_plan", args=[obj.pk]),
-            reverse("admin:customers_subscription_preview", args=[obj.pk]),
-        )
+        return buttons_html(self.action_buttons(obj))
 
-    def preview_view(self, request, pk: int):
-        """The next invoice as it would be now: a dry run, nothing saved."""
-        from invoices.services import subscription_preview
-
-        subscription = self._get_for_action(request, pk)
-        plan = subscription_preview(subscription=subscription)
-        return self._render(
-            request,
-            "admin/customers/subscription/preview.html",
-            subscription,
-            title=f"Next invoice of {subscription.external_id} (preview)",
-            plan=plan,
-            currency=subscription.plan.amount_currency,
-        )
+    def action_buttons(self, obj: Subscription) -> list[tuple[str, str]]:
+        """(url, label) of an active subscription's buttons; higher apps extend this list
+        (invoices/admin_customers.py adds the invoice preview)."""
+        return [
+            (reverse("admin:customers_subscription_terminate", args=[obj.pk]), "Terminate"),
+            (reverse("admin:customers_subscription_change_plan", args=[obj.pk]), "Change plan"),
+        ]
 
     def get_urls(self):
         urls = [
@@ -273,11 +239,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 name="customers_subscription_terminate",
             ),
             path(
-                "<int:pk>/preview/",
-                self.admin_site.admin_view(self.preview_view),
-                name="customers_subscription_preview",
-            ),
-            path(
                 "<int:pk>/change-plan/",
                 self.admin_site.admin_view(self.change_plan_view),
                 name="customers_subscription_change_plan",
@@ -285,13 +246,13 @@ class SubscriptionAdmin(admin.ModelAdmin):
         ]
         return urls + super().get_urls()
 
-    def _get_for_action(self, request, pk: int) -> Subscription:
+    def subscription_for_action(self, request, pk: int) -> Subscription:
         subscription = get_object_or_404(Subscription.objects.select_related("plan"), pk=pk)
         if not self.has_change_permission(request, subscription):
             raise PermissionDenied
         return subscription
 
-    def _render(self, request, template: str, subscription: Subscription, **context):
+    def render_action_page(self, request, template: str, subscription: Subscription, **context):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -303,7 +264,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     def terminate_view(self, request, pk: int):
         """Confirmation page, then subscription_terminate."""
-        subscription = self._get_for_action(request, pk)
+        subscription = self.subscription_for_action(request, pk)
         form = TerminateForm(request.POST or None, subscription=subscription)
         if request.method == "POST" and form.is_valid():
             try:
@@ -314,7 +275,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 self.log_change(request, subscription, "Terminated")
                 self.message_user(request, f"Terminated {subscription}.", messages.SUCCESS)
             return redirect(reverse("admin:customers_subscription_change", args=[pk]))
-        return self._render(
+        return self.render_action_page(
             request,
             "admin/customers/subscription/terminate.html",
             subscription,
@@ -324,7 +285,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     def change_plan_view(self, request, pk: int):
         """Pick a plan; an upgrade starts now, a downgrade at the end of the period."""
-        subscription = self._get_for_action(request, pk)
+        subscription = self.subscription_for_action(request, pk)
         form = ChangePlanForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = {
@@ -344,7 +305,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
             return redirect(reverse("admin:customers_subscription_change", args=[successor.pk]))
-        return self._render(
+        return self.render_action_page(
             request,
             "admin/customers/subscription/change_plan.html",
             subscription,

@@ -1,17 +1,18 @@
-"""REST API v1 for customers and subscriptions (Lago wire format)."""
+"""REST API v1 for customers and subscriptions (Lago wire format).
+
+The customer endpoints that need a higher layer live there and are mixed into the routed
+CustomerViewSet in billing_site/api_urls.py: usage (current_usage, projected_usage,
+past_usage) in usage/api.py, checkout_url in payments/api_customers.py, portal_url in
+portal/api.py."""
 
 from datetime import timedelta
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
-from rest_framework.response import Response
 
 from core.api.formats import iso
-from core.api.pagination import LagoPagination
 from core.api.viewsets import LagoViewSet
-from core.errors import NotFound
 from customers.models import Customer, Subscription
 from customers.schemas import CUSTOMER_VIEWS, SUBSCRIPTION_VIEWS
 from customers.selectors import (
@@ -30,8 +31,6 @@ from customers.services import (
     subscription_update,
 )
 from plans.periods import local_date
-from usage.reports import current_usage, past_periods, projected_usage, subscription_usage
-from usage.usage_json import projected_usage_json, usage_json
 
 ONE_SECOND = timedelta(seconds=1)  # Lago shows period ends as 23:59:59 of the last day
 
@@ -136,13 +135,6 @@ def _downgrade_day(successor: Subscription | None) -> str | None:
     return local_date(start, customer_timezone(successor.customer)).isoformat()
 
 
-class _ListAsQueryset(list):
-    """A list with .count(), so the Lago paginator can page it."""
-
-    def count(self, *args) -> int:
-        return len(self)
-
-
 # --- views -----------------------------------------------------------------------------------
 
 
@@ -169,16 +161,6 @@ class CustomerViewSet(LagoViewSet):
         customer = customer_delete(customer=customer_get(external_id=external_id))
         return self.render_one(customer_json(customer))
 
-    def _subscription(self, request, external_id: str) -> Subscription:
-        customer = customer_get(external_id=external_id)
-        subscription_id = request.query_params.get("external_subscription_id")
-        if not subscription_id:
-            raise NotFound("subscription")
-        subscription = subscription_get(external_id=subscription_id)
-        if subscription.customer_id != customer.pk:
-            raise NotFound("subscription")
-        return subscription
-
     @action(
         detail=True,
         methods=["delete"],
@@ -189,55 +171,6 @@ class CustomerViewSet(LagoViewSet):
         from plans.api_coupons import applied_coupon_destroy_view
 
         return applied_coupon_destroy_view(self, request, external_id, applied_coupon_id)
-
-    @action(detail=True, methods=["post"], url_path="checkout_url")
-    def checkout_url(self, request, external_id=None):
-        """A link where the customer adds a card or mandate (Stripe customers only)."""
-        from core.errors import RuleViolation
-        from payments.links import setup_url
-        from payments.stripe_client import stripe_enabled
-
-        customer = customer_get(external_id=external_id)
-        if not stripe_enabled() or customer.payment_provider != "stripe":
-            raise RuleViolation("no_payment_provider", "This customer does not pay via Stripe.")
-        return self.render_one({"checkout_url": setup_url(customer, request)})
-
-    @action(detail=True, methods=["get"], url_path="portal_url")
-    def portal_url(self, request, external_id=None):
-        """Lago's embeddable portal link for this customer, valid 12 hours."""
-        from portal.access import portal_url
-
-        customer = customer_get(external_id=external_id)
-        return self.render_one({"portal_url": portal_url(customer)})
-
-    @action(detail=True, methods=["get"], url_path="current_usage")
-    def current_usage(self, request, external_id=None):
-        """Usage of the current period, priced (taxes come with the tax capability)."""
-        subscription = self._subscription(request, external_id)
-        if subscription.status != Subscription.Status.ACTIVE:
-            raise NotFound("subscription")
-        return Response({"customer_usage": usage_json(current_usage(subscription))})
-
-    @action(detail=True, methods=["get"], url_path="projected_usage")
-    def projected_usage(self, request, external_id=None):
-        """The current period extrapolated to its end at the pace so far."""
-        subscription = self._subscription(request, external_id)
-        if subscription.status != Subscription.Status.ACTIVE:
-            raise NotFound("subscription")
-        now = timezone.now()
-        current = current_usage(subscription, now)
-        body = projected_usage_json(current, projected_usage(current, now))
-        return Response({"customer_projected_usage": body})
-
-    @action(detail=True, methods=["get"], url_path="past_usage")
-    def past_usage(self, request, external_id=None):
-        """Closed periods, newest first, paginated like every list."""
-        subscription = self._subscription(request, external_id)
-        bounds = past_periods(subscription)
-        paginator = LagoPagination()
-        page = paginator.paginate_queryset(_ListAsQueryset(bounds), request, self)
-        reports = [usage_json(subscription_usage(subscription, lo, hi)) for lo, hi in page]
-        return Response({"usage_periods": reports, "meta": paginator.meta()})
 
 
 @extend_schema_view(**SUBSCRIPTION_VIEWS)

@@ -126,29 +126,6 @@ class Subscription(serializers.Serializer):
     current_billing_period_ending_at = DateTime(allow_null=True)
 
 
-class ChargeUsage(serializers.Serializer):
-    units = Str()
-    events_count = Int()
-    amount_cents = Int()
-    amount_currency = Str()
-    charge = Dict()
-    billable_metric = Dict()
-    filters = List(child=Dict())
-    grouped_usage = List(child=Dict())
-
-
-class CustomerUsage(serializers.Serializer):
-    from_datetime = DateTime()
-    to_datetime = DateTime()
-    issuing_date = Date()
-    currency = Str()
-    amount_cents = Int()
-    taxes_amount_cents = Int()
-    total_amount_cents = Int()
-    charges_usage = ChargeUsage(many=True)
-
-
-SUBSCRIPTION_ID = required_query("external_subscription_id", "The subscription's external id")
 STATUS_FILTER = query("status", description="pending, active, terminated or canceled")
 
 # --- wallets ---------------------------------------------------------------------------------
@@ -266,31 +243,6 @@ CUSTOMER_VIEWS = {
     "applied_coupon_destroy": op(
         "Remove an applied coupon from a customer",
         inline_serializer(name="AppliedCouponRemoved", fields={"applied_coupon": Dict()}),
-    ),
-    "checkout_url": op(
-        "A link where the customer adds a payment method",
-        inline_serializer(
-            name="CheckoutUrl", fields={"customer": Dict(child=Str(), help_text="checkout_url")}
-        ),
-    ),
-    "portal_url": op(
-        "The customer's portal link",
-        inline_serializer(name="PortalUrl", fields={"customer": Dict(child=Str())}),
-    ),
-    "current_usage": op(
-        "Usage of the current period",
-        wrapped("CurrentUsage", "customer_usage", CustomerUsage()),
-        parameters=[SUBSCRIPTION_ID],
-    ),
-    "projected_usage": op(
-        "Usage of the current period projected to its end",
-        wrapped("ProjectedUsage", "customer_projected_usage", CustomerUsage()),
-        parameters=[SUBSCRIPTION_ID],
-    ),
-    "past_usage": op(
-        "Usage of closed periods",
-        paginated("PastUsagePage", "usage_periods", CustomerUsage),
-        parameters=[SUBSCRIPTION_ID, *PAGE, query("billable_metric_code")],
     ),
 }
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import hooks
 from core.errors import NotFound, RuleViolation, ValidationFailed
 from core.validation import (
     Errors,
@@ -167,19 +168,19 @@ def customer_upsert(*, data: dict) -> tuple[Customer, bool]:
         raise ValidationFailed({"external_id": ["value_already_exist"]}) from exc
     if data.get("metadata") is not None:
         _replace_metadata(customer, data["metadata"])
-    _sync_with_provider_after_commit(customer)
+    customer_saved(customer)
     return customer, created
 
 
-def _sync_with_provider_after_commit(customer: Customer) -> None:
-    """A Stripe customer is created (when asked) or kept up to date, after commit."""
-    wants = customer.sync_with_provider or customer.provider_customer_id
-    if customer.payment_provider != "stripe" or not wants:
-        return
-    from payments.tasks import sync_customer
+def customer_saved(customer: Customer) -> None:
+    """Announce a saved customer: payments (a higher layer) syncs it with its provider after
+    commit (payments/customer_hooks.py)."""
+    hooks.run("customer.saved", customer=customer)
 
-    customer_id = customer.pk
-    transaction.on_commit(lambda: sync_customer.delay(customer_id))
+
+# The old private name, still imported by customers/personal_data.py (owned by another part of
+# issue 15): remove once it calls customer_saved.
+_sync_with_provider_after_commit = customer_saved
 
 
 @transaction.atomic
@@ -200,13 +201,16 @@ def customer_delete(*, customer: Customer) -> Customer:
 # --- subscriptions ---------------------------------------------------------------------------
 
 
-def _bill_now(subscription: Subscription, now: datetime | None = None) -> None:
-    """Invoicing follows state changes in the same transaction: a start schedules billing and
-    may bill a base fee in advance, a termination bills its final invoice at once."""
-    from invoices.services import subscription_bill_due, subscription_schedule
+def _started(subscription: Subscription, now: datetime | None = None) -> None:
+    """Invoicing follows a start in the same transaction: it schedules billing and may bill a
+    base fee in advance (the receiver lives in invoices, a higher layer)."""
+    hooks.run("subscription.started", subscription=subscription, now=now)
 
-    subscription_schedule(subscription=subscription)
-    subscription_bill_due(subscription_id=subscription.pk, now=now)
+
+def _terminated(subscription: Subscription, now: datetime | None = None) -> None:
+    """Invoicing follows a termination in the same transaction: it bills the final invoice at
+    once (the receiver lives in invoices, a higher layer)."""
+    hooks.run("subscription.terminated", subscription=subscription, now=now)
 
 
 def _close(subscription: Subscription) -> None:
@@ -366,7 +370,7 @@ def subscription_create(*, data: dict, now: datetime | None = None) -> Subscript
     _save_subscription(subscription)
     _adopt_currency(customer, effective_plan)
     if subscription.status == Status.ACTIVE:
-        _bill_now(subscription, now)
+        _started(subscription, now)
     return subscription
 
 
@@ -421,8 +425,8 @@ def _change_plan(current: Subscription, plan: Plan, data: dict, now: datetime) -
         successor.trial_ended_at = now  # the trial is not applied again after a plan change
     _save_subscription(successor)
     if upgrade:
-        _bill_now(current, now)
-        _bill_now(successor, now)
+        _terminated(current, now)
+        _started(successor, now)
     return successor
 
 
@@ -500,7 +504,7 @@ def subscription_terminate(
     subscription.save(update_fields=["status", "terminated_at", "updated_at", *fields])
     for pending in subscription.next_subscriptions.filter(status=Status.PENDING):
         subscription_cancel(subscription=pending)
-    _bill_now(subscription, now)
+    _terminated(subscription, now)
     return subscription
 
 
@@ -538,10 +542,10 @@ def subscription_activate(*, subscription: Subscription, now: datetime) -> Subsc
         previous = Subscription.objects.select_for_update().get(pk=previous.pk)
         previous.status, previous.terminated_at = Status.TERMINATED, start
         previous.save(update_fields=["status", "terminated_at", "updated_at"])
-        _bill_now(previous, now)
+        _terminated(previous, now)
     subscription.status, subscription.started_at = Status.ACTIVE, start
     subscription.save(update_fields=["status", "started_at", "updated_at"])
-    _bill_now(subscription, now)
+    _started(subscription, now)
     return subscription
 
 

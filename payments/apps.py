@@ -10,6 +10,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         _register_payment_hooks()
+        _register_customer_hooks()
 
 
 def _register_payment_hooks() -> None:
@@ -19,3 +20,10 @@ def _register_payment_hooks() -> None:
 
     hooks.register("invoice.finalized", collect_when_finalized)
     hooks.register("credit_note.refund_due", refund_when_due)
+
+
+def _register_customer_hooks() -> None:
+    """The provider sync after a customer is saved (customers cannot import payments)."""
+    from payments.customer_hooks import register_customer_hooks
+
+    register_customer_hooks()

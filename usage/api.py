@@ -1,6 +1,9 @@
-"""REST API v1 for events: single, batch (up to EVENTS_BATCH_MAX), find, list, estimate_fees."""
+"""REST API v1 for events: single, batch (up to EVENTS_BATCH_MAX), find, list, estimate_fees;
+and a customer's usage (current, projected, past), mixed into the customers' viewset in
+billing_site/api_urls.py (customers cannot import usage, a higher layer)."""
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
@@ -8,14 +11,19 @@ from rest_framework.response import Response
 
 from core.api.exceptions import error_body
 from core.api.formats import iso
+from core.api.pagination import LagoPagination
 from core.api.params import query_datetime
 from core.api.viewsets import LagoViewSet
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
+from customers.models import Subscription
+from customers.selectors import customer_get, subscription_get
 from usage.models import Event
-from usage.schemas import EVENT_VIEWS
+from usage.reports import current_usage, past_periods, projected_usage, subscription_usage
+from usage.schemas import CURRENT_USAGE, EVENT_VIEWS, PAST_USAGE, PROJECTED_USAGE
 from usage.selectors import event_get, events_filtered
 from usage.services import StoredEvent, events_ingest
 from usage.services.estimate import estimate_fees
+from usage.usage_json import projected_usage_json, usage_json
 
 
 def _timestamp(moment) -> str:
@@ -121,3 +129,61 @@ class EventViewSet(LagoViewSet):
         """The fees one hypothetical event would add on pay-in-advance charges (nothing saved)."""
         raw = self.root_payload(request)
         return Response({"fees": estimate_fees(raw=raw)})
+
+
+# --- a customer's usage: /customers/{external_id}/current_usage, projected_usage, past_usage --
+
+
+class ListAsQueryset(list):
+    """A list with .count(), so the Lago paginator can page it."""
+
+    def count(self, *args) -> int:
+        return len(self)
+
+
+def requested_subscription(request, external_id: str) -> Subscription:
+    """The subscription of ?external_subscription_id=, which must belong to the customer."""
+    customer = customer_get(external_id=external_id)
+    subscription_id = request.query_params.get("external_subscription_id")
+    if not subscription_id:
+        raise NotFound("subscription")
+    subscription = subscription_get(external_id=subscription_id)
+    if subscription.customer_id != customer.pk:
+        raise NotFound("subscription")
+    return subscription
+
+
+# The usage endpoints of CustomerViewSet, mixed in by billing_site/api_urls.py (no docstring: the
+# OpenAPI descriptions of the routed viewset keep coming from LagoViewSet's).
+class CustomerUsageActions:
+    @CURRENT_USAGE
+    @action(detail=True, methods=["get"], url_path="current_usage")
+    def current_usage(self, request, external_id=None):
+        """Usage of the current period, priced (taxes come with the tax capability)."""
+        subscription = requested_subscription(request, external_id)
+        if subscription.status != Subscription.Status.ACTIVE:
+            raise NotFound("subscription")
+        return Response({"customer_usage": usage_json(current_usage(subscription))})
+
+    @PROJECTED_USAGE
+    @action(detail=True, methods=["get"], url_path="projected_usage")
+    def projected_usage(self, request, external_id=None):
+        """The current period extrapolated to its end at the pace so far."""
+        subscription = requested_subscription(request, external_id)
+        if subscription.status != Subscription.Status.ACTIVE:
+            raise NotFound("subscription")
+        now = timezone.now()
+        current = current_usage(subscription, now)
+        body = projected_usage_json(current, projected_usage(current, now))
+        return Response({"customer_projected_usage": body})
+
+    @PAST_USAGE
+    @action(detail=True, methods=["get"], url_path="past_usage")
+    def past_usage(self, request, external_id=None):
+        """Closed periods, newest first, paginated like every list."""
+        subscription = requested_subscription(request, external_id)
+        bounds = past_periods(subscription)
+        paginator = LagoPagination()
+        page = paginator.paginate_queryset(ListAsQueryset(bounds), request, self)
+        reports = [usage_json(subscription_usage(subscription, lo, hi)) for lo, hi in page]
+        return Response({"usage_periods": reports, "meta": paginator.meta()})

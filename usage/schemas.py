@@ -6,14 +6,17 @@ from rest_framework import serializers
 
 from core.api.schema import (
     PAGE,
+    Date,
     DateTime,
     Dict,
+    Int,
     List,
     Str,
     decimal_string,
     op,
     paginated,
     query,
+    required_query,
     wrapped,
 )
 
@@ -78,3 +81,47 @@ EVENT_VIEWS = {
         wrapped("EventEstimateInputEnvelope", "event", EventInput()),
     ),
 }
+
+
+# --- a customer's usage (CustomerUsageActions in usage/api.py) -------------------------------
+
+
+class ChargeUsage(serializers.Serializer):
+    units = Str()
+    events_count = Int()
+    amount_cents = Int()
+    amount_currency = Str()
+    charge = Dict()
+    billable_metric = Dict()
+    filters = List(child=Dict())
+    grouped_usage = List(child=Dict())
+
+
+class CustomerUsage(serializers.Serializer):
+    from_datetime = DateTime()
+    to_datetime = DateTime()
+    issuing_date = Date()
+    currency = Str()
+    amount_cents = Int()
+    taxes_amount_cents = Int()
+    total_amount_cents = Int()
+    charges_usage = ChargeUsage(many=True)
+
+
+SUBSCRIPTION_ID = required_query("external_subscription_id", "The subscription's external id")
+
+CURRENT_USAGE = op(
+    "Usage of the current period",
+    wrapped("CurrentUsage", "customer_usage", CustomerUsage()),
+    parameters=[SUBSCRIPTION_ID],
+)
+PROJECTED_USAGE = op(
+    "Usage of the current period projected to its end",
+    wrapped("ProjectedUsage", "customer_projected_usage", CustomerUsage()),
+    parameters=[SUBSCRIPTION_ID],
+)
+PAST_USAGE = op(
+    "Usage of closed periods",
+    paginated("PastUsagePage", "usage_periods", CustomerUsage),
+    parameters=[SUBSCRIPTION_ID, *PAGE, query("billable_metric_code")],
+)

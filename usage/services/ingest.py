@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import hooks
 from core.errors import ValidationFailed
 from core.limits import OUT_OF_RANGE
 from customers.models import Customer, Subscription
@@ -285,8 +286,9 @@ def events_ingest(
 
 
 def _followups_after_commit(accepted, already_billed: bool) -> None:
-    """New usage may owe pay-in-advance fees or cross a usage threshold: schedule a (debounced)
-    follow-up per subscription after commit."""
+    """New usage may owe pay-in-advance fees or cross a usage threshold: announce the
+    subscriptions with new usage; invoicing (a higher layer) schedules its follow-ups after
+    commit (invoices/receivers.py)."""
     if already_billed:
         return
     subscriptions = {
@@ -295,6 +297,4 @@ def _followups_after_commit(accepted, already_billed: bool) -> None:
         if not stored.duplicate and not stored.error_code
     }
     if subscriptions:
-        from invoices.tasks import schedule_usage_followups
-
-        transaction.on_commit(lambda: schedule_usage_followups(subscriptions))
+        hooks.run("usage.events_stored", external_subscription_ids=subscriptions)
