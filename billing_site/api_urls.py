@@ -8,7 +8,8 @@ from invoices.api import InvoiceViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
-from plans.api_coupons import AppliedCouponViewSet, CouponViewSet
+from customers.api_coupons import AppliedCouponViewSet
+from plans.api_coupons import CouponViewSet
 from taxes.api import TaxViewSet
 from usage.api import EventViewSet
 from webhooks.api import WebhookEndpointViewSet

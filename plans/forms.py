@@ -34,7 +34,7 @@ RANGES_HELP = (
 )
 
 
-def _apply_errors(form: forms.Form, errors: dict, field_map: dict | None = None) -> None:
+def apply_errors(form: forms.Form, errors: dict, field_map: dict | None = None) -> None:
     """Put service error codes on the form fields they concern (else on the whole form)."""
     field_map = field_map or {}
     for key, codes in errors.items():
@@ -132,7 +132,7 @@ class ChargePropertiesMixin(forms.ModelForm):
         if errors:
             field_map = {name: name for names in SCALAR_FIELDS.values() for name in names}
             field_map |= {key: "ranges" for key, _ in RANGE_KEYS.values()}
-            _apply_errors(self, errors, field_map)
+            apply_errors(self, errors, field_map)
         return properties
 
 
@@ -166,7 +166,7 @@ class ChargeForm(ChargePropertiesMixin):
             cleaned["code"] = metric.code
         data = {**cleaned, "properties": self.instance.properties}
         errors = charge_errors(data, metric)
-        _apply_errors(self, {k: v for k, v in errors.items() if not k.startswith("properties.")})
+        apply_errors(self, {k: v for k, v in errors.items() if not k.startswith("properties.")})
         return cleaned
 
 
@@ -206,7 +206,7 @@ class ChargeFilterForm(ChargePropertiesMixin):
                 },
                 charge.billable_metric,
             )
-            _apply_errors(
+            apply_errors(
                 self,
                 {k: v for k, v in errors.items() if k.startswith("filters.0.values")},
                 {"filters": "values_text"},
@@ -232,7 +232,7 @@ class BillableMetricForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         instance = self.instance if self.instance.pk else None
-        _apply_errors(self, metric_errors(dict(cleaned), instance=instance))
+        apply_errors(self, metric_errors(dict(cleaned), instance=instance))
         return cleaned
 
 
@@ -257,5 +257,5 @@ class PlanForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         instance = self.instance if self.instance.pk else None
-        _apply_errors(self, plan_errors(dict(cleaned), instance=instance))
+        apply_errors(self, plan_errors(dict(cleaned), instance=instance))
         return cleaned

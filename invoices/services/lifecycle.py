@@ -48,7 +48,7 @@ def apply_deductions(invoice: Invoice) -> None:
     from invoices.services.credit_notes import credit_notes_apply
     from invoices.services.progressive import progressive_credit_cents, progressive_credit_shares
     from invoices.services.taxes import taxes_apply
-    from plans.coupons import coupons_apply
+    from invoices.services.coupons import coupons_apply
 
     fees_cents = sum(fee.amount_cents for fee in invoice.fees.all())
     invoice.progressive_billing_credit_amount_cents = min(

@@ -13,6 +13,7 @@ from core.errors import ValidationFailed
 from core.models import BulkJob
 from core.validation import Errors, check_choice, check_code, check_currency, parse_decimal
 from plans.charge_properties import validate_properties
+from plans.services.changes import catalog_changed_on_commit
 from plans.models import (
     AggregationType,
     BillableMetric,
@@ -26,7 +27,6 @@ from plans.models import (
     PlanPrice,
     UsageThreshold,
 )
-from usage import catalog_cache
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
 IN_ADVANCE_AGGREGATIONS = {AggregationType.COUNT, AggregationType.SUM, AggregationType.UNIQUE_COUNT}
@@ -440,7 +440,7 @@ def _write_children(plan: Plan, data: dict, metrics: dict[str, BillableMetric]) 
 @transaction.atomic
 def plan_create(*, data: dict) -> Plan:
     """Create a plan with its nested charges, filters, commitment and thresholds."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     data = _normalise_plan({"trial_period": Decimal(0), "tax_codes": [], **data})
     metrics = _validate_all(data, None)
     plan = _save_plan(Plan(), data)
@@ -451,7 +451,7 @@ def plan_create(*, data: dict) -> Plan:
 @transaction.atomic
 def plan_update(*, plan: Plan, data: dict) -> Plan:
     """Partial update. A `charges` list replaces the plan's charges (matched by id or code)."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     current = {field: getattr(plan, field) for field in PLAN_FIELDS}
     merged = _normalise_plan({**current, **{k: v for k, v in data.items() if v is not None}})
@@ -485,7 +485,7 @@ def plan_delete(*, plan: Plan, created_by: str = "api") -> Plan:
 def plan_soft_delete(*, plan: Plan) -> Plan:
     """The last step of a plan deletion, once no subscription is live: the plan and its
     overrides leave the catalog (their code is free again). Twice changes nothing."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     now = timezone.now()
     Plan.objects.filter(Q(pk=plan.pk) | Q(parent=plan), deleted_at__isnull=True).update(
@@ -533,7 +533,7 @@ def _override_charges(parent: Plan, overrides: list[dict]) -> list[dict]:
 def plan_override_create(*, parent: Plan, overrides: dict) -> Plan:
     """A hidden child plan for one subscription: the parent with some prices changed.
     The charge model and interval cannot change (Lago)."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     if parent.parent_id:
         parent = parent.parent
     data = {field: getattr(parent, field) for field in PLAN_FIELDS}
