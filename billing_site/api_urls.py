@@ -3,12 +3,12 @@
 from rest_framework.routers import SimpleRouter
 
 from customers.api import CustomerViewSet, SubscriptionViewSet
+from customers.api_coupons import AppliedCouponViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
 from invoices.api import InvoiceViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
-from customers.api_coupons import AppliedCouponViewSet
 from plans.api_coupons import CouponViewSet
 from taxes.api import TaxViewSet
 from usage.api import EventViewSet

@@ -22,7 +22,8 @@ diff) and `var/mutation/results.json`.
     python scripts/mutation.py                       # every module
     python scripts/mutation.py core/money.py         # one module
     python scripts/mutation.py --list                # the modules, scopes and test files
-    python scripts/mutation.py invoices/services/coupons.py --only 'invoices.services.coupons.x__spread__mutmut_7'
+    python scripts/mutation.py invoices/services/coupons.py \
+        --only 'invoices.services.coupons.x__spread__mutmut_7'
 """
 
 from __future__ import annotations

@@ -45,10 +45,10 @@ def apply_deductions(invoice: Invoice) -> None:
     taxes → credit notes → prepaid credits → amount due. Each step records what it took (and is
     idempotent per invoice), inside the finalizing transaction."""
     from customers.wallets import wallets_apply
+    from invoices.services.coupons import coupons_apply
     from invoices.services.credit_notes import credit_notes_apply
     from invoices.services.progressive import progressive_credit_cents, progressive_credit_shares
     from invoices.services.taxes import taxes_apply
-    from invoices.services.coupons import coupons_apply
 
     fees_cents = sum(fee.amount_cents for fee in invoice.fees.all())
     invoice.progressive_billing_credit_amount_cents = min(

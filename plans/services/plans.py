@@ -13,7 +13,6 @@ from core.errors import ValidationFailed
 from core.models import BulkJob
 from core.validation import Errors, check_choice, check_code, check_currency, parse_decimal
 from plans.charge_properties import validate_properties
-from plans.services.changes import catalog_changed_on_commit
 from plans.models import (
     AggregationType,
     BillableMetric,
@@ -27,6 +26,7 @@ from plans.models import (
     PlanPrice,
     UsageThreshold,
 )
+from plans.services.changes import catalog_changed_on_commit
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
 IN_ADVANCE_AGGREGATIONS = {AggregationType.COUNT, AggregationType.SUM, AggregationType.UNIQUE_COUNT}
