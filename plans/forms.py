@@ -4,28 +4,15 @@ rules as the API (plans.charge_properties and plans.services)."""
 from django import forms
 
 from core.validation import parse_decimal
+from plans.charge_models import SPECS
 from plans.charge_properties import validate_properties
-from plans.models import BillableMetric, Charge, ChargeFilter, ChargeModel, Plan
+from plans.models import BillableMetric, Charge, ChargeFilter, Plan
 from plans.services import charge_errors, metric_errors, plan_errors
 
-RANGE_KEYS = {
-    ChargeModel.GRADUATED: ("graduated_ranges", "per_unit_amount"),
-    ChargeModel.VOLUME: ("volume_ranges", "per_unit_amount"),
-    ChargeModel.GRADUATED_PERCENTAGE: ("graduated_percentage_ranges", "rate"),
+RANGE_KEYS = {  # tiered models: where their ranges are and the price key of a tier
+    spec.key: (spec.ranges.key, spec.ranges.price_key) for spec in SPECS if spec.ranges
 }
-SCALAR_FIELDS = {
-    ChargeModel.STANDARD: ("amount",),
-    ChargeModel.PACKAGE: ("amount", "package_size", "free_units"),
-    ChargeModel.PERCENTAGE: (
-        "rate",
-        "fixed_amount",
-        "free_units_per_events",
-        "free_units_per_total_aggregation",
-        "per_transaction_min_amount",
-        "per_transaction_max_amount",
-    ),
-    ChargeModel.DYNAMIC: (),
-}
+SCALAR_FIELDS = {spec.key: spec.scalar_fields for spec in SPECS if not spec.ranges}
 INTEGER_FIELDS = {"package_size", "free_units", "free_units_per_events"}
 RANGES_HELP = (
     "One tier per line: from, to, price, flat amount. Leave `to` empty on the last line. "

@@ -12,6 +12,7 @@ from core.bulk import bulk_job_start
 from core.errors import ValidationFailed
 from core.models import BulkJob
 from core.validation import Errors, check_choice, check_code, check_currency, parse_decimal
+from plans.charge_models import REGISTRY
 from plans.charge_properties import validate_properties
 from plans.models import (
     AggregationType,
@@ -96,29 +97,24 @@ def charge_errors(data: dict, metric: BillableMetric | None) -> Errors:
     _, property_errors = validate_properties(model, data.get("properties") or {})
     errors.merge(property_errors, prefix="properties.")
     aggregation = metric.aggregation_type
+    spec = REGISTRY[model]
     if data.get("pay_in_advance") and (
-        aggregation not in IN_ADVANCE_AGGREGATIONS or model == ChargeModel.VOLUME
+        aggregation not in IN_ADVANCE_AGGREGATIONS or not spec.pay_in_advance
     ):
         errors.add("pay_in_advance", "invalid_aggregation_type_or_charge_model")
     if data.get("invoiceable") is False and not data.get("pay_in_advance"):
         errors.add("invoiceable", "only_with_pay_in_advance")
     if data.get("prorated"):
-        allowed_models = (
-            {ChargeModel.STANDARD}
-            if data.get("pay_in_advance")
-            else {ChargeModel.STANDARD, ChargeModel.GRADUATED, ChargeModel.VOLUME}
-        )
+        prorates = spec.prorated_in_advance if data.get("pay_in_advance") else spec.prorated
         weighted = aggregation == AggregationType.WEIGHTED_SUM  # already time-weighted
-        if not metric.recurring or model not in allowed_models or weighted:
+        if not metric.recurring or not prorates or weighted:
             errors.add("prorated", "invalid_billable_metric_or_charge_model")
     minimum = data.get("min_amount_cents") or 0
     if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
         errors.add("min_amount_cents", "value_is_invalid")
     elif minimum and data.get("pay_in_advance"):
         errors.add("min_amount_cents", "not_compatible_with_pay_in_advance")
-    if model == ChargeModel.PERCENTAGE and aggregation == AggregationType.LATEST:
-        errors.add("charge_model", "not_compatible_with_aggregation_type")
-    if model == ChargeModel.DYNAMIC and aggregation != AggregationType.SUM:
+    if aggregation not in spec.aggregations:
         errors.add("charge_model", "not_compatible_with_aggregation_type")
     if "filters" in data:
         errors.merge(_charge_filter_errors(data["filters"], metric, model))
