@@ -423,12 +423,13 @@ def demo_organization() -> Iterator[str]:
 
 def demo_credits_and_discounts(now: datetime | None = None) -> Iterator[str]:
     """An add-on sold once, a coupon, prepaid credits, a credit note (each created once)."""
+    from customers.applied_coupons import applied_coupon_create
     from customers.wallets import wallet_create
     from invoices.models import CreditNote, Invoice
     from invoices.one_off import one_off_invoice_create
     from invoices.services.credit_notes import credit_note_create
     from plans.addons import add_on_create
-    from plans.coupons import applied_coupon_create, coupon_create
+    from plans.coupons import coupon_create
     from plans.models import AddOn, Coupon
 
     if not AddOn.objects.live().filter(code="gpu_pack_10h").exists():

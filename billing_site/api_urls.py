@@ -4,13 +4,14 @@ from rest_framework.routers import SimpleRouter
 
 from customers import api as customers_api
 from customers.api import SubscriptionViewSet
+from customers.api_coupons import AppliedCouponViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
 from payments.api import PayableInvoiceViewSet
 from payments.api_customers import CustomerCheckoutActions
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
-from plans.api_coupons import AppliedCouponViewSet, CouponViewSet
+from plans.api_coupons import CouponViewSet
 from portal.api import CustomerPortalActions
 from taxes.api import TaxViewSet
 from usage.api import CustomerUsageActions, EventViewSet

@@ -168,7 +168,7 @@ class CustomerViewSet(LagoViewSet):
     )
     def applied_coupon_destroy(self, request, external_id=None, applied_coupon_id=None):
         """Remove a coupon from a customer (terminates the applied coupon)."""
-        from plans.api_coupons import applied_coupon_destroy_view
+        from customers.api_coupons import applied_coupon_destroy_view
 
         return applied_coupon_destroy_view(self, request, external_id, applied_coupon_id)
 

@@ -1,25 +1,19 @@
 """Catalog admin: metrics with filters, plans with charges inline, charges with filters and a
-pricing preview; add-ons; coupons with an "apply to a customer" page, and applied coupons."""
+pricing preview; add-ons; coupons and applied coupons. The coupon's "apply to a customer" page
+picks a customer, so customers/admin_coupons.py adds it to CouponAdmin."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
-from django.shortcuts import get_object_or_404, redirect
-from django.template import engines
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.shortcuts import redirect
+from django.urls import reverse
 
-from core.errors import BillingError, ValidationFailed
 from core.money import from_minor_units
-from customers.models import Customer
 from plans.addons import ADD_ON_FIELDS, add_on_delete, add_on_errors
 from plans.coupons import (
     COUPON_FIELDS,
     EDITABLE_WHEN_APPLIED,
     LIMIT_FIELDS,
-    applied_coupon_create,
     applied_coupon_terminate,
     coupon_delete,
     coupon_errors,
@@ -27,7 +21,7 @@ from plans.coupons import (
     coupon_state,
     coupon_terminate,
 )
-from plans.forms import BillableMetricForm, ChargeFilterForm, ChargeForm, PlanForm, _apply_errors
+from plans.forms import BillableMetricForm, ChargeFilterForm, ChargeForm, PlanForm, apply_errors
 from plans.models import (
     AddOn,
     AppliedCoupon,
@@ -244,25 +238,12 @@ class ChargeAdmin(admin.ModelAdmin):
 
 # --- add-ons and coupons ---------------------------------------------------------------------
 
-APPLY_TEMPLATE = """{% extends "admin/base_site.html" %}
-{% block content %}
-<h1>{{ title }}</h1>
-<p>{{ summary }}</p>
-<p>Leave the overrides empty to use the coupon's own terms.</p>
-<form method="post" id="apply-coupon">{% csrf_token %}
-  {{ form.as_p }}
-  <input type="submit" value="Apply the coupon">
-  <a href="{{ back }}" class="button cancel-link">Cancel</a>
-</form>
-{% endblock %}
-"""
-
 
 def _money(cents: int | None, currency: str) -> str:
     return "—" if cents is None else f"{from_minor_units(cents, currency)} {currency}"
 
 
-def _coupon_terms(terms: Coupon | AppliedCoupon, coupon_type: str) -> str:
+def coupon_terms(terms: Coupon | AppliedCoupon, coupon_type: str) -> str:
     """Terms as listed: 25.00 USD, once / 12.5 %, 3 invoices."""
     if coupon_type == CouponType.FIXED_AMOUNT:
         value = _money(terms.amount_cents, terms.amount_currency)
@@ -284,7 +265,7 @@ class AddOnForm(forms.ModelForm):
         if isinstance(cleaned.get("amount_currency"), str):
             cleaned["amount_currency"] = cleaned["amount_currency"].upper()
         instance = self.instance if self.instance.pk else None
-        _apply_errors(self, add_on_errors(dict(cleaned), instance=instance))
+        apply_errors(self, add_on_errors(dict(cleaned), instance=instance))
         return cleaned
 
 
@@ -336,7 +317,7 @@ class CouponForm(forms.ModelForm):
             if field in changes:
                 changes[field] = list(changes[field] or [])
         data = coupon_normalise({**state, **changes})
-        _apply_errors(self, coupon_errors(data, instance=instance), {"applies_to": "plans"})
+        apply_errors(self, coupon_errors(data, instance=instance), {"applies_to": "plans"})
         cleaned.update({key: data[key] for key in changes if key in data})
         return cleaned
 
@@ -351,28 +332,6 @@ class CouponStatusFilter(admin.SimpleListFilter):
         if self.value() in ("active", "terminated"):
             return queryset.filter(terminated_at__isnull=self.value() == "active")
         return queryset
-
-
-class CouponApplyForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=Customer.objects.none())
-    amount_cents = forms.IntegerField(required=False, min_value=1, help_text="Minor units.")
-    amount_currency = forms.CharField(required=False, max_length=3)
-    percentage_rate = forms.DecimalField(required=False, max_digits=9, decimal_places=6)
-    frequency = forms.ChoiceField(
-        required=False, choices=[("", "(the coupon's)"), *CouponFrequency.choices]
-    )
-    frequency_duration = forms.IntegerField(required=False, min_value=1)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.live().order_by("external_id")
-
-    def overrides(self) -> dict:
-        return {
-            key: value
-            for key, value in self.cleaned_data.items()
-            if key != "customer" and value not in (None, "")
-        }
 
 
 @admin.register(Coupon)
@@ -398,7 +357,7 @@ class CouponAdmin(admin.ModelAdmin):
     ]
     search_fields = ["name", "code", "description"]
     filter_horizontal = ["plans", "billable_metrics"]
-    readonly_fields = ["lago_id", "apply_link", "created_at", "terminated_at", "deleted_at"]
+    readonly_fields = ["lago_id", "created_at", "terminated_at", "deleted_at"]
     actions = ["terminate", "delete_and_end"]
 
     def get_queryset(self, request):
@@ -416,7 +375,7 @@ class CouponAdmin(admin.ModelAdmin):
 
     @admin.display(description="terms")
     def terms(self, coupon: Coupon) -> str:
-        return _coupon_terms(coupon, coupon.coupon_type)
+        return coupon_terms(coupon, coupon.coupon_type)
 
     @admin.display(description="customers (active)", ordering="active_customers")
     def customers(self, coupon: Coupon) -> int:
@@ -425,13 +384,6 @@ class CouponAdmin(admin.ModelAdmin):
     @admin.display(description="status")
     def status(self, coupon: Coupon) -> str:
         return "terminated" if coupon.terminated_at else "active"
-
-    @admin.display(description="apply")
-    def apply_link(self, coupon: Coupon) -> str:
-        if coupon.pk is None or coupon.terminated_at:
-            return "—"
-        url = reverse("admin:plans_coupon_apply", args=[coupon.pk])
-        return format_html('<a class="button" href="{}">Apply to a customer</a>', url)
 
     @admin.action(description="Terminate selected coupons (customers who have them keep them)")
     def terminate(self, request, queryset):
@@ -446,56 +398,6 @@ class CouponAdmin(admin.ModelAdmin):
             coupon_delete(coupon=coupon)
             self.log_change(request, coupon, "Deleted (soft); applied coupons terminated")
         self.message_user(request, "Deleted.", messages.SUCCESS)
-
-    def get_urls(self):
-        apply = path(
-            "<int:pk>/apply/",
-            self.admin_site.admin_view(self.apply_view),
-            name="plans_coupon_apply",
-        )
-        return [apply, *super().get_urls()]
-
-    def apply_view(self, request, pk: int):
-        """Pick a customer and optional overrides; applied_coupon_create does the rest."""
-        coupon = get_object_or_404(Coupon.objects.live(), pk=pk)
-        if not self.has_change_permission(request, coupon):
-            raise PermissionDenied
-        back = reverse("admin:plans_coupon_change", args=[pk])
-        form = CouponApplyForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            applied = self._apply(request, coupon, form)
-            if applied is not None:
-                return redirect(reverse("admin:plans_appliedcoupon_change", args=[applied.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": coupon,
-            "title": f"Apply {coupon} to a customer",
-            "summary": f"Terms: {_coupon_terms(coupon, coupon.coupon_type)}.",
-            "form": form,
-            "back": back,
-        }
-        template = engines["django"].from_string(APPLY_TEMPLATE)
-        return TemplateResponse(request, template, context)
-
-    def _apply(self, request, coupon: Coupon, form: CouponApplyForm) -> AppliedCoupon | None:
-        customer = form.cleaned_data["customer"]
-        data = {
-            "external_customer_id": customer.external_id,
-            "coupon_code": coupon.code,
-            **form.overrides(),
-        }
-        try:
-            applied = applied_coupon_create(data=data)
-        except ValidationFailed as exc:
-            _apply_errors(form, exc.errors)
-            return None
-        except BillingError as exc:
-            form.add_error(None, str(exc))
-            return None
-        self.log_change(request, coupon, f"Applied to {customer.external_id}")
-        self.message_user(request, f"{coupon.code} applied to {customer}.", messages.SUCCESS)
-        return applied
 
 
 class CouponApplicationInline(admin.TabularInline):
@@ -558,7 +460,7 @@ class AppliedCouponAdmin(admin.ModelAdmin):
 
     @admin.display(description="terms")
     def terms(self, applied: AppliedCoupon) -> str:
-        return _coupon_terms(applied, applied.coupon.coupon_type)
+        return coupon_terms(applied, applied.coupon.coupon_type)
 
     @admin.display(description="remaining")
     def remaining(self, applied: AppliedCoupon) -> str:

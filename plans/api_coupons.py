@@ -1,14 +1,13 @@
-"""REST API v1 for coupons (id = code) and applied coupons (Lago wire format)."""
+"""REST API v1 for coupons (id = code), and the applied coupon's JSON (Lago wire format).
+
+The applied coupons' endpoints look customers up, so they live in customers/api_coupons.py.
+"""
 
 from drf_spectacular.utils import extend_schema_view
 
 from core.api.formats import iso
 from core.api.viewsets import LagoViewSet
 from plans.coupons import (
-    applied_coupon_create,
-    applied_coupon_get,
-    applied_coupon_terminate,
-    applied_coupons_list,
     coupon_create,
     coupon_delete,
     coupon_get,
@@ -16,7 +15,7 @@ from plans.coupons import (
     coupons_list,
 )
 from plans.models import AppliedCoupon, Coupon
-from plans.schemas import APPLIED_COUPON_VIEWS, COUPON_VIEWS
+from plans.schemas import COUPON_VIEWS
 
 
 def _rate(value) -> float | None:
@@ -96,33 +95,3 @@ class CouponViewSet(LagoViewSet):
 
     def destroy(self, request, code=None):
         return self.render_one(coupon_json(coupon_delete(coupon=coupon_get(code=code))))
-
-
-@extend_schema_view(**APPLIED_COUPON_VIEWS)
-class AppliedCouponViewSet(LagoViewSet):
-    lago_root, lago_plural = "applied_coupon", "applied_coupons"
-
-    def get_queryset(self):
-        return applied_coupons_list()
-
-    def create(self, request):
-        applied = applied_coupon_create(data=self.root_payload(request))
-        return self.render_one(applied_coupon_json(applied))
-
-    def list(self, request):
-        params = self.request.query_params
-        codes = params.getlist("coupon_code[]") or params.getlist("coupon_code")
-        rows = applied_coupons_list(
-            external_customer_id=params.get("external_customer_id"),
-            status=params.get("status"),
-            coupon_codes=codes,
-        )
-        return self.render_page(rows, applied_coupon_json)
-
-
-def applied_coupon_destroy_view(viewset, request, external_id: str, applied_coupon_id: str):
-    """DELETE customers/{external_id}/applied_coupons/{lago_id}: terminate it (a customers
-    viewset action calls this)."""
-    applied = applied_coupon_get(external_customer_id=external_id, lago_id=applied_coupon_id)
-    applied = applied_coupon_terminate(applied_coupon=applied)
-    return viewset.render_one(applied_coupon_json(applied), root="applied_coupon")

@@ -6,21 +6,13 @@ what gets stored and what `plans.pricing` reads: prices as decimal strings, coun
 bounds as ints when integral, unknown keys dropped.
 """
 
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 
 from core.limits import NotANumber, OutOfRange, strict_decimal
+from plans.charge_models import KEYS, SPECS, validator, validator_for
 
-CHARGE_MODELS = (
-    "standard",
-    "graduated",
-    "volume",
-    "package",
-    "percentage",
-    "graduated_percentage",
-    "dynamic",
-)
+CHARGE_MODELS = KEYS  # the registry's keys, in order
 MAX_EXPONENT = 30  # numbers beyond 1e30 or finer than 1e-30 are refused (keeps formatting cheap)
 
 Errors = dict[str, list[str]]
@@ -169,16 +161,19 @@ def _ranges(
     out[key] = rows
 
 
+@validator("standard")
 def _standard(source: dict, out: dict, errors: Errors) -> None:
     _amount(source, out, errors, "amount", required=True)
 
 
+@validator("package")
 def _package(source: dict, out: dict, errors: Errors) -> None:
     _amount(source, out, errors, "amount", required=True)
     _integer(source, out, errors, "package_size", minimum=1, required=True)
     _integer(source, out, errors, "free_units", minimum=0, default=0)
 
 
+@validator("percentage")
 def _percentage(source: dict, out: dict, errors: Errors) -> None:
     _amount(source, out, errors, "rate", required=True)
     _amount(source, out, errors, "fixed_amount")
@@ -192,6 +187,7 @@ def _percentage(source: dict, out: dict, errors: Errors) -> None:
         _add(errors, "per_transaction_max_amount", "invalid_per_transaction_max_amount")
 
 
+@validator("dynamic")
 def _dynamic(source: dict, out: dict, errors: Errors) -> None:
     """No price: the events carry their own amounts."""
 
@@ -209,21 +205,18 @@ def _group_keys(source: dict, out: dict, errors: Errors) -> None:
         out["pricing_group_keys"] = list(keys)
 
 
-VALIDATORS: dict[str, Callable[[dict, dict, Errors], None]] = {
-    "standard": _standard,
-    "graduated": partial(
-        _ranges, key="graduated_ranges", price_key="per_unit_amount", price_code="invalid_amount"
-    ),
-    "volume": partial(
-        _ranges, key="volume_ranges", price_key="per_unit_amount", price_code="invalid_amount"
-    ),
-    "package": _package,
-    "percentage": _percentage,
-    "graduated_percentage": partial(
-        _ranges, key="graduated_percentage_ranges", price_key="rate", price_code="invalid_rate"
-    ),
-    "dynamic": _dynamic,
-}
+def _register_ranged() -> None:
+    """Tiered models (a spec with `ranges`) share the range rules; no validator of their own."""
+    for spec in SPECS:
+        if spec.ranges is not None:
+            ranges = spec.ranges
+            check = partial(
+                _ranges, key=ranges.key, price_key=ranges.price_key, price_code=ranges.price_code
+            )
+            validator(spec.key)(check)
+
+
+_register_ranged()
 
 
 def validate_properties(charge_model: str, properties: dict | None) -> tuple[dict, Errors]:
@@ -231,13 +224,14 @@ def validate_properties(charge_model: str, properties: dict | None) -> tuple[dic
 
     errors maps a property name to a list of Lago reason codes; an empty dict means valid.
     """
-    if charge_model not in VALIDATORS:
+    check = validator_for(charge_model)
+    if check is None:
         return {}, {"charge_model": ["value_is_invalid"]}
     source = {} if properties is None else properties
     if not isinstance(source, dict):
         return {}, {"properties": ["value_is_invalid"]}
     out: dict = {}
     errors: Errors = {}
-    VALIDATORS[charge_model](source, out, errors)
+    check(source, out, errors)
     _group_keys(source, out, errors)
     return out, errors

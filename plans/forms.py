@@ -4,28 +4,15 @@ rules as the API (plans.charge_properties and plans.services)."""
 from django import forms
 
 from core.validation import parse_decimal
+from plans.charge_models import SPECS
 from plans.charge_properties import validate_properties
-from plans.models import BillableMetric, Charge, ChargeFilter, ChargeModel, Plan
+from plans.models import BillableMetric, Charge, ChargeFilter, Plan
 from plans.services import charge_errors, metric_errors, plan_errors
 
-RANGE_KEYS = {
-    ChargeModel.GRADUATED: ("graduated_ranges", "per_unit_amount"),
-    ChargeModel.VOLUME: ("volume_ranges", "per_unit_amount"),
-    ChargeModel.GRADUATED_PERCENTAGE: ("graduated_percentage_ranges", "rate"),
+RANGE_KEYS = {  # tiered models: where their ranges are and the price key of a tier
+    spec.key: (spec.ranges.key, spec.ranges.price_key) for spec in SPECS if spec.ranges
 }
-SCALAR_FIELDS = {
-    ChargeModel.STANDARD: ("amount",),
-    ChargeModel.PACKAGE: ("amount", "package_size", "free_units"),
-    ChargeModel.PERCENTAGE: (
-        "rate",
-        "fixed_amount",
-        "free_units_per_events",
-        "free_units_per_total_aggregation",
-        "per_transaction_min_amount",
-        "per_transaction_max_amount",
-    ),
-    ChargeModel.DYNAMIC: (),
-}
+SCALAR_FIELDS = {spec.key: spec.scalar_fields for spec in SPECS if not spec.ranges}
 INTEGER_FIELDS = {"package_size", "free_units", "free_units_per_events"}
 RANGES_HELP = (
     "One tier per line: from, to, price, flat amount. Leave `to` empty on the last line. "
@@ -34,7 +21,7 @@ RANGES_HELP = (
 )
 
 
-def _apply_errors(form: forms.Form, errors: dict, field_map: dict | None = None) -> None:
+def apply_errors(form: forms.Form, errors: dict, field_map: dict | None = None) -> None:
     """Put service error codes on the form fields they concern (else on the whole form)."""
     field_map = field_map or {}
     for key, codes in errors.items():
@@ -132,7 +119,7 @@ class ChargePropertiesMixin(forms.ModelForm):
         if errors:
             field_map = {name: name for names in SCALAR_FIELDS.values() for name in names}
             field_map |= {key: "ranges" for key, _ in RANGE_KEYS.values()}
-            _apply_errors(self, errors, field_map)
+            apply_errors(self, errors, field_map)
         return properties
 
 
@@ -166,7 +153,7 @@ class ChargeForm(ChargePropertiesMixin):
             cleaned["code"] = metric.code
         data = {**cleaned, "properties": self.instance.properties}
         errors = charge_errors(data, metric)
-        _apply_errors(self, {k: v for k, v in errors.items() if not k.startswith("properties.")})
+        apply_errors(self, {k: v for k, v in errors.items() if not k.startswith("properties.")})
         return cleaned
 
 
@@ -206,7 +193,7 @@ class ChargeFilterForm(ChargePropertiesMixin):
                 },
                 charge.billable_metric,
             )
-            _apply_errors(
+            apply_errors(
                 self,
                 {k: v for k, v in errors.items() if k.startswith("filters.0.values")},
                 {"filters": "values_text"},
@@ -232,7 +219,7 @@ class BillableMetricForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         instance = self.instance if self.instance.pk else None
-        _apply_errors(self, metric_errors(dict(cleaned), instance=instance))
+        apply_errors(self, metric_errors(dict(cleaned), instance=instance))
         return cleaned
 
 
@@ -257,5 +244,5 @@ class PlanForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         instance = self.instance if self.instance.pk else None
-        _apply_errors(self, plan_errors(dict(cleaned), instance=instance))
+        apply_errors(self, plan_errors(dict(cleaned), instance=instance))
         return cleaned

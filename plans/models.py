@@ -12,6 +12,7 @@ from django.db.models import Q
 from djmoney.models.fields import MoneyField
 
 from core.auditing import AuditedQuerySet, LiveQuerySet
+from plans.charge_models import SPECS
 
 
 class AggregationType(models.TextChoices):
@@ -37,14 +38,12 @@ class Interval(models.TextChoices):
     YEARLY = "yearly", "yearly"
 
 
-class ChargeModel(models.TextChoices):
-    STANDARD = "standard", "standard"
-    GRADUATED = "graduated", "graduated"
-    VOLUME = "volume", "volume"
-    PACKAGE = "package", "package"
-    PERCENTAGE = "percentage", "percentage"
-    GRADUATED_PERCENTAGE = "graduated_percentage", "graduated percentage"
-    DYNAMIC = "dynamic", "dynamic"
+# The charge models' choices come from the one registry (plans/charge_models.py), in its order:
+# ChargeModel.STANDARD == "standard", ..., ChargeModel.GRADUATED_PERCENTAGE labelled
+# "graduated percentage".
+ChargeModel = models.TextChoices(
+    "ChargeModel", [(spec.key.upper(), (spec.key, spec.label)) for spec in SPECS]
+)
 
 
 class BillableMetric(models.Model):

@@ -8,9 +8,11 @@ Money is not rounded here. Amounts are in major units with full Decimal precisio
 rounds them to the currency's minor unit when a fee is written. Never float.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from plans.charge_models import pricer, pricer_for
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -139,6 +141,7 @@ def round_units(units: Decimal, function: str | None, precision: int = 0) -> Dec
     return rounded.quantize(Decimal(1)) if precision < 0 else rounded
 
 
+@pricer("standard")
 def standard(properties: dict, usage: UsageInput) -> PricingResult:
     """Every unit at `amount`."""
     units = _positive(usage.units)
@@ -170,11 +173,13 @@ def _graduated(
     return _result(sum((tier.amount for tier in tiers), ZERO), units, tiers)
 
 
+@pricer("graduated")
 def graduated(properties: dict, usage: UsageInput) -> PricingResult:
     """Units in each tier at that tier's price, plus the flat amount of every reached tier."""
     return _graduated(properties.get("graduated_ranges"), usage, "per_unit_amount", percent=False)
 
 
+@pricer("graduated_percentage")
 def graduated_percentage(properties: dict, usage: UsageInput) -> PricingResult:
     """Units in each tier times that tier's rate (percent), plus each reached tier's flat amount."""
     ranges = properties.get("graduated_percentage_ranges")
@@ -187,6 +192,7 @@ def _holds(tier: dict, units: Decimal) -> bool:
     return to_value is None or units <= to_value
 
 
+@pricer("volume")
 def volume(properties: dict, usage: UsageInput) -> PricingResult:
     """All units at the price of the one tier holding the total, plus that tier's flat amount."""
     units = _positive(usage.units)
@@ -202,6 +208,7 @@ def volume(properties: dict, usage: UsageInput) -> PricingResult:
     return _result(amount, units, [line])
 
 
+@pricer("package")
 def package(properties: dict, usage: UsageInput) -> PricingResult:
     """`amount` per started package of `package_size` units, after `free_units`."""
     units = _positive(usage.units)
@@ -293,6 +300,7 @@ def _percentage_min_max(properties: dict, usage: UsageInput, units: Decimal) -> 
     )
 
 
+@pricer("percentage")
 def percentage(properties: dict, usage: UsageInput) -> PricingResult:
     """`rate` percent of the paid units, plus `fixed_amount` per paid event.
 
@@ -323,6 +331,7 @@ def percentage(properties: dict, usage: UsageInput) -> PricingResult:
     )
 
 
+@pricer("dynamic")
 def dynamic(properties: dict, usage: UsageInput) -> PricingResult:
     """The sum of the events' precise amounts, sent by the customer (major units)."""
     units = _positive(usage.units)
@@ -391,6 +400,7 @@ def _prorated_result(
     )
 
 
+@pricer("standard", prorated=True)
 def prorated_standard(properties: dict, usage: UsageInput) -> PricingResult:
     """Every unit at `amount` x its days present / the period's days."""
     unit_price = _number(properties.get("amount"))
@@ -400,6 +410,7 @@ def prorated_standard(properties: dict, usage: UsageInput) -> PricingResult:
     )
 
 
+@pricer("volume", prorated=True)
 def prorated_volume(properties: dict, usage: UsageInput) -> PricingResult:
     """Lago: the tier is the one holding the full units (at the period's end); the prorated
     units are priced at its per-unit price, plus its flat amount (not prorated)."""
@@ -444,6 +455,7 @@ def _stacked(proration: Proration) -> list[tuple[Decimal, Decimal, int, Decimal]
     return stacked
 
 
+@pricer("graduated", prorated=True)
 def prorated_graduated(properties: dict, usage: UsageInput) -> PricingResult:
     """Lago's prorated_graduated: units stack in the order they came, the full-units position of
     a unit picks its tier, and the unit is billed at that tier's price x its days / the period's
@@ -501,34 +513,17 @@ def prorated_graduated(properties: dict, usage: UsageInput) -> PricingResult:
     return _prorated_result(amount, usage, lines, tiers)
 
 
-PRORATED_MODELS: dict[str, Callable[[dict, UsageInput], PricingResult]] = {
-    "standard": prorated_standard,
-    "graduated": prorated_graduated,
-    "volume": prorated_volume,
-}
-
-MODELS: dict[str, Callable[[dict, UsageInput], PricingResult]] = {
-    "standard": standard,
-    "graduated": graduated,
-    "volume": volume,
-    "package": package,
-    "percentage": percentage,
-    "graduated_percentage": graduated_percentage,
-    "dynamic": dynamic,
-}
-
-
 def price(charge_model: str, properties: dict, usage: UsageInput) -> PricingResult:
     """Price `usage` with a charge model and its properties (pricing_group_keys are ignored).
 
     With `usage.proration` (a prorated charge) the model's prorated variant prices it; only
     standard, graduated and volume have one (Lago)."""
     if usage.proration is not None:
-        prorated = PRORATED_MODELS.get(charge_model)
+        prorated = pricer_for(charge_model, prorated=True)
         if prorated is None:
             raise ValueError(f"charge model {charge_model!r} cannot be prorated")
         return prorated(properties or {}, usage)
-    model = MODELS.get(charge_model)
+    model = pricer_for(charge_model)
     if model is None:
         raise ValueError(f"unknown charge model: {charge_model!r}")
     return model(properties or {}, usage)

@@ -22,7 +22,8 @@ diff) and `var/mutation/results.json`.
     python scripts/mutation.py                       # every module
     python scripts/mutation.py core/money.py         # one module
     python scripts/mutation.py --list                # the modules, scopes and test files
-    python scripts/mutation.py plans/coupons.py --only 'plans.coupons.x__spread__mutmut_7'
+    python scripts/mutation.py invoices/services/coupons.py \
+        --only 'invoices.services.coupons.x__spread__mutmut_7'
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ TARGETS: dict[str, Target] = {
             "tests/addons/test_one_off_invoices.py",
         ),
     ),
-    "plans/coupons.py": Target(
+    "invoices/services/coupons.py": Target(
         tests=(
             "tests/coupons/test_coupon_deduction.py",
             "tests/coupons/test_coupon_deduction_mutants.py",
@@ -124,8 +125,8 @@ TARGETS: dict[str, Target] = {
             "_applied_total",
             "coupons_apply",
         ),
-        scope="the deduction: `coupons_apply` and its helpers (section 'deduction from "
-        "invoices'); not the coupon CRUD and validation",
+        scope="the deduction: `coupons_apply` and its helpers (the whole module; the coupon "
+        "CRUD and validation are plans/coupons/)",
     ),
     "invoices/services/credit_notes.py": Target(
         tests=(

@@ -26,7 +26,8 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from plans import periods, pricing
-from plans.models import AggregationType, BillableMetric, Charge, ChargeFilter, ChargeModel
+from plans.charge_models import REGISTRY, SPECS
+from plans.models import AggregationType, BillableMetric, Charge, ChargeFilter
 from usage.models import Event, UsageRollup
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
@@ -603,7 +604,7 @@ PRORATED_AGGREGATIONS = {
     AggregationType.SUM: _prorated_sums,
     AggregationType.UNIQUE_COUNT: _prorated_unique_counts,
 }
-PRORATED_MODELS = (ChargeModel.STANDARD, ChargeModel.GRADUATED, ChargeModel.VOLUME)
+PRORATED_MODELS = tuple(spec.key for spec in SPECS if spec.prorated)  # standard, graduated, volume
 
 
 def prorates(charge: Charge) -> bool:
@@ -620,7 +621,7 @@ def prorates(charge: Charge) -> bool:
 
 def _prorate(charge, metric, window, filters, group_keys, buckets: dict) -> None:
     aggregate = PRORATED_AGGREGATIONS[metric.aggregation_type]
-    graduated = charge.charge_model == ChargeModel.GRADUATED
+    graduated = REGISTRY[charge.charge_model].stacks_positions  # graduated: arrival order
     period_days = window.proration.period_days
     if window.days <= 0:
         computed = {}

@@ -45,11 +45,11 @@ def apply_deductions(invoice: Invoice) -> None:
     """The one order of deductions: fees → progressive billing already billed → coupons →
     taxes → credit notes → prepaid credits → amount due. Each step records what it took (and is
     idempotent per invoice), inside the finalizing transaction."""
+    from invoices.services.coupons import coupons_apply
     from invoices.services.credit_notes import credit_notes_apply
     from invoices.services.progressive import progressive_credit_cents, progressive_credit_shares
     from invoices.services.taxes import taxes_apply
     from invoices.services.wallets import wallets_apply
-    from plans.coupons import coupons_apply
 
     fees_cents = sum(fee.amount_cents for fee in invoice.fees.all())
     invoice.progressive_billing_credit_amount_cents = min(

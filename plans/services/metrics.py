@@ -6,7 +6,7 @@ from django.utils import timezone
 from core.errors import ValidationFailed
 from core.validation import Errors, check_choice, check_code
 from plans.models import AggregationType, BillableMetric, BillableMetricFilter, RoundingFunction
-from usage import catalog_cache
+from plans.services.changes import catalog_changed_on_commit
 
 NOT_RECURRING = {AggregationType.COUNT, AggregationType.MAX, AggregationType.LATEST}
 LOCKED_WHEN_USED = ("code", "aggregation_type", "field_name", "recurring", "weighted_interval")
@@ -114,7 +114,7 @@ def _save(metric: BillableMetric, data: dict) -> BillableMetric:
 @transaction.atomic
 def billable_metric_create(*, data: dict) -> BillableMetric:
     """Create a metric from Lago-shaped fields (name, code, aggregation_type, field_name, ...)."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     data = _normalise(data)
     errors = metric_errors(data)
     if errors:
@@ -125,7 +125,7 @@ def billable_metric_create(*, data: dict) -> BillableMetric:
 @transaction.atomic
 def billable_metric_update(*, metric: BillableMetric, data: dict) -> BillableMetric:
     """Partial update; aggregation fields are locked once charges use the metric."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     metric = BillableMetric.objects.select_for_update().get(pk=metric.pk)
     current = {field: getattr(metric, field) for field in METRIC_FIELDS}
     changes = _normalise({**current, **data})
@@ -138,7 +138,7 @@ def billable_metric_update(*, metric: BillableMetric, data: dict) -> BillableMet
 @transaction.atomic
 def billable_metric_delete(*, metric: BillableMetric) -> BillableMetric:
     """Soft delete; the metric's charges go with it (Lago). Past invoices keep their fees."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     metric = BillableMetric.objects.select_for_update().get(pk=metric.pk)
     now = timezone.now()
     metric.deleted_at = now

@@ -12,6 +12,7 @@ from core.bulk import bulk_job_start
 from core.errors import ValidationFailed
 from core.models import BulkJob
 from core.validation import Errors, check_choice, check_code, check_currency, parse_decimal
+from plans.charge_models import REGISTRY
 from plans.charge_properties import validate_properties
 from plans.models import (
     AggregationType,
@@ -26,7 +27,7 @@ from plans.models import (
     PlanPrice,
     UsageThreshold,
 )
-from usage import catalog_cache
+from plans.services.changes import catalog_changed_on_commit
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
 IN_ADVANCE_AGGREGATIONS = {AggregationType.COUNT, AggregationType.SUM, AggregationType.UNIQUE_COUNT}
@@ -96,29 +97,24 @@ def charge_errors(data: dict, metric: BillableMetric | None) -> Errors:
     _, property_errors = validate_properties(model, data.get("properties") or {})
     errors.merge(property_errors, prefix="properties.")
     aggregation = metric.aggregation_type
+    spec = REGISTRY[model]
     if data.get("pay_in_advance") and (
-        aggregation not in IN_ADVANCE_AGGREGATIONS or model == ChargeModel.VOLUME
+        aggregation not in IN_ADVANCE_AGGREGATIONS or not spec.pay_in_advance
     ):
         errors.add("pay_in_advance", "invalid_aggregation_type_or_charge_model")
     if data.get("invoiceable") is False and not data.get("pay_in_advance"):
         errors.add("invoiceable", "only_with_pay_in_advance")
     if data.get("prorated"):
-        allowed_models = (
-            {ChargeModel.STANDARD}
-            if data.get("pay_in_advance")
-            else {ChargeModel.STANDARD, ChargeModel.GRADUATED, ChargeModel.VOLUME}
-        )
+        prorates = spec.prorated_in_advance if data.get("pay_in_advance") else spec.prorated
         weighted = aggregation == AggregationType.WEIGHTED_SUM  # already time-weighted
-        if not metric.recurring or model not in allowed_models or weighted:
+        if not metric.recurring or not prorates or weighted:
             errors.add("prorated", "invalid_billable_metric_or_charge_model")
     minimum = data.get("min_amount_cents") or 0
     if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
         errors.add("min_amount_cents", "value_is_invalid")
     elif minimum and data.get("pay_in_advance"):
         errors.add("min_amount_cents", "not_compatible_with_pay_in_advance")
-    if model == ChargeModel.PERCENTAGE and aggregation == AggregationType.LATEST:
-        errors.add("charge_model", "not_compatible_with_aggregation_type")
-    if model == ChargeModel.DYNAMIC and aggregation != AggregationType.SUM:
+    if aggregation not in spec.aggregations:
         errors.add("charge_model", "not_compatible_with_aggregation_type")
     if "filters" in data:
         errors.merge(_charge_filter_errors(data["filters"], metric, model))
@@ -448,7 +444,7 @@ def _write_children(plan: Plan, data: dict, metrics: dict[str, BillableMetric]) 
 @transaction.atomic
 def plan_create(*, data: dict) -> Plan:
     """Create a plan with its nested charges, filters, commitment and thresholds."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     data = _normalise_plan({"trial_period": Decimal(0), "tax_codes": [], **data})
     metrics = _validate_all(data, None)
     plan = _save_plan(Plan(), data)
@@ -459,7 +455,7 @@ def plan_create(*, data: dict) -> Plan:
 @transaction.atomic
 def plan_update(*, plan: Plan, data: dict) -> Plan:
     """Partial update. A `charges` list replaces the plan's charges (matched by id or code)."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     current = {field: getattr(plan, field) for field in PLAN_FIELDS}
     merged = _normalise_plan({**current, **{k: v for k, v in data.items() if v is not None}})
@@ -493,7 +489,7 @@ def plan_delete(*, plan: Plan, created_by: str = "api") -> Plan:
 def plan_soft_delete(*, plan: Plan) -> Plan:
     """The last step of a plan deletion, once no subscription is live: the plan and its
     overrides leave the catalog (their code is free again). Twice changes nothing."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     now = timezone.now()
     Plan.objects.filter(Q(pk=plan.pk) | Q(parent=plan), deleted_at__isnull=True).update(
@@ -541,7 +537,7 @@ def _override_charges(parent: Plan, overrides: list[dict]) -> list[dict]:
 def plan_override_create(*, parent: Plan, overrides: dict) -> Plan:
     """A hidden child plan for one subscription: the parent with some prices changed.
     The charge model and interval cannot change (Lago)."""
-    transaction.on_commit(catalog_cache.clear)  # ingestion sees the change
+    catalog_changed_on_commit()  # ingestion sees the change
     if not isinstance(overrides, dict):
         raise ValidationFailed({"plan_overrides": ["invalid_format"]})
     if not isinstance(overrides.get("charges") or [], list):

@@ -3,9 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from customers.applied_coupons import applied_coupon_create
 from customers.services import customer_upsert
 from plans.addons import add_on_create
-from plans.coupons import applied_coupon_create, coupon_create
+from plans.coupons import coupon_create
 from plans.models import AddOn, AppliedCoupon, Coupon
 from tests.factories import make_metric, make_plan
 

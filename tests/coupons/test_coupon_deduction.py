@@ -7,17 +7,14 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from customers.applied_coupons import applied_coupon_create
 from customers.services import customer_upsert, subscription_create
 from invoices.models import Invoice
 from invoices.one_off import one_off_invoice_create
 from invoices.services import invoice_finalize, invoice_totals, subscription_bill_due
+from invoices.services.coupons import coupons_apply
 from plans.addons import add_on_create
-from plans.coupons import (
-    applied_coupon_create,
-    applied_coupon_used_cents,
-    coupon_create,
-    coupons_apply,
-)
+from plans.coupons import applied_coupon_used_cents, coupon_create
 from plans.models import AppliedCoupon, CouponApplication
 from tests.factories import make_metric, make_plan, standard_charge
 from usage.services import events_ingest

@@ -7,7 +7,7 @@ import time_machine
 
 from customers.services import customer_upsert, subscription_create
 from invoices.services import subscription_bill_due
-from plans.coupons import coupons_apply
+from invoices.services.coupons import coupons_apply
 from plans.models import CouponApplication
 from tests.coupons.test_coupon_deduction import (
     applications,

@@ -7,7 +7,8 @@ from rest_framework.routers import SimpleRouter
 
 from billing_site.urls import urlpatterns as site_urlpatterns
 from customers.api import CustomerViewSet
-from plans.api_coupons import AppliedCouponViewSet, CouponViewSet, applied_coupon_destroy_view
+from customers.api_coupons import AppliedCouponViewSet, applied_coupon_destroy_view
+from plans.api_coupons import CouponViewSet
 
 
 class CustomerWithCouponsViewSet(CustomerViewSet):

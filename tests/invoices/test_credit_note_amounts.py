@@ -12,10 +12,11 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from customers.applied_coupons import applied_coupon_create
 from customers.services import customer_upsert, subscription_create
 from invoices.models import CreditNote, Invoice
 from invoices.services import invoice_update, subscription_bill_due
-from plans.coupons import applied_coupon_create, coupon_create
+from plans.coupons import coupon_create
 from taxes.services import tax_create
 from tests.factories import make_plan
 

@@ -9,12 +9,13 @@ import time_machine
 from django.urls import reverse
 
 from core.services import organization_update
+from customers.applied_coupons import applied_coupon_create
 from customers.services import customer_upsert, subscription_create
 from customers.wallets import wallet_balances, wallet_create, wallet_top_up
 from invoices.models import Invoice
 from invoices.services import invoice_update, subscription_bill_due
 from invoices.services.credit_notes import credit_note_create
-from plans.coupons import applied_coupon_create, coupon_create
+from plans.coupons import coupon_create
 from tests.factories import make_plan
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 
 from core.services import organization_update
+from customers.applied_coupons import applied_coupon_create
 from customers.services import customer_upsert
-from plans.coupons import applied_coupon_create, coupon_create
+from plans.coupons import coupon_create
 from taxes.services import tax_create
 from tests.billing_clock import at, fee_lines, rates, run_beat, send, subscribe, totals
 from tests.factories import make_metric, make_plan, standard_charge

@@ -11,12 +11,13 @@ import time_machine
 from django.core.management import call_command
 
 from core.errors import RuleViolation
+from customers.applied_coupons import applied_coupon_create
 from customers.models import Subscription
 from customers.services import customer_upsert
 from customers.wallets import wallet_create
 from invoices.models import CreditNote, Fee, Invoice
 from invoices.services.credit_notes import credit_note_create
-from plans.coupons import applied_coupon_create, coupon_create
+from plans.coupons import coupon_create
 from taxes.services import tax_create
 from tests.factories import make_plan
 from tests.invoices.test_plan_changes import api_call, at, subscribe, terminate

@@ -8,14 +8,16 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from customers.applied_coupons import applied_coupon_create
 from customers.models import WalletTransaction
 from customers.services import customer_upsert
 from customers.wallets import credits_of, wallet_create
 from invoices.models import Invoice
+from invoices.services.coupons import coupons_apply
 from invoices.services.lifecycle import invoice_totals
 from invoices.services.taxes import taxes_apply
 from invoices.services.wallets import wallets_apply
-from plans.coupons import applied_coupon_create, coupon_create, coupons_apply
+from plans.coupons import coupon_create
 from taxes.services import tax_create
 from tests.wallets.conftest import at, balance, close, new_wallet, send
 from webhooks.models import WebhookDelivery
