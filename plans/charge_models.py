@@ -13,17 +13,8 @@ Django. The model field's choices (plans.models.ChargeModel) are built from SPEC
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# Aggregation types by their stored value (plans.models.AggregationType), kept as plain strings
-# so this module stays free of Django.
-COUNT, SUM, MAX, UNIQUE_COUNT, LATEST, WEIGHTED_SUM = (
-    "count_agg",
-    "sum_agg",
-    "max_agg",
-    "unique_count_agg",
-    "latest_agg",
-    "weighted_sum_agg",
-)
-ALL_AGGREGATIONS = frozenset({COUNT, SUM, MAX, UNIQUE_COUNT, LATEST, WEIGHTED_SUM})
+# Aggregation types by their stored value, from their own pure registry.
+from plans.aggregation_types import ALL_AGGREGATIONS, LATEST, SUM
 
 
 @dataclass(frozen=True)

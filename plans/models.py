@@ -12,16 +12,15 @@ from django.db.models import Q
 from djmoney.models.fields import MoneyField
 
 from core.auditing import AuditedQuerySet, LiveQuerySet
+from plans.aggregation_types import SPECS as AGGREGATION_SPECS
 from plans.charge_models import SPECS
 
-
-class AggregationType(models.TextChoices):
-    COUNT = "count_agg", "count"
-    SUM = "sum_agg", "sum"
-    MAX = "max_agg", "max"
-    UNIQUE_COUNT = "unique_count_agg", "unique count"
-    LATEST = "latest_agg", "latest"
-    WEIGHTED_SUM = "weighted_sum_agg", "weighted sum"
+# The aggregation types' choices come from their registry (plans/aggregation_types.py), in its
+# order: AggregationType.COUNT == "count_agg", ..., AggregationType.WEIGHTED_SUM labelled
+# "weighted sum".
+AggregationType = models.TextChoices(
+    "AggregationType", [(spec.name, (spec.key, spec.label)) for spec in AGGREGATION_SPECS]
+)
 
 
 class RoundingFunction(models.TextChoices):

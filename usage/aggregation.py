@@ -15,6 +15,7 @@ per bucket and day, or per day count): see "prorated charges" below.
 """
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -25,14 +26,54 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from plans import periods, pricing
+from plans import aggregation_types, periods, pricing
+from plans.aggregation_types import COUNT, LATEST, MAX, SUM, UNIQUE_COUNT, WEIGHTED_SUM
 from plans.charge_models import REGISTRY, SPECS
-from plans.models import AggregationType, BillableMetric, Charge, ChargeFilter
+from plans.models import BillableMetric, Charge, ChargeFilter
 from usage.models import Event, UsageRollup
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
 ZERO = Decimal(0)
 TS = '"timestamp"'  # quoted: a keyword in PostgreSQL
+
+# The SQL builders of the aggregation types (plans/aggregation_types.py), registered below with
+# @builder: units from the rollup totals, units from a query of their own, prorated units.
+_rollup_builders: dict[str, Callable] = {}
+_query_builders: dict[str, Callable] = {}
+_prorated_builders: dict[str, Callable] = {}
+
+
+def builder(key: str, *, rollup: bool = False, prorated: bool = False):
+    """Decorator registering how an aggregation type's units are computed; the function itself
+    is returned unchanged. `rollup=True`: `fn(events, total, top) -> Decimal` from the
+    (rollup-served) events count, sum and max of a bucket; `prorated=True`:
+    `fn(metric, window, filters, group_keys, buckets, graduated) -> {key: (unit_days,
+    positions, peak)}`; otherwise `fn(metric, window, filters, group_keys) -> {key: units}`."""
+
+    def register(fn: Callable) -> Callable:
+        if key not in aggregation_types.REGISTRY:
+            raise LookupError(f"aggregation {key!r} is not in plans.aggregation_types.SPECS")
+        if prorated:
+            _prorated_builders[key] = fn
+        else:
+            (_rollup_builders if rollup else _query_builders)[key] = fn
+        return fn
+
+    return register
+
+
+def missing_builders() -> list[str]:
+    """What plans.aggregation_types.SPECS promises and no builder here provides (empty when the
+    registry is complete): the registry's completeness check, run by the tests."""
+    missing = []
+    for spec in aggregation_types.SPECS:
+        if spec.rollup and spec.key not in _rollup_builders:
+            missing.append(f"{spec.key}: rollup builder")
+        if not spec.rollup and spec.key not in _query_builders:
+            missing.append(f"{spec.key}: query builder")
+        if spec.prorated and spec.key not in _prorated_builders:
+            missing.append(f"{spec.key}: prorated builder")
+    return missing
 
 
 @dataclass(frozen=True)
@@ -269,13 +310,25 @@ def _simple_aggregates(metric: BillableMetric, window: Window, filters, group_ke
     for key, (n, total, top, precise) in _stats(
         metric, window, filters, group_keys, lower, window.upper
     ).items():
-        units = {
-            AggregationType.COUNT: Decimal(n),
-            AggregationType.SUM: _decimal(total),
-            AggregationType.MAX: _decimal(top),
-        }.get(metric.aggregation_type, ZERO)
+        units_of = _rollup_builders.get(metric.aggregation_type)
+        units = units_of(n, total, top) if units_of else ZERO
         buckets[key] = Bucket(key[0], key[1], units, n, precise_total_cents=_decimal(precise))
     return buckets
+
+
+@builder(COUNT, rollup=True)
+def _count_units(events, total, top) -> Decimal:
+    return Decimal(events)
+
+
+@builder(SUM, rollup=True)
+def _sum_units(events, total, top) -> Decimal:
+    return _decimal(total)
+
+
+@builder(MAX, rollup=True)
+def _max_units(events, total, top) -> Decimal:
+    return _decimal(top)
 
 
 def _events_count(metric, window, filters, group_keys) -> dict:
@@ -292,6 +345,7 @@ def _inner(metric, window, filters, group_keys, since=None, extra=()):
     return rows.values(*fields).query.sql_with_params()
 
 
+@builder(LATEST)
 def _latest(metric, window, filters, group_keys) -> dict:
     """The last value of the period per bucket; negative values count as 0 (Lago)."""
     sql, params = _inner(metric, window, filters, group_keys)
@@ -305,6 +359,7 @@ def _latest(metric, window, filters, group_keys) -> dict:
     return {_key(r, width): max(_decimal(r[width]), ZERO) for r in _run(outer, params)}
 
 
+@builder(UNIQUE_COUNT)
 def _unique_count(metric, window, filters, group_keys) -> dict:
     """Distinct values whose latest operation is an add (operation_type absent = add)."""
     since = window.history_start if metric.recurring else None
@@ -326,6 +381,7 @@ def _epoch(column: str) -> str:
     return f"((julianday({column}) - 2440587.5) * 86400.0)"
 
 
+@builder(WEIGHTED_SUM)
 def _weighted_sum(metric, window, filters, group_keys) -> dict:
     """Time-weighted level over the period: event values are increments of a level (e.g. GB);
     each level counts for the seconds it lasted, divided by the period's seconds. A recurring
@@ -505,6 +561,7 @@ def _sum_peaks(metric, window, filters, group_keys) -> dict:
     return {_key(r, width): _decimal(r[width]) for r in _run(outer, params)}
 
 
+@builder(SUM, prorated=True)
 def _prorated_sums(metric, window, filters, group_keys, buckets, graduated: bool) -> dict:
     """Sum metric: each day's net change counts for the days left in the window; what was
     carried over from earlier periods counts for all of them (Lago's prorated SumService)."""
@@ -568,6 +625,7 @@ def _presence_sql(metric, window, filters, group_keys) -> tuple[str, list, str]:
     return sql, [_db_datetime(window.lower), *day_params, *params], cols  # placeholder order
 
 
+@builder(UNIQUE_COUNT, prorated=True)
 def _prorated_unique_counts(metric, window, filters, group_keys, buckets, graduated: bool):
     """Unique count: each value counts for the days it was present."""
     ctes, params, cols = _presence_sql(metric, window, filters, group_keys)
@@ -600,10 +658,6 @@ def _prorated_unique_counts(metric, window, filters, group_keys, buckets, gradua
     return result
 
 
-PRORATED_AGGREGATIONS = {
-    AggregationType.SUM: _prorated_sums,
-    AggregationType.UNIQUE_COUNT: _prorated_unique_counts,
-}
 PRORATED_MODELS = tuple(spec.key for spec in SPECS if spec.prorated)  # standard, graduated, volume
 
 
@@ -614,13 +668,13 @@ def prorates(charge: Charge) -> bool:
     return bool(
         charge.prorated
         and metric.recurring
-        and metric.aggregation_type in PRORATED_AGGREGATIONS
+        and metric.aggregation_type in _prorated_builders
         and charge.charge_model in PRORATED_MODELS
     )
 
 
 def _prorate(charge, metric, window, filters, group_keys, buckets: dict) -> None:
-    aggregate = PRORATED_AGGREGATIONS[metric.aggregation_type]
+    aggregate = _prorated_builders[metric.aggregation_type]
     graduated = REGISTRY[charge.charge_model].stacks_positions  # graduated: arrival order
     period_days = window.proration.period_days
     if window.days <= 0:
@@ -654,11 +708,7 @@ def aggregate_charge(
         counts = _events_count(metric, window, filters, group_keys)
         for key, bucket in buckets.items():
             bucket.events_count = counts.get(key, 0)
-    special = {
-        AggregationType.LATEST: _latest,
-        AggregationType.UNIQUE_COUNT: _unique_count,
-        AggregationType.WEIGHTED_SUM: _weighted_sum,
-    }.get(metric.aggregation_type)
+    special = _query_builders.get(metric.aggregation_type)
     if special is not None:
         for bucket in buckets.values():
             bucket.units = ZERO

@@ -5,10 +5,11 @@ from django.utils import timezone
 
 from core.errors import ValidationFailed
 from core.validation import Errors, check_choice, check_code
+from plans import aggregation_types
 from plans.models import AggregationType, BillableMetric, BillableMetricFilter, RoundingFunction
 from plans.services.changes import catalog_changed_on_commit
 
-NOT_RECURRING = {AggregationType.COUNT, AggregationType.MAX, AggregationType.LATEST}
+NOT_RECURRING = aggregation_types.NOT_RECURRING  # count, max, latest
 LOCKED_WHEN_USED = ("code", "aggregation_type", "field_name", "recurring", "weighted_interval")
 METRIC_FIELDS = (
     "name",
@@ -47,7 +48,8 @@ def metric_errors(data: dict, *, instance: BillableMetric | None = None) -> Erro
     errors.add("code", check_code(data.get("code")))
     aggregation = data.get("aggregation_type")
     errors.add("aggregation_type", check_choice(aggregation, AggregationType.values))
-    needs_field = aggregation in AggregationType.values and aggregation != AggregationType.COUNT
+    spec = aggregation_types.REGISTRY.get(aggregation)
+    needs_field = spec is not None and spec.needs_field
     if needs_field and not data.get("field_name"):
         errors.add("field_name", "value_is_mandatory")
     if data.get("recurring") and aggregation in NOT_RECURRING:
@@ -77,9 +79,10 @@ def metric_errors(data: dict, *, instance: BillableMetric | None = None) -> Erro
 
 def _normalise(data: dict) -> dict:
     data = dict(data)
-    if data.get("aggregation_type") == AggregationType.COUNT:
+    spec = aggregation_types.REGISTRY.get(data.get("aggregation_type"))
+    if spec is not None and not spec.needs_field:
         data["field_name"] = ""
-    if data.get("aggregation_type") == AggregationType.WEIGHTED_SUM:
+    if spec is not None and spec.time_weighted:
         data["weighted_interval"] = "seconds"
     for field in ("description", "field_name", "weighted_interval", "rounding_function"):
         if field in data and data[field] is None:

@@ -12,10 +12,10 @@ from core.bulk import bulk_job_start
 from core.errors import ValidationFailed
 from core.models import BulkJob
 from core.validation import Errors, check_choice, check_code, check_currency, parse_decimal
+from plans import aggregation_types
 from plans.charge_models import REGISTRY
 from plans.charge_properties import validate_properties
 from plans.models import (
-    AggregationType,
     BillableMetric,
     Charge,
     ChargeFilter,
@@ -30,7 +30,7 @@ from plans.models import (
 from plans.services.changes import catalog_changed_on_commit
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
-IN_ADVANCE_AGGREGATIONS = {AggregationType.COUNT, AggregationType.SUM, AggregationType.UNIQUE_COUNT}
+IN_ADVANCE_AGGREGATIONS = aggregation_types.IN_ADVANCE  # count, sum, unique count
 PLAN_FIELDS = (
     "name",
     "code",
@@ -106,7 +106,8 @@ def charge_errors(data: dict, metric: BillableMetric | None) -> Errors:
         errors.add("invoiceable", "only_with_pay_in_advance")
     if data.get("prorated"):
         prorates = spec.prorated_in_advance if data.get("pay_in_advance") else spec.prorated
-        weighted = aggregation == AggregationType.WEIGHTED_SUM  # already time-weighted
+        kind = aggregation_types.REGISTRY.get(aggregation)
+        weighted = kind is not None and kind.time_weighted  # already weighted by time
         if not metric.recurring or not prorates or weighted:
             errors.add("prorated", "invalid_billable_metric_or_charge_model")
     minimum = data.get("min_amount_cents") or 0

@@ -13,8 +13,8 @@ from core.errors import NotFound, ValidationFailed
 from core.money import to_minor_units
 from customers.models import Subscription
 from customers.selectors import subscription_currency
-from plans import pricing
-from plans.models import AggregationType, Charge, ChargeFilter
+from plans import aggregation_types, pricing
+from plans.models import Charge, ChargeFilter
 from plans.price_lists import price_list
 from usage.aggregation import ALL_FILTER_VALUES, Window, ordered_filters, prorates
 from usage.parsing import parse_event
@@ -34,8 +34,9 @@ def matching_filter(properties: dict, filters: list[ChargeFilter]) -> ChargeFilt
 
 
 def _increment(charge: Charge, value) -> object:
+    """One unit for a count or a unique count; the event's value for a numeric aggregation."""
     aggregation = charge.billable_metric.aggregation_type
-    if aggregation in (AggregationType.COUNT, AggregationType.UNIQUE_COUNT):
+    if aggregation in aggregation_types.KEYS and aggregation not in aggregation_types.NUMERIC:
         return 1
     return value or 0
 

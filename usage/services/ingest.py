@@ -19,18 +19,13 @@ from core import hooks
 from core.errors import ValidationFailed
 from core.limits import OUT_OF_RANGE
 from customers.models import Customer, Subscription
-from plans.models import AggregationType
+from plans import aggregation_types
 from usage import catalog_cache, storage
 from usage.catalog_cache import MetricInfo
 from usage.models import Event
 from usage.parsing import ParsedEvent, parse_event, read_number
 
-NUMERIC_AGGREGATIONS = {
-    AggregationType.SUM,
-    AggregationType.MAX,
-    AggregationType.LATEST,
-    AggregationType.WEIGHTED_SUM,
-}
+NUMERIC_AGGREGATIONS = aggregation_types.NUMERIC  # sum, max, latest, weighted sum
 
 
 @dataclass
