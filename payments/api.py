@@ -2,12 +2,15 @@
 under the same /invoices paths and URL names (billing_site/api_urls.py registers this viewset
 for "invoices"), so invoicing's API names no provider."""
 
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 
 from invoices.api import InvoiceViewSet
+from invoices.schemas import INVOICE_RETRY_PAYMENT_VIEW
 from payments.services import payment_retry_now
 
 
+@extend_schema_view(**INVOICE_RETRY_PAYMENT_VIEW)
 class PayableInvoiceViewSet(InvoiceViewSet):
     # Lago's invoice routes, and collecting one now. No docstring on purpose: the OpenAPI
     # schema takes the nearest class docstring as each route's description, and it must stay
