@@ -143,7 +143,7 @@ def customer_personal_data_erase(*, customer: Customer) -> Customer:
         customer.metadata.all().delete()
         for account in customer.portal_accounts.select_related("user"):
             account.user.delete()
-    from customers.services import _sync_with_provider_after_commit
+    from customers.services import customer_saved
 
-    _sync_with_provider_after_commit(customer)
+    customer_saved(customer)
     return customer

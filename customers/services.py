@@ -178,11 +178,6 @@ def customer_saved(customer: Customer) -> None:
     hooks.run("customer.saved", customer=customer)
 
 
-# The old private name, still imported by customers/personal_data.py (owned by another part of
-# issue 15): remove once it calls customer_saved.
-_sync_with_provider_after_commit = customer_saved
-
-
 @transaction.atomic
 def customer_delete(*, customer: Customer) -> Customer:
     """Soft delete: subscriptions are terminated or canceled; invoices stay."""

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from customers.models import Subscription
 from invoices.models import Invoice, InvoiceSubscription
-from invoices.services.close import _create_invoice
+from invoices.services.close import billing_invoice_create
 from invoices.services.deltas import unbilled_in_advance_fees
 from invoices.services.fees import BillingPlan
 from invoices.services.lifecycle import invoice_finalize, notify
@@ -50,6 +50,6 @@ def subscription_bill_in_advance(
         charges_to=upper,
         fees=fees,
     )
-    invoice = _create_invoice(plan, now)
+    invoice = billing_invoice_create(plan, now)
     notify(invoice, "invoice.created")
     return invoice_finalize(invoice=invoice, now=now)  # no grace period for in-advance fees

@@ -89,7 +89,9 @@ def _save_fees(invoice: Invoice, plan: BillingPlan) -> None:
         saved[id(spec)] = fee
 
 
-def _create_invoice(plan: BillingPlan, now: datetime) -> Invoice:
+def billing_invoice_create(plan: BillingPlan, now: datetime) -> Invoice:
+    """The invoice of one billing and its InvoiceSubscription row, together or not at all (the
+    period close, in-advance and progressive billing all write through this)."""
     subscription = plan.subscription
     schedule = Schedule.of(subscription)
     grace = _grace_days(subscription)
@@ -161,7 +163,7 @@ def subscription_bill(
     plan = plan_for(subscription, boundary, reason)
     _check_range(plan)
     try:
-        invoice = _create_invoice(plan, now)
+        invoice = billing_invoice_create(plan, now)
     except AlreadyBilled:
         return None
     _advance(subscription, boundary, reason)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from customers.models import Subscription
 from invoices.models import AppliedUsageThreshold, Fee, Invoice, InvoiceSubscription
-from invoices.services.close import _create_invoice
+from invoices.services.close import billing_invoice_create
 from invoices.services.deltas import unbilled_usage_fees
 from invoices.services.fees import BillingPlan
 from invoices.services.lifecycle import invoice_finalize, notify
@@ -116,7 +116,7 @@ def subscription_check_thresholds(
         charges_to=now,
         fees=fees,
     )
-    invoice = _create_invoice(plan, now)
+    invoice = billing_invoice_create(plan, now)
     invoice.invoice_type = Invoice.InvoiceType.PROGRESSIVE_BILLING
     invoice.save(update_fields=["invoice_type"])
     try:

@@ -63,7 +63,7 @@ def test_racing_writers_without_the_lock_leave_one_invoice_and_no_orphan():
     """The backstop itself: writers that skip the row lock and the exists check (each in its own
     transaction) race on one boundary; the unique constraint lets one through and the others
     roll back their invoice rows with their billing rows."""
-    from invoices.services.close import AlreadyBilled, _create_invoice
+    from invoices.services.close import AlreadyBilled, billing_invoice_create
     from invoices.services.fees import plan_for
 
     make_plan("pro", 1000)
@@ -77,7 +77,7 @@ def test_racing_writers_without_the_lock_leave_one_invoice_and_no_orphan():
         plan = plan_for(subscription, BOUNDARY, "subscription_periodic")
         with transaction.atomic():  # caught inside and committed, as subscription_bill does
             try:
-                _create_invoice(plan, BOUNDARY)
+                billing_invoice_create(plan, BOUNDARY)
             except AlreadyBilled:
                 refused.append(1)
 

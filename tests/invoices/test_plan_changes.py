@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from customers.models import Subscription
 from invoices.models import CreditNote, Invoice, InvoiceSubscription
-from invoices.services.close import AlreadyBilled, _create_invoice
+from invoices.services.close import AlreadyBilled, billing_invoice_create
 from invoices.services.fees import plan_for
 from invoices.tasks import bill_due_subscriptions
 from tests.factories import make_plan
@@ -266,8 +266,8 @@ def test_the_constraint_path_leaves_no_orphan_invoice(api):
     subscribe(api, at(2024, 4, 1), "pro")
     [subscription] = Subscription.objects.all()
     plan = plan_for(subscription, at(2024, 5, 1), "subscription_periodic")
-    _create_invoice(plan, at(2024, 5, 1))
+    billing_invoice_create(plan, at(2024, 5, 1))
     with pytest.raises(AlreadyBilled):
-        _create_invoice(plan, at(2024, 5, 1))
+        billing_invoice_create(plan, at(2024, 5, 1))
     assert Invoice.objects.count() == 1
     assert InvoiceSubscription.objects.count() == 1

@@ -19,7 +19,7 @@ from plans.price_lists import price_list
 from usage.aggregation import ALL_FILTER_VALUES, Window, ordered_filters, prorates
 from usage.parsing import parse_event
 from usage.reports import charge_usage, charges_period_bounds, usage_window
-from usage.services.ingest import _extract_value
+from usage.services.ingest import event_value_extract
 
 
 def matching_filter(properties: dict, filters: list[ChargeFilter]) -> ChargeFilter | None:
@@ -71,7 +71,7 @@ def estimate_fees(*, raw: dict) -> list[dict]:
 
 
 def _estimate(charge: Charge, event, window: Window, currency: str, prices) -> dict:
-    value, errors = _extract_value(event, charge.billable_metric)
+    value, errors = event_value_extract(event, charge.billable_metric)
     if errors:
         raise ValidationFailed(errors)
     filters = [f for f in charge.filters.all() if f.deleted_at is None]

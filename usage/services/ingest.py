@@ -92,7 +92,9 @@ def _resolve_customer(event: ParsedEvent, subscriptions: dict[str, list[str]]) -
     return {}
 
 
-def _extract_value(event: ParsedEvent, metric: MetricInfo | None) -> tuple[Decimal | None, dict]:
+def event_value_extract(
+    event: ParsedEvent, metric: MetricInfo | None
+) -> tuple[Decimal | None, dict]:
     """The metric's numeric field; a non-numeric value for a numeric metric is refused."""
     if metric is None:
         return None, {}
@@ -141,7 +143,7 @@ def _check_references(parsed: dict[int, ParsedEvent], rejected: dict[int, dict])
     outcomes: dict[int, tuple[Decimal | None, str, MetricInfo | None]] = {}
     for index, event in list(parsed.items()):
         metric = metrics.get(event.code)
-        value, errors = _extract_value(event, metric)
+        value, errors = event_value_extract(event, metric)
         if errors:
             rejected[index] = errors
             del parsed[index]
