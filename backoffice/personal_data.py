@@ -67,8 +67,12 @@ def customer_data_export(*, customer: Customer) -> bytes:
     credit_notes.json, wallets.json, payments.json, portal_logins.json, audit.json,
     events.jsonl."""
     from core.models import AuditEntry
-    from customers.api import customer_json, subscription_json
-    from customers.api_wallets import wallet_json, wallet_transaction_json
+    from customers.serializers import (
+        customer_json,
+        subscription_json,
+        wallet_json,
+        wallet_transaction_json,
+    )
     from invoices.models import Invoice
     from invoices.serializers import credit_note_json, invoice_json
     from payments.services import payment_json

@@ -2,22 +2,22 @@
 
 import uuid
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.formats import decimal_str, iso
 from core.api.pagination import LagoPagination
 from core.api.viewsets import LagoViewSet
 from core.errors import NotFound, ValidationFailed
-from customers.models import RecurringTransactionRule, Wallet, WalletTransaction
+from customers.models import Wallet, WalletTransaction
 from customers.schemas import WALLET_TRANSACTION_VIEWS, WALLET_VIEWS
 from customers.selectors import customer_get
+from customers.serializers import (
+    wallet_json,
+    wallet_transaction_json,
+)
 from customers.wallets import (
-    WalletBalances,
     customer_wallet_balances,
-    wallet_balances,
     wallet_create,
     wallet_get,
     wallet_metadata_set,
@@ -27,104 +27,6 @@ from customers.wallets import (
 )
 
 TRANSACTION_FILTERS = ("status", "transaction_type", "transaction_status")
-
-# --- rendering -------------------------------------------------------------------------------
-
-
-def recurring_rule_json(rule: RecurringTransactionRule) -> dict:
-    expired = rule.expiration_at is not None and rule.expiration_at <= timezone.now()
-    return {
-        "lago_id": str(rule.lago_id),
-        "trigger": rule.trigger,
-        "interval": rule.interval or None,
-        "threshold_credits": decimal_str(rule.threshold_credits),
-        "method": rule.method,
-        "paid_credits": decimal_str(rule.paid_credits),
-        "granted_credits": decimal_str(rule.granted_credits),
-        "target_ongoing_balance": decimal_str(rule.target_ongoing_balance),
-        "grants_target_top_up": rule.grants_target_top_up,
-        "ignore_paid_top_up_limits": rule.ignore_paid_top_up_limits,
-        "started_at": iso(rule.started_at),
-        "expiration_at": iso(rule.expiration_at),
-        "status": "terminated" if expired else "active",
-        "transaction_name": rule.transaction_name or None,
-        "transaction_metadata": rule.transaction_metadata,
-        "created_at": iso(rule.created_at),
-    }
-
-
-def _last_consumed_at(wallet: Wallet):
-    row = (
-        wallet.transactions.filter(transaction_status="invoiced", status="settled")
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    return iso(row)
-
-
-def wallet_json(wallet: Wallet, balances: WalletBalances | None = None) -> dict:
-    """Lago's WalletResponse: credits as decimal strings, money as integer cents."""
-    balances = balances or wallet_balances(wallet)
-    return {
-        "lago_id": str(wallet.lago_id),
-        "lago_customer_id": str(wallet.customer.lago_id),
-        "external_customer_id": wallet.customer.external_id,
-        "status": wallet.status,
-        "currency": wallet.currency,
-        "name": wallet.name or None,
-        "code": wallet.code,
-        "priority": wallet.priority,
-        "rate_amount": decimal_str(wallet.rate_amount),
-        "credits_balance": decimal_str(balances.credits_balance),
-        "balance_cents": balances.balance_cents,
-        "consumed_credits": decimal_str(balances.consumed_credits),
-        "ongoing_balance_cents": balances.ongoing_balance_cents,
-        "ongoing_usage_balance_cents": balances.ongoing_usage_balance_cents,
-        "credits_ongoing_balance": decimal_str(balances.credits_ongoing_balance),
-        "credits_ongoing_usage_balance": decimal_str(balances.credits_ongoing_usage_balance),
-        "created_at": iso(wallet.created_at),
-        "updated_at": iso(wallet.updated_at),
-        "expiration_at": iso(wallet.expiration_at),
-        "terminated_at": iso(wallet.terminated_at),
-        "last_balance_sync_at": iso(timezone.now()),  # computed live, on every read
-        "last_consumed_credit_at": _last_consumed_at(wallet),
-        "recurring_transaction_rules": [
-            recurring_rule_json(rule) for rule in wallet.recurring_rules.all()
-        ],
-        "applies_to": {
-            "fee_types": wallet.applies_to_fee_types,
-            "billable_metric_codes": wallet.applies_to_billable_metric_codes,
-        },
-        "invoice_requires_successful_payment": wallet.invoice_requires_successful_payment,
-        "paid_top_up_min_amount_cents": wallet.paid_top_up_min_amount_cents,
-        "paid_top_up_max_amount_cents": wallet.paid_top_up_max_amount_cents,
-        "metadata": wallet.metadata,
-    }
-
-
-def wallet_transaction_json(row: WalletTransaction) -> dict:
-    """Lago's WalletTransactionResponse: credit_amount in credits, amount in major units."""
-    return {
-        "lago_id": str(row.lago_id),
-        "lago_wallet_id": str(row.wallet.lago_id),
-        "lago_invoice_id": str(row.invoice.lago_id) if row.invoice_id else None,
-        "lago_credit_note_id": None,
-        "status": row.status,
-        "source": row.source,
-        "transaction_status": row.transaction_status,
-        "transaction_type": row.transaction_type,
-        "amount": decimal_str(row.amount),
-        "credit_amount": decimal_str(row.credit_amount),
-        "priority": row.wallet.priority,
-        "invoice_requires_successful_payment": row.invoice_requires_successful_payment,
-        "name": row.name or None,
-        "metadata": row.metadata,
-        "settled_at": iso(row.settled_at),
-        "failed_at": iso(row.failed_at),
-        "created_at": iso(row.created_at),
-    }
-
 
 # --- views -----------------------------------------------------------------------------------
 

@@ -126,7 +126,7 @@ def _billing_periods(invoice: Invoice) -> list[dict]:
 
 def invoice_json(invoice: Invoice, *, file_url: str | None = None, with_fees: bool = True) -> dict:
     """The invoice as Lago sends it; drafts carry the number PREFIX-DRAFT."""
-    from customers.api import customer_json, subscription_json
+    from customers.serializers import customer_json, subscription_json
 
     number = invoice.number or f"{organization_get().invoice_prefix}-DRAFT"
     data = {
@@ -215,7 +215,7 @@ def credit_note_applied_taxes_json(note) -> list[dict]:
 def credit_note_json(note) -> dict:
     """Lago's CreditNoteResponse (V1::CreditNoteSerializer), items and applied taxes included.
     Precise amounts are unrounded minor units as text, like Lago's."""
-    from customers.api import customer_json
+    from customers.serializers import customer_json
     from invoices.services.credit_notes import credit_note_balance
 
     items = list(note.items.select_related("fee__invoice__customer"))

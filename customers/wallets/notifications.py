@@ -11,7 +11,7 @@ def _wanted(webhook_type: str) -> bool:
 
 
 def notify_wallet(webhook_type: str, wallet: Wallet, balances=None) -> None:
-    from customers.api_wallets import wallet_json
+    from customers.serializers import wallet_json
     from webhooks.services import webhook_send
 
     if _wanted(webhook_type):
@@ -20,7 +20,7 @@ def notify_wallet(webhook_type: str, wallet: Wallet, balances=None) -> None:
 
 
 def notify_transactions(webhook_type: str, rows: list[WalletTransaction]) -> None:
-    from customers.api_wallets import wallet_transaction_json
+    from customers.serializers import wallet_transaction_json
     from webhooks.services import webhook_send
 
     if rows and _wanted(webhook_type):
