@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.errors import BillingError
 from core.limits import amount_fits, number_fits
 from core.selectors import organization_get
+from customers.locks import lock_subscription
 from customers.models import Subscription
 from customers.selectors import subscription_currency
 from customers.services import subscription_terminate
@@ -225,7 +226,7 @@ def subscription_schedule(*, subscription: Subscription) -> None:
     Backdated means created with a start in the past, measured against when the row was created
     — not against when this runs: a pending start or a downgrade activated late by the beat
     still bills every period from its start."""
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = lock_subscription(subscription.pk)
     if subscription.status != Status.ACTIVE or subscription.next_billing_at is not None:
         return
     started, created = subscription.started_at, subscription.created_at
@@ -242,7 +243,7 @@ def subscription_catch_up(*, subscription: Subscription, now: datetime | None = 
     """Bill a backdated subscription's past periods too (by default they are skipped, as in
     Lago); for a demo or a migration that wants its history invoiced. Only before any billing."""
     with transaction.atomic():
-        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        subscription = lock_subscription(subscription.pk)
         if subscription.status != Status.ACTIVE or subscription.billings.exists():
             return []
         started = subscription.started_at
