@@ -7,6 +7,7 @@ a beat firing twice, two workers, or a retry after a crash never make a second i
 next_billing_at forward. With no grace period the invoice is finalized in the same transaction.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -253,17 +254,26 @@ def subscription_catch_up(*, subscription: Subscription, now: datetime | None = 
     return subscription_bill_due(subscription_id=subscription.pk, now=now)
 
 
-def subscriptions_due(now: datetime) -> list[int]:
-    """Ids of subscriptions with a billing due: active past their next_billing_at, or
-    terminated with their final invoice not made yet."""
-    active = Subscription.objects.filter(status=Status.ACTIVE, next_billing_at__lte=now)
-    ended = Subscription.objects.filter(status=Status.TERMINATED, next_billing_at__isnull=False)
+def subscriptions_schedule_unscheduled() -> list[int]:
+    """Give every active subscription without a next_billing_at its first one; the ids it
+    looked at. The close's write before it lists what is due (`subscriptions_due` only reads):
+    pass the ids on, they are billed this run whatever their new next_billing_at."""
     unscheduled = Subscription.objects.filter(status=Status.ACTIVE, next_billing_at__isnull=True)
-    ids = set(active.values_list("pk", flat=True)) | set(ended.values_list("pk", flat=True))
+    ids = []
     for subscription in unscheduled:
         subscription_schedule(subscription=subscription)
-        ids.add(subscription.pk)
-    return sorted(ids)
+        ids.append(subscription.pk)
+    return ids
+
+
+def subscriptions_due(now: datetime, *, scheduled: Iterable[int] = ()) -> list[int]:
+    """Ids of subscriptions with a billing due: active past their next_billing_at, or
+    terminated with their final invoice not made yet, plus those the caller has just
+    `scheduled` (see `subscriptions_schedule_unscheduled`). A read: it writes nothing."""
+    active = Subscription.objects.filter(status=Status.ACTIVE, next_billing_at__lte=now)
+    ended = Subscription.objects.filter(status=Status.TERMINATED, next_billing_at__isnull=False)
+    ids = set(active.values_list("pk", flat=True)) | set(ended.values_list("pk", flat=True))
+    return sorted(ids | set(scheduled))
 
 
 def invoice_refresh_fees(invoice: Invoice) -> None:
