@@ -14,15 +14,9 @@ from django.db.models.functions import TruncDate, TruncMinute, TruncMonth
 
 from core.fx import fx_rate_or_none
 from core.money import from_minor_units, to_minor_units
+from plans.periods import interval_months
 
 CACHE_SECONDS = 60
-MONTHLY_FACTOR = {  # a plan's base fee per month
-    "weekly": Decimal(52) / Decimal(12),
-    "monthly": Decimal(1),
-    "quarterly": Decimal(1) / Decimal(3),
-    "semiannual": Decimal(1) / Decimal(6),
-    "yearly": Decimal(1) / Decimal(12),
-}
 REVENUE_KINDS = {
     "subscription": "base",
     "commitment": "base",
@@ -45,6 +39,12 @@ class Movement:
     @property
     def net(self) -> int:
         return self.new + self.expansion + self.contraction + self.churn
+
+
+def monthly_factor(interval: str) -> Decimal:
+    """What one month of a plan's base fee is, as a share of the fee (1/3 for quarterly)."""
+    months = interval_months(interval)
+    return Decimal(months.denominator) / Decimal(months.numerator)
 
 
 def mrr_movement(before: dict, after: dict) -> Movement:
@@ -139,7 +139,7 @@ def _mrr_by_customer(day: date, convert: Converter) -> dict[int, int]:
     )
     result: dict[int, int] = defaultdict(int)
     for row in active:
-        monthly = Decimal(row["total"] or 0) * MONTHLY_FACTOR[row["plan__interval"]]
+        monthly = Decimal(row["total"] or 0) * monthly_factor(row["plan__interval"])
         cents = convert(monthly, row["plan__amount_currency"], day)
         if cents:
             result[row["customer_id"]] += cents

@@ -19,6 +19,7 @@ from core.validation import (
     check_timezone,
     parse_moment,
 )
+from customers.locks import lock_customer, lock_subscription
 from customers.models import Customer, CustomerMetadata, Subscription
 from customers.selectors import customer_timezone, subscription_anchor_date
 from plans import periods
@@ -183,7 +184,7 @@ def customer_delete(*, customer: Customer) -> Customer:
     """Soft delete: subscriptions are terminated or canceled; invoices stay."""
     from customers.wallets import wallet_terminate
 
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = lock_customer(customer.pk)
     for subscription in customer.subscriptions.filter(status__in=[Status.ACTIVE, Status.PENDING]):
         _close(subscription)
     for wallet in customer.wallets.filter(status="active"):
@@ -219,7 +220,7 @@ def _close(subscription: Subscription) -> None:
 def subscription_close(*, subscription_id: int) -> None:
     """Terminate (billing it) or cancel one subscription of a plan being deleted. Under its
     lock, so a job item run twice, even at the same time, closes and bills it once."""
-    _close(Subscription.objects.select_for_update().get(pk=subscription_id))
+    _close(lock_subscription(subscription_id))
 
 
 def subscriptions_close_for_plan(*, plan: Plan) -> None:
@@ -333,7 +334,7 @@ def subscription_create(*, data: dict, now: datetime | None = None) -> Subscript
     if plan.pending_deletion:  # its deletion job is terminating its subscriptions
         raise ValidationFailed({"plan_code": ["plan_pending_deletion"]})
     customer, _ = customer_upsert(data={"external_id": data["external_customer_id"]})
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = lock_customer(customer.pk)
     current = (
         Subscription.objects.select_for_update()
         .filter(external_id=data["external_id"], status=Status.ACTIVE)
@@ -449,7 +450,7 @@ def downgrade_date(subscription: Subscription) -> datetime | None:
 def subscription_update(*, subscription: Subscription, data: dict) -> Subscription:
     """Lago's PUT /subscriptions/{id}: name, ending_at, subscription_at (pending only),
     plan_overrides (a new hidden child plan)."""
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = lock_subscription(subscription.pk)
     errors = Errors()
     ending_at = _parse_when(data.get("ending_at"), "ending_at", errors)
     subscription_at = _parse_when(data.get("subscription_at"), "subscription_at", errors)
@@ -488,7 +489,7 @@ def subscription_terminate(
     options = _termination_options(options or {}, errors)
     if errors:
         raise ValidationFailed(errors)
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = lock_subscription(subscription.pk)
     if subscription.status == Status.TERMINATED:
         return subscription
     if subscription.status != Status.ACTIVE:
@@ -506,7 +507,7 @@ def subscription_terminate(
 @transaction.atomic
 def subscription_cancel(*, subscription: Subscription) -> Subscription:
     """Cancel a pending subscription (it never started)."""
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = lock_subscription(subscription.pk)
     if subscription.status == Status.CANCELED:
         return subscription
     if subscription.status != Status.PENDING:
@@ -528,13 +529,13 @@ def activation_time(subscription: Subscription) -> datetime | None:
 def subscription_activate(*, subscription: Subscription, now: datetime) -> Subscription:
     """Start a pending subscription whose time has come, dated at that time (not the time the
     beat task ran), terminating the subscription it replaces at the same instant."""
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = lock_subscription(subscription.pk)
     start = activation_time(subscription) if subscription.status == Status.PENDING else None
     if start is None or start > now:
         return subscription
     previous = subscription.previous_subscription
     if previous is not None and previous.status == Status.ACTIVE:
-        previous = Subscription.objects.select_for_update().get(pk=previous.pk)
+        previous = lock_subscription(previous.pk)
         previous.status, previous.terminated_at = Status.TERMINATED, start
         previous.save(update_fields=["status", "terminated_at", "updated_at"])
         _terminated(previous, now)

@@ -9,6 +9,7 @@ from invoices.models import Invoice
 from invoices.services import (
     invoices_mark_overdue,
     subscriptions_due,
+    subscriptions_schedule_unscheduled,
 )
 from invoices.services.failures import invoice_finalize_isolated, subscription_bill_due_isolated
 from invoices.services.followups import subscription_usage_followup, subscriptions_to_sweep
@@ -17,7 +18,9 @@ from invoices.services.followups import subscription_usage_followup, subscriptio
 @shared_task(name="invoices.bill_due_subscriptions", acks_late=True, ignore_result=True)
 def bill_due_subscriptions() -> int:
     """Beat: enqueue one billing task per subscription with a billing due."""
-    ids = subscriptions_due(timezone.now())
+    now = timezone.now()
+    scheduled = subscriptions_schedule_unscheduled()
+    ids = subscriptions_due(now, scheduled=scheduled)
     for subscription_id in ids:
         bill_subscription.delay(subscription_id)
     return len(ids)

@@ -21,9 +21,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 INTERVALS = ("weekly", "monthly", "quarterly", "semiannual", "yearly")
 BILLING_TIMES = ("calendar", "anniversary")
 
-# Months per period; weekly is day-based and handled separately.
-_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "yearly": 12}
-_PER_YEAR = {"weekly": 52, "monthly": 12, "quarterly": 4, "semiannual": 2, "yearly": 1}
+# Months per period, the one table of interval lengths (a year counts 52 weeks).
+_MONTHS = {
+    "weekly": Fraction(12, 52),
+    "monthly": Fraction(1),
+    "quarterly": Fraction(3),
+    "semiannual": Fraction(6),
+    "yearly": Fraction(12),
+}
 # Only long plans may split their usage charges into monthly invoices.
 _MONTHLY_CHARGES_INTERVALS = ("semiannual", "yearly")
 
@@ -79,7 +84,7 @@ def full_period_containing(*, interval: str, billing_time: str, anchor: date, da
             start = anchor + timedelta(days=7 * ((day - anchor).days // 7))
         return Period(start, start + timedelta(days=6))
 
-    months = _MONTHS[interval]
+    months = int(interval_months(interval))
     if billing_time == "calendar":
         start = date(day.year, (day.month - 1) // months * months + 1, 1)
         return Period(start, add_months(start, months) - _ONE_DAY)
@@ -234,10 +239,17 @@ def utc_offsets(tz: str, lower: datetime, upper: datetime) -> list[tuple[datetim
     return pairs
 
 
+def interval_months(interval: str) -> Fraction:
+    """Months in one period of `interval`: 1, 3, 6, 12, and 12/52 for a week (a year counts 52
+    weeks). The one place intervals become lengths: billing periods, recurring wallet top-ups,
+    plan price comparison and the dashboard's MRR all derive from it."""
+    _check(interval, BILLING_TIMES[0])
+    return _MONTHS[interval]
+
+
 def yearly_amount_factor(interval: str) -> int:
     """Periods per year, to compare plan prices per year (upgrade if the new one is >= old)."""
-    _check(interval, BILLING_TIMES[0])
-    return _PER_YEAR[interval]
+    return int(12 / interval_months(interval))
 
 
 def _check(interval: str, billing_time: str) -> None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from core.selectors import organization_get
 from taxes.models import Tax, TaxRule
-from taxes.vat import is_eu, vat_number_valid
+from taxes.vat import is_eu
 
 REVERSE_CHARGE_MENTION = (
     "Reverse charge: VAT to be accounted for by the recipient (Art. 196, Directive 2006/112/EC)."
@@ -37,15 +37,13 @@ class TaxContext:
     on: date
 
 
-def tax_context(*, customer, on: date) -> TaxContext:
+def tax_context(*, customer, on: date, tax_id_valid: bool | None) -> TaxContext:
+    """The automatic rules' view of seller and buyer. `tax_id_valid` is the verdict on the
+    customer's VAT number (`taxes.services.tax_id_verdict`, which may ask VIES online): a
+    selector makes no network call, so the caller asks first and passes the answer."""
     organization = organization_get()
     country = (customer.country or "").upper()
     tax_id = customer.tax_identification_number.strip()
-    valid = vat_number_valid(tax_id, country) if tax_id and is_eu(country) else None
-    if valid and organization.vies_check_enabled:
-        from taxes.vat import vies_confirms
-
-        valid = vies_confirms(tax_id) is not False  # an unavailable VIES never blocks
     return TaxContext(
         seller_country=(organization.country or "").upper(),
         us_tax_states=frozenset(s.upper() for s in organization.us_tax_states or []),
@@ -53,7 +51,7 @@ def tax_context(*, customer, on: date) -> TaxContext:
         customer_state=(customer.state or "").upper(),
         business=customer.customer_type == "company" or bool(tax_id),
         tax_id=tax_id,
-        tax_id_valid=valid,
+        tax_id_valid=tax_id_valid,
         on=on,
     )
 

@@ -8,7 +8,9 @@ from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_date
 
 from core.errors import ValidationFailed
+from core.selectors import organization_get
 from core.validation import Errors, check_code, parse_decimal
+from taxes import vat
 from taxes.models import Tax, TaxRule
 
 RULES_FILE = Path(__file__).resolve().parent / "data" / "tax_rules.csv"
@@ -87,3 +89,17 @@ def tax_rules_load(*, path: Path = RULES_FILE) -> tuple[int, int]:
             )
             created, updated = created + was_created, updated + (not was_created)
     return created, updated
+
+
+def tax_id_verdict(*, customer) -> bool | None:
+    """Whether the customer's EU VAT number is valid: the offline check (python-stdnum), then,
+    when the organization enables it, VIES online (a network call, hence a service and not the
+    selector; an unavailable VIES never blocks). None: no number, or not an EU country."""
+    country = (customer.country or "").upper()
+    tax_id = customer.tax_identification_number.strip()
+    if not tax_id or not vat.is_eu(country):
+        return None
+    valid = vat.vat_number_valid(tax_id, country)
+    if valid and organization_get().vies_check_enabled:
+        valid = vat.vies_confirms(tax_id) is not False
+    return valid

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core.locks import lock
 from core.money import from_minor_units, to_minor_units
 from customers.models import CREDIT_DIGITS, Wallet, WalletTransaction
 
@@ -150,5 +151,5 @@ def lock_wallet(wallet: Wallet) -> Wallet:
 
 def lock_wallets(ids) -> dict[int, Wallet]:
     """Several wallets locked in pk order (one order, so two writers never deadlock)."""
-    rows = Wallet.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")
+    rows = lock(Wallet, pk__in=set(ids)).order_by("pk")
     return {wallet.pk: wallet for wallet in rows}

@@ -21,14 +21,13 @@ from plans import periods
 logger = logging.getLogger("customers.wallets")  # the name it always logged under
 
 Rule = RecurringTransactionRule
-INTERVAL_MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "yearly": 12}
 
 
 def _occurrence(start: datetime, interval: str, n: int) -> datetime:
     """The n-th top-up time of an interval rule (UTC; months clamped like billing periods)."""
     if interval == Rule.Interval.WEEKLY:
         return start + timedelta(weeks=n)
-    day = periods.add_months(start.date(), INTERVAL_MONTHS[interval] * n)
+    day = periods.add_months(start.date(), int(periods.interval_months(interval)) * n)
     return datetime.combine(day, start.timetz())
 
 

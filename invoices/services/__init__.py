@@ -8,6 +8,7 @@ from invoices.services.close import (
     subscription_preview,
     subscription_schedule,
     subscriptions_due,
+    subscriptions_schedule_unscheduled,
 )
 from invoices.services.lifecycle import (
     drafts_finalize_due,
@@ -33,4 +34,5 @@ __all__ = [
     "subscription_preview",
     "subscription_schedule",
     "subscriptions_due",
+    "subscriptions_schedule_unscheduled",
 ]

@@ -7,6 +7,7 @@ a beat firing twice, two workers, or a retry after a crash never make a second i
 next_billing_at forward. With no grace period the invoice is finalized in the same transaction.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from core.errors import BillingError
 from core.limits import amount_fits, number_fits
 from core.selectors import organization_get
+from customers.locks import lock_subscription
 from customers.models import Subscription
 from customers.selectors import subscription_currency
 from customers.services import subscription_terminate
@@ -227,7 +229,7 @@ def subscription_schedule(*, subscription: Subscription) -> None:
     Backdated means created with a start in the past, measured against when the row was created
     — not against when this runs: a pending start or a downgrade activated late by the beat
     still bills every period from its start."""
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = lock_subscription(subscription.pk)
     if subscription.status != Status.ACTIVE or subscription.next_billing_at is not None:
         return
     started, created = subscription.started_at, subscription.created_at
@@ -244,7 +246,7 @@ def subscription_catch_up(*, subscription: Subscription, now: datetime | None = 
     """Bill a backdated subscription's past periods too (by default they are skipped, as in
     Lago); for a demo or a migration that wants its history invoiced. Only before any billing."""
     with transaction.atomic():
-        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        subscription = lock_subscription(subscription.pk)
         if subscription.status != Status.ACTIVE or subscription.billings.exists():
             return []
         started = subscription.started_at
@@ -254,17 +256,26 @@ def subscription_catch_up(*, subscription: Subscription, now: datetime | None = 
     return subscription_bill_due(subscription_id=subscription.pk, now=now)
 
 
-def subscriptions_due(now: datetime) -> list[int]:
-    """Ids of subscriptions with a billing due: active past their next_billing_at, or
-    terminated with their final invoice not made yet."""
-    active = Subscription.objects.filter(status=Status.ACTIVE, next_billing_at__lte=now)
-    ended = Subscription.objects.filter(status=Status.TERMINATED, next_billing_at__isnull=False)
+def subscriptions_schedule_unscheduled() -> list[int]:
+    """Give every active subscription without a next_billing_at its first one; the ids it
+    looked at. The close's write before it lists what is due (`subscriptions_due` only reads):
+    pass the ids on, they are billed this run whatever their new next_billing_at."""
     unscheduled = Subscription.objects.filter(status=Status.ACTIVE, next_billing_at__isnull=True)
-    ids = set(active.values_list("pk", flat=True)) | set(ended.values_list("pk", flat=True))
+    ids = []
     for subscription in unscheduled:
         subscription_schedule(subscription=subscription)
-        ids.add(subscription.pk)
-    return sorted(ids)
+        ids.append(subscription.pk)
+    return ids
+
+
+def subscriptions_due(now: datetime, *, scheduled: Iterable[int] = ()) -> list[int]:
+    """Ids of subscriptions with a billing due: active past their next_billing_at, or
+    terminated with their final invoice not made yet, plus those the caller has just
+    `scheduled` (see `subscriptions_schedule_unscheduled`). A read: it writes nothing."""
+    active = Subscription.objects.filter(status=Status.ACTIVE, next_billing_at__lte=now)
+    ended = Subscription.objects.filter(status=Status.TERMINATED, next_billing_at__isnull=False)
+    ids = set(active.values_list("pk", flat=True)) | set(ended.values_list("pk", flat=True))
+    return sorted(ids | set(scheduled))
 
 
 def invoice_refresh_fees(invoice: Invoice) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from core import hooks
 from core.errors import RuleViolation, ValidationFailed
 from core.selectors import organization_get
+from invoices.locks import lock_invoice
 from invoices.models import Invoice
 from invoices.services.numbering import next_invoice_number
 
@@ -160,7 +161,7 @@ def invoice_refresh(*, invoice: Invoice) -> Invoice:
     """Recompute a draft's fees from the usage as it is now (late events within the grace)."""
     from invoices.services.close import invoice_refresh_fees
 
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = lock_invoice(invoice.pk)
     if invoice.status != Status.DRAFT:
         raise RuleViolation("invoice_not_draft", "Only a draft invoice can be refreshed.")
     invoice_refresh_fees(invoice)
@@ -180,7 +181,7 @@ def invoice_void(
 ) -> Invoice:
     """Finalized → voided (final). A paid invoice is voided only with a credit note for what
     is left of it (as credit, refund or both)."""
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = lock_invoice(invoice.pk)
     if invoice.status == Status.VOIDED:
         return invoice
     if invoice.status != Status.FINALIZED:
@@ -259,7 +260,7 @@ def _metadata(items) -> list[dict]:
 def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
     """Lago's PUT /invoices/{id}: metadata (any status but voided) and the payment status of a
     finalized invoice paid outside the payment provider."""
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = lock_invoice(invoice.pk)
     fields = ["updated_at"]
     if data.get("metadata") is not None:
         invoice.metadata = _metadata(data["metadata"])
@@ -290,7 +291,7 @@ def invoices_mark_overdue(*, today: date) -> int:
     count = 0
     for invoice in due:
         with transaction.atomic():
-            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            invoice = lock_invoice(invoice.pk)
             if invoice.payment_overdue:
                 continue
             invoice.payment_overdue = True

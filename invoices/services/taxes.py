@@ -10,6 +10,7 @@ from core.money import round_minor_units
 from invoices.models import AppliedTax, Fee, FeeAppliedTax, Invoice
 from invoices.services.progressive import progressive_credit_shares
 from taxes.selectors import TaxLine, automatic_taxes, explicit_taxes, tax_context
+from taxes.services import tax_id_verdict
 
 
 def _add_on_codes(fee: Fee) -> list[str]:
@@ -54,7 +55,8 @@ def taxes_apply(*, invoice: Invoice) -> int:
         return 0  # buying prepaid credits is not a taxable supply here (Lago: no tax)
     AppliedTax.objects.filter(invoice=invoice).delete()
     FeeAppliedTax.objects.filter(fee__invoice=invoice).delete()
-    context = tax_context(customer=invoice.customer, on=invoice.issuing_date)
+    verdict = tax_id_verdict(customer=invoice.customer)  # may ask VIES: before the selector
+    context = tax_context(customer=invoice.customer, on=invoice.issuing_date, tax_id_valid=verdict)
     automatic = automatic_taxes(context)
     credited = progressive_credit_shares(invoice)  # usage already taxed when billed
     breakdown: dict[tuple, list] = defaultdict(lambda: [0, 0, ""])

@@ -38,6 +38,20 @@ def test_mrr_movement_table(before, after, expected):
     assert movement.net == sum(after.values()) - sum(before.values())
 
 
+@pytest.mark.parametrize(
+    ("interval", "factor"),
+    [
+        ("weekly", "4.333333333333333333333333333"),
+        ("monthly", "1"),
+        ("quarterly", "0.3333333333333333333333333333"),
+        ("semiannual", "0.1666666666666666666666666667"),
+        ("yearly", "0.08333333333333333333333333333"),
+    ],
+)
+def test_the_monthly_share_of_a_base_fee_comes_from_the_interval_length(interval, factor):
+    assert str(dashboard.monthly_factor(interval)) == factor
+
+
 def customer(external_id: str, currency: str = "USD") -> Customer:
     return Customer.objects.create(external_id=external_id, name=external_id, currency=currency)
 

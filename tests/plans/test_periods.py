@@ -16,6 +16,7 @@ from plans.periods import (
     add_months,
     charges_period,
     full_period_containing,
+    interval_months,
     local_bounds_utc,
     local_date,
     next_period,
@@ -541,6 +542,25 @@ def test_monthly_charges_periods_nest_in_the_yearly_period():
 )
 def test_yearly_amount_factor(interval, factor):
     assert yearly_amount_factor(interval) == factor
+
+
+@pytest.mark.parametrize(
+    ("interval", "months"),
+    [
+        ("weekly", Fraction(3, 13)),
+        ("monthly", Fraction(1)),
+        ("quarterly", Fraction(3)),
+        ("semiannual", Fraction(6)),
+        ("yearly", Fraction(12)),
+    ],
+)
+def test_interval_months_is_the_exact_length_of_one_period_in_months(interval, months):
+    assert interval_months(interval) == months
+
+
+def test_interval_months_rejects_an_unknown_interval():
+    with pytest.raises(ValueError, match="unknown interval"):
+        interval_months("daily")
 
 
 # --- validation --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from invoices.services import subscriptions_due
+from invoices.services import subscriptions_due, subscriptions_schedule_unscheduled
 from invoices.services.failures import (
     drafts_finalize_due_isolated,
     subscription_bill_due_isolated,
@@ -33,7 +33,8 @@ class Command(BaseCommand):
                 moment = moment.replace(tzinfo=UTC)
         invoices = []
         failed = 0
-        for subscription_id in subscriptions_due(moment):
+        scheduled = subscriptions_schedule_unscheduled()
+        for subscription_id in subscriptions_due(moment, scheduled=scheduled):
             billed = subscription_bill_due_isolated(subscription_id=subscription_id, now=moment)
             if billed is None:  # recorded as a billing failure; the others go on
                 failed += 1
