@@ -460,16 +460,9 @@ class BillingFailureAdmin(ReadOnlyModelAdmin):
     """Subscriptions the period close could not invoice, with the reason; each stays due and is
     retried by the next run (invoices/services/failures.py)."""
 
-    list_display = [
-        "subscription",
-        "customer",
-        "boundary",
-        "code",
-        "message",
-        "attempts",
-        "last_failed_at",
-        "resolved_at",
-    ]
+    # Narrow enough for a 1280-pixel screen beside the filters; the dates and the resolution
+    # are on each failure's page.
+    list_display = ["subscription", "customer", "boundary", "code", "wrapped_message", "attempts"]
     list_filter = [OpenFailureFilter, "code"]
     search_fields = ["subscription__external_id", "subscription__customer__external_id"]
     list_select_related = ["subscription__customer"]
@@ -479,6 +472,13 @@ class BillingFailureAdmin(ReadOnlyModelAdmin):
     @admin.display(description="customer")
     def customer(self, failure: BillingFailure) -> str:
         return failure.subscription.customer.external_id
+
+    @admin.display(description="message")
+    def wrapped_message(self, failure: BillingFailure) -> str:
+        """The whole message, wrapped anywhere: an out-of-range amount is a 40-digit number that
+        would otherwise push the column out of the list."""
+        style = "overflow-wrap: anywhere"
+        return format_html('<span style="{}">{}</span>', style, failure.message)
 
 
 def invoice_admin_add_inline(inline: type[admin.options.InlineModelAdmin]) -> None:

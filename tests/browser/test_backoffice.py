@@ -105,3 +105,20 @@ def test_a_billing_operator_terminates_with_a_refund_of_the_unused_days(
     note = CreditNote.objects.get()
     assert note.invoice_id == paid.pk and note.refund_amount_cents > 0
     assert note.refund_amount_cents == note.total_amount_cents  # all paid in money: refunded
+
+
+def test_a_billing_operator_finds_the_subscription_the_close_could_not_bill(
+    page, live_server, screenshot
+):
+    """Issue 14: one stored value out of range fails its own subscription's invoice, visibly."""
+    from tests.invoices.test_close_isolation import bill_due, make_three_due
+
+    make_three_due()
+    assert "1 subscription(s) could not be billed" in bill_due()
+    staff_user("operator", roles.OPERATOR)
+    log_in(page, live_server.url, "operator")
+    page.goto(f"{live_server.url}/admin/invoices/billingfailure/?state=open")
+    row = page.locator("#result_list tbody tr")
+    assert row.count() == 1
+    assert "value_is_out_of_range" in row.inner_text()
+    screenshot("admin-billing-failures")

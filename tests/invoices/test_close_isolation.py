@@ -28,6 +28,11 @@ HUGE = Decimal("9e24")  # accepted before the range checks: 9e26 cents, beyond b
 
 @pytest.fixture
 def three_due():
+    make_three_due()
+
+
+def make_three_due():
+    """Three subscriptions due on the same boundary; b's stored usage cannot be billed."""
     tokens = make_metric("tokens", field_name="tokens")
     make_plan("pro", 1000, charges=[standard_charge(tokens, "1")])
     webhook_endpoint_create(
