@@ -9,7 +9,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
-from core.api.exceptions import error_body
 from core.api.formats import iso
 from core.api.pagination import LagoPagination
 from core.api.params import query_datetime
@@ -70,17 +69,8 @@ class EventViewSet(LagoViewSet):
     lookup_field = "transaction_id"
     max_body_setting = "EVENTS_MAX_BODY_BYTES"  # batches of up to EVENTS_BATCH_MAX events
 
-    def _too_large(self, request) -> Response | None:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.EVENTS_MAX_BODY_BYTES:
-            return Response(error_body(413, "request_too_large"), status=413)
-        return None
-
     def create(self, request):
         """One event: {"event": {...}}, or the compact {"user_id", "event_type", ...} form."""
-        too_large = self._too_large(request)
-        if too_large:
-            return too_large
         data = request.data
         raw = data.get("event") if isinstance(data, dict) and "event" in data else data
         if not isinstance(raw, dict):
@@ -95,9 +85,6 @@ class EventViewSet(LagoViewSet):
     @action(detail=False, methods=["post"], url_path="batch")
     def batch(self, request):
         """Up to EVENTS_BATCH_MAX events, all or nothing; errors by index."""
-        too_large = self._too_large(request)
-        if too_large:
-            return too_large
         raws = request.data.get("events") if isinstance(request.data, dict) else None
         if not isinstance(raws, list):
             raise ParseError("param is missing or the value is empty: events")
