@@ -72,10 +72,6 @@ def _figures(start: date, end: date, currency: str) -> dict:
     }
 
 
-def money(cents: int, currency: str) -> str:
-    return f"{from_minor_units(cents, currency):,} {currency}"
-
-
 def _charts(figures: dict, currency: str) -> dict:
     mrr, revenue = figures["mrr"], figures["revenue"]
     receivables = figures["receivables"]

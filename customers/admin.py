@@ -15,11 +15,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from core import display
 from core.admin_base import ReadOnlyModelAdmin
 from core.bulk_admin import bulk_action
 from core.errors import BillingError, ValidationFailed
 from core.models import BulkJob
-from core.money import from_minor_units
 from customers import admin_coupons  # noqa: F401  (the coupon admin's "Apply to a customer" page)
 from customers.forms import ChangePlanForm, CustomerForm, SubscriptionCreateForm, TerminateForm
 from customers.models import (
@@ -331,10 +331,6 @@ TOP_UP_PAGE = """{% extends "admin/base_site.html" %}
 """
 
 
-def _money(cents: int, currency: str) -> str:
-    return f"{from_minor_units(cents, currency)} {currency}"
-
-
 class WalletCreateForm(forms.ModelForm):
     """Creating a wallet from the admin goes through wallet_create, like the API."""
 
@@ -501,7 +497,7 @@ class WalletAdmin(admin.ModelAdmin):
 
     @admin.display(description="balance")
     def balance(self, wallet: Wallet) -> str:
-        return _money(money_cents(wallet.credits_balance, wallet), wallet.currency)
+        return display.money(money_cents(wallet.credits_balance, wallet), wallet.currency)
 
     @admin.display(description="consumed credits")
     def consumed(self, wallet: Wallet) -> Decimal:
@@ -516,10 +512,10 @@ class WalletAdmin(admin.ModelAdmin):
         return format_html(
             "{} credits = {}; ongoing: {} credits = {} (usage not yet paid: {})",
             b.credits_balance,
-            _money(b.balance_cents, wallet.currency),
+            display.money(b.balance_cents, wallet.currency),
             b.credits_ongoing_balance,
-            _money(b.ongoing_balance_cents, wallet.currency),
-            _money(b.ongoing_usage_balance_cents, wallet.currency),
+            display.money(b.ongoing_balance_cents, wallet.currency),
+            display.money(b.ongoing_usage_balance_cents, wallet.currency),
         )
 
     @admin.display(description="actions")
@@ -599,7 +595,7 @@ class WalletAdmin(admin.ModelAdmin):
             "form": form,
             "back": back,
             "credits": credits,
-            "money": _money(money_cents(credits, wallet), wallet.currency),
+            "money": display.money(money_cents(credits, wallet), wallet.currency),
         }
         page = engines["django"].from_string(TOP_UP_PAGE)
         return HttpResponse(page.render(context, request))

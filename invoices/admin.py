@@ -11,31 +11,50 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core import roles
+from core import display, roles
 from core.admin_base import ReadOnlyModelAdmin
 from core.bulk_admin import bulk_action
 from core.errors import BillingError
 from core.exports import Exportable
 from core.models import BulkJob
-from core.money import from_minor_units
 from invoices.models import BillingFailure, CreditNote, Fee, Invoice, InvoiceSubscription
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
 
 
-def money(cents: int, currency: str) -> str:
-    return f"{from_minor_units(cents, currency)} {currency}"
+class FeeDisplay:
+    """A fee as finance reads it: units and prices without the stored trailing zeros, the
+    amount in its currency; the full-precision unit amount stays on the fee's page, labelled."""
+
+    @admin.display(description="units", ordering="units")
+    def quantity(self, fee: Fee) -> str:
+        return display.units(fee.units)
+
+    @admin.display(description="unit price")
+    def unit_price(self, fee: Fee) -> str:
+        return display.unit_price(fee.precise_unit_amount, fee.amount_currency)
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, fee: Fee) -> str:
+        return display.money(fee.amount_cents, fee.amount_currency)
+
+    @admin.display(description="taxes")
+    def taxes(self, fee: Fee) -> str:
+        return display.money(fee.taxes_amount_cents, fee.amount_currency)
+
+    @admin.display(description="precise unit amount (full precision)")
+    def precise_unit_amount_full(self, fee: Fee) -> str:
+        return f"{fee.precise_unit_amount} {fee.amount_currency}"
 
 
 class FeeInline(admin.TabularInline):
     model = Fee
     extra = 0
     can_delete = False
-    fields = ["invoice_display_name", "fee_type", "units", "precise_unit_amount", "amount"]
+    fields = ["invoice_display_name", "fee_type", "quantity", "unit_price", "amount"]
     readonly_fields = fields
-
-    @admin.display(description="amount")
-    def amount(self, fee: Fee) -> str:
-        return money(fee.amount_cents, fee.amount_currency)
+    quantity = FeeDisplay.quantity
+    unit_price = FeeDisplay.unit_price
+    amount = FeeDisplay.amount
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -173,15 +192,15 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
 
     @admin.display(description="fees")
     def fees_amount(self, invoice: Invoice) -> str:
-        return money(invoice.fees_amount_cents, invoice.currency)
+        return display.money(invoice.fees_amount_cents, invoice.currency)
 
     @admin.display(description="taxes")
     def taxes_amount(self, invoice: Invoice) -> str:
-        return money(invoice.taxes_amount_cents, invoice.currency)
+        return display.money(invoice.taxes_amount_cents, invoice.currency)
 
     @admin.display(description="total", ordering="total_amount_cents")
     def total(self, invoice: Invoice) -> str:
-        return money(invoice.total_amount_cents, invoice.currency)
+        return display.money(invoice.total_amount_cents, invoice.currency)
 
     @admin.display(description="actions")
     def lifecycle_actions(self, invoice: Invoice) -> str:
@@ -250,9 +269,9 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
             "rows": [
                 {
                     "row": row,
-                    "revenue": money(row.revenue_cents, row.currency),
-                    "taxes": money(row.taxes_cents, row.currency),
-                    "base": money(row.base_revenue_cents, row.base_currency)
+                    "revenue": display.money(row.revenue_cents, row.currency),
+                    "taxes": display.money(row.taxes_cents, row.currency),
+                    "base": display.money(row.base_revenue_cents, row.base_currency)
                     if row.base_revenue_cents is not None
                     else "no FX rate",
                 }
@@ -397,7 +416,7 @@ class CreditNoteAdmin(Exportable, admin.ModelAdmin):
 
     @admin.display(description="total", ordering="total_amount_cents")
     def total(self, note: CreditNote) -> str:
-        return money(note.total_amount_cents, note.currency)
+        return display.money(note.total_amount_cents, note.currency)
 
     def has_add_permission(self, request) -> bool:
         return False  # issued from the invoice's page
@@ -418,8 +437,12 @@ class CreditNoteAdmin(Exportable, admin.ModelAdmin):
                 self.log_change(request, note, "Voided")
 
 
+FEE_SHOWN = ["quantity", "unit_price", "amount", "taxes", "precise_unit_amount_full"]
+FEE_RAW = ["units", "precise_unit_amount", "amount_cents", "taxes_amount_cents"]
+
+
 @admin.register(Fee)
-class FeeAdmin(Exportable, ReadOnlyModelAdmin):
+class FeeAdmin(FeeDisplay, Exportable, ReadOnlyModelAdmin):
     export_fields = [
         "id",
         "lago_id",
@@ -435,11 +458,12 @@ class FeeAdmin(Exportable, ReadOnlyModelAdmin):
         "from_datetime",
         "to_datetime",
     ]
-    list_display = ["__str__", "invoice", "fee_type", "units", "amount_cents", "amount_currency"]
+    list_display = ["__str__", "invoice", "fee_type", "quantity", "amount"]
     list_filter = ["fee_type", "amount_currency"]
     search_fields = ["invoice__number", "invoice_display_name", "subscription__external_id"]
     list_select_related = ["invoice"]
-    readonly_fields = [f.name for f in Fee._meta.fields]
+    readonly_fields = FEE_SHOWN + [f.name for f in Fee._meta.fields if f.name not in FEE_RAW]
+    exclude = FEE_RAW
 
 
 class OpenFailureFilter(admin.SimpleListFilter):

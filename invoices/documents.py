@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import weasyprint
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, parse_pattern
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
@@ -23,8 +22,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint.urls import URLFetcher
 
+from core import display
 from core.errors import RuleViolation
-from core.money import currency_exponent, from_minor_units
 from core.selectors import organization_get
 from customers.selectors import customer_timezone
 from invoices.labels import label
@@ -32,8 +31,6 @@ from invoices.models import Invoice
 
 TEMPLATE = "invoices/invoice_pdf.html"
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "invoices"
-UNIT_PRICE_MAX_DECIMALS = 6
-UNITS_MAX_DECIMALS = 6
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -50,39 +47,19 @@ def invoice_locale(invoice: Invoice) -> str:
     return "en"
 
 
-def _pattern(locale: str, *, currency: bool, min_frac: int, max_frac: int):
-    """The locale's own number pattern with our decimals (ISO 4217's, not CLDR's, for money)."""
-    cldr = Locale.parse(locale)
-    base = cldr.currency_formats["standard"] if currency else cldr.decimal_formats[None]
-    pattern = parse_pattern(base.pattern)  # a fresh copy: babel's cached pattern stays intact
-    pattern.frac_prec = (min_frac, max_frac)
-    return pattern
-
-
 def money_format(cents: int, currency: str, locale: str) -> str:
-    """A billed amount exactly as stored, e.g. 1 234,50 $US in fr."""
-    exponent = currency_exponent(currency)
-    pattern = _pattern(locale, currency=True, min_frac=exponent, max_frac=exponent)
-    amount = from_minor_units(cents, currency)
-    return format_currency(amount, currency, pattern, locale=locale, currency_digits=False)
+    """A billed amount exactly as stored, e.g. 1 234,50 $US in fr (core.display)."""
+    return display.money(cents, currency, locale)
 
 
 def unit_price_format(amount: Decimal, currency: str, locale: str) -> str:
     """A precise unit price: the currency's decimals, and more (up to 6) when they matter."""
-    exponent = currency_exponent(currency)
-    pattern = _pattern(
-        locale, currency=True, min_frac=exponent, max_frac=max(exponent, UNIT_PRICE_MAX_DECIMALS)
-    )
-    return format_currency(amount, currency, pattern, locale=locale, currency_digits=False)
+    return display.unit_price(amount, currency, locale)
 
 
 def units_format(units: Decimal, locale: str) -> str:
     """Units without the 12 stored trailing zeros."""
-    return format_decimal(
-        units,
-        _pattern(locale, currency=False, min_frac=0, max_frac=UNITS_MAX_DECIMALS),
-        locale=locale,
-    )
+    return display.units(units, locale)
 
 
 # --- document content ------------------------------------------------------------------------
@@ -204,7 +181,7 @@ def _tax_label(key, locale: str, invoice: Invoice) -> str:
         return label(locale, key)
     tax = key[1]
     base = money_format(tax.fees_amount_cents, invoice.currency, locale)
-    return f"{tax.tax_name} ({format_decimal(tax.tax_rate.normalize(), locale=locale)} %, {base})"
+    return f"{tax.tax_name} ({display.units(tax.tax_rate, locale)} %, {base})"
 
 
 def _payment_terms(invoice: Invoice, locale: str) -> str:
@@ -246,7 +223,7 @@ def _fx_note(invoice: Invoice, locale: str) -> str:
     fx = invoice.fx_details or {}
     if not fx.get("rate"):
         return ""
-    rate = format_decimal(Decimal(fx["rate"]).normalize(), locale=locale, format="#,##0.########")
+    rate = display.units(fx["rate"], locale, max_decimals=8)
     return label(locale, "fx_note", source=fx["from"], target=fx["to"], rate=rate, date=fx["date"])
 
 

@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core import roles
+from core import display, roles
 from core.errors import BillingError
 from core.exports import Exportable
 from invoices.admin import invoice_admin_add_inline
@@ -43,8 +43,7 @@ class PaymentAdmin(Exportable, ReadOnlyAdmin):
         "invoice",
         "customer",
         "status",
-        "amount_cents",
-        "currency",
+        "amount",
         "attempts",
         "next_retry_at",
         "provider_payment_id",
@@ -57,6 +56,10 @@ class PaymentAdmin(Exportable, ReadOnlyAdmin):
         "retry_button",
     ]
     actions = ["retry_selected"]
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, payment: Payment) -> str:
+        return display.money(payment.amount_cents, payment.currency)
 
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm(roles.RETRY_PAYMENT)
@@ -123,8 +126,12 @@ class PaymentInline(admin.TabularInline):
     model = Payment
     extra = 0
     can_delete = False
-    fields = ["status", "amount_cents", "attempts", "provider_payment_id", "last_error", "link"]
+    fields = ["status", "amount", "attempts", "provider_payment_id", "last_error", "link"]
     readonly_fields = fields
+
+    @admin.display(description="amount")
+    def amount(self, payment: Payment) -> str:
+        return display.money(payment.amount_cents, payment.currency)
 
     @admin.display(description="")
     def link(self, payment: Payment) -> str:
@@ -150,10 +157,15 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["credit_note", "amount_cents", "status", "provider_refund_id", "created_at"]
+    list_display = ["credit_note", "amount", "status", "provider_refund_id", "created_at"]
     list_filter = ["status"]
     search_fields = ["credit_note__number", "=provider_refund_id"]
+    list_select_related = ["credit_note"]
     readonly_fields = [f.name for f in Refund._meta.fields]
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, refund: Refund) -> str:
+        return display.money(refund.amount_cents, refund.credit_note.currency)
 
 
 @admin.register(ReconciliationIssue)

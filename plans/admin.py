@@ -8,7 +8,7 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from core.money import from_minor_units
+from core import display
 from plans.addons import ADD_ON_FIELDS, add_on_delete, add_on_errors
 from plans.coupons import (
     COUPON_FIELDS,
@@ -183,8 +183,7 @@ class PlanAdmin(admin.ModelAdmin):
 
     @admin.display(description="base fee")
     def base_fee(self, plan: Plan) -> str:
-        amount = from_minor_units(plan.amount_cents, plan.amount_currency)
-        return f"{amount} {plan.amount_currency}"
+        return display.money(plan.amount_cents, plan.amount_currency)
 
     @admin.display(description="charges", ordering="live_charges")
     def charges_count(self, plan: Plan) -> int:
@@ -214,8 +213,13 @@ class ChargeFilterInline(admin.StackedInline):
 @admin.register(Charge)
 class ChargeAdmin(admin.ModelAdmin):
     form = ChargeForm
-    list_display = ["__str__", "plan", "code", "charge_model", "pay_in_advance", "min_amount_cents"]
+    list_display = ["__str__", "plan", "code", "charge_model", "pay_in_advance", "minimum"]
     list_filter = ["charge_model", "pay_in_advance", LiveFilter]
+
+    @admin.display(description="minimum", ordering="min_amount_cents")
+    def minimum(self, charge: Charge) -> str:
+        return display.money(charge.min_amount_cents, charge.plan.amount_currency)
+
     search_fields = ["code", "plan__code", "billable_metric__code"]
     list_select_related = ["plan", "billable_metric"]
     inlines = [ChargeFilterInline]
@@ -239,16 +243,12 @@ class ChargeAdmin(admin.ModelAdmin):
 # --- add-ons and coupons ---------------------------------------------------------------------
 
 
-def _money(cents: int | None, currency: str) -> str:
-    return "—" if cents is None else f"{from_minor_units(cents, currency)} {currency}"
-
-
 def coupon_terms(terms: Coupon | AppliedCoupon, coupon_type: str) -> str:
     """Terms as listed: 25.00 USD, once / 12.5 %, 3 invoices."""
     if coupon_type == CouponType.FIXED_AMOUNT:
-        value = _money(terms.amount_cents, terms.amount_currency)
+        value = display.money(terms.amount_cents, terms.amount_currency)
     else:
-        value = f"{terms.percentage_rate.normalize():f} %" if terms.percentage_rate else "—"
+        value = display.rate(terms.percentage_rate)
     if terms.frequency == CouponFrequency.RECURRING:
         return f"{value}, {terms.frequency_duration} invoices"
     return f"{value}, {terms.frequency}"
@@ -280,7 +280,7 @@ class AddOnAdmin(admin.ModelAdmin):
 
     @admin.display(description="price", ordering="amount_cents")
     def price(self, add_on: AddOn) -> str:
-        return _money(add_on.amount_cents, add_on.amount_currency)
+        return display.money(add_on.amount_cents, add_on.amount_currency)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # soft delete (action) keeps the code's history
@@ -467,14 +467,14 @@ class AppliedCouponAdmin(admin.ModelAdmin):
         if applied.frequency == CouponFrequency.RECURRING:
             return f"{applied.frequency_duration_remaining} invoice(s)"
         if applied.amount_cents_remaining is not None:
-            return _money(applied.amount_cents_remaining, applied.amount_currency)
+            return display.money(applied.amount_cents_remaining, applied.amount_currency)
         return "forever" if applied.frequency == CouponFrequency.FOREVER else "—"
 
     @admin.display(description="deducted so far", ordering="used_cents")
     def used(self, applied: AppliedCoupon) -> str:
         currency = applied.amount_currency or applied.customer.currency
         cents = applied.used_cents or 0
-        return _money(cents, currency) if currency else str(cents)
+        return display.money(cents, currency) if currency else str(cents)
 
     @admin.action(description="Terminate selected applied coupons", permissions=["change"])
     def terminate(self, request, queryset):

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from djmoney.models.fields import MoneyField
 
+from core import display
 from core.auditing import AuditedQuerySet, LiveQuerySet
 from plans.aggregation_types import SPECS as AGGREGATION_SPECS
 from plans.charge_models import SPECS
@@ -164,7 +165,7 @@ class Commitment(models.Model):
     objects = AuditedQuerySet.as_manager()
 
     def __str__(self) -> str:
-        return f"minimum {self.amount_cents} {self.plan.amount_currency}"
+        return f"minimum {display.money(self.amount_cents, self.plan.amount_currency)}"
 
 
 class UsageThreshold(models.Model):

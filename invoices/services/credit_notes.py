@@ -34,9 +34,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from core import hooks
+from core import display, hooks
 from core.errors import NotFound, RuleViolation, ValidationFailed
-from core.money import from_minor_units, round_minor_units, round_places
+from core.money import round_minor_units, round_places
 from core.validation import Errors
 from invoices.models import (
     CreditNote,
@@ -443,8 +443,8 @@ def _check_operator_limit(invoice: Invoice, total: int) -> None:
         left = max(limit - given, 0)
         raise RuleViolation(
             "credit_note_above_limit",
-            f"Above {from_minor_units(limit, invoice.currency)} {invoice.currency} on this "
-            f"invoice ({from_minor_units(left, invoice.currency)} left): a billing admin "
+            f"Above {display.money(limit, invoice.currency)} on this "
+            f"invoice ({display.money(left, invoice.currency)} left): a billing admin "
             "issues it.",
         )
 

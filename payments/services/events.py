@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from core import display
 from invoices.models import Invoice
 from invoices.services.lifecycle import payment_status_changed
 from payments.models import Payment
@@ -56,10 +57,11 @@ def _give_up(payment: Payment) -> None:
     recipients = settings.FINANCE_EMAILS or [e for _, e in settings.ADMINS]
     if recipients:
         number = invoice.number
+        amount = display.money(payment.amount_cents, payment.currency)
         transaction.on_commit(
             lambda: send_mail(
                 f"Payment failed for good: invoice {number}",
-                f"All retries of invoice {number} failed: {payment.last_error}. "
+                f"All retries of invoice {number} ({amount}) failed: {payment.last_error}. "
                 "It is now overdue; collect it by hand.",
                 settings.DEFAULT_FROM_EMAIL,
                 recipients,

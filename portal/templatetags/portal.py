@@ -1,30 +1,15 @@
 """Numbers, money and dates in the language the portal speaks (babel, CLDR data); the chart."""
 
-from decimal import Decimal, localcontext
-from functools import wraps
+from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
 from django import template
 from django.utils import translation
 
+from core import display
 from core.charts import bar_chart
-from core.money import from_minor_units
 
 register = template.Library()
-PRECISION = 80  # digits: any stored figure (numeric(38, x), bigint) formats without error
-
-
-def wide_decimals(function):
-    """babel rounds in the current decimal context (28 digits by default), which refuses the
-    27-digit figures an old out-of-range event can produce: format with room to spare."""
-
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        with localcontext(prec=PRECISION):
-            return function(*args, **kwargs)
-
-    return wrapper
 
 
 def _locale() -> str:
@@ -32,21 +17,17 @@ def _locale() -> str:
 
 
 @register.filter
-@wide_decimals
 def units(value) -> str:
     """1234567.5 -> "1,234,567.5" (en), "1 234 567,5" (fr)."""
-    if value is None or value == "":
-        return ""
-    return format_decimal(Decimal(value), format="#,##0.####", locale=_locale())
+    return display.units(value, _locale(), max_decimals=4)
 
 
 @register.simple_tag
-@wide_decimals
 def money(cents, currency: str) -> str:
     """Minor units of `currency` shown with its own decimals: 123456 USD -> "$1,234.56"."""
     if cents is None:
         return ""
-    return format_currency(from_minor_units(int(cents), currency), currency, locale=_locale())
+    return display.money(cents, currency, _locale())
 
 
 @register.filter
@@ -60,12 +41,9 @@ def short_day(value) -> str:
 
 
 @register.simple_tag
-@wide_decimals
 def share(part, whole) -> str:
     """734000 of 1000000 -> "73%"."""
-    if not whole:
-        return ""
-    return format_percent(Decimal(part) / Decimal(whole), locale=_locale())
+    return display.percent(part, whole, _locale())
 
 
 @register.inclusion_tag("portal/chart.html")

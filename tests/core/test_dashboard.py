@@ -236,6 +236,9 @@ def test_the_dashboard_page_and_its_csvs_for_a_finance_viewer(client):
     assert page.status_code == 200
     html = page.content.decode()
     assert html.count("<svg") >= 4 and "Revenue invoiced" in html
+    # money as finance reads it (core/display.py), not minor units: $100.00 base, $25.50 usage
+    assert '<td class="num">$100.00</td><td class="num">$25.50</td>' in html
+    assert "minor units" not in html and ">10,000<" not in html
     rows = list(
         csv.DictReader(
             io.StringIO(client.get(f"/admin/dashboard/revenue.csv?{query}").content.decode())

@@ -11,6 +11,7 @@ import pytest
 import requests
 import time_machine
 
+from core import display
 from invoices.models import Invoice
 from invoices.tasks import bill_due_subscriptions
 from payments.models import Payment, StripeEvent
@@ -117,5 +118,7 @@ def test_a_declining_card_ends_overdue_after_the_retries(
     assert [m.subject for m in mailoutbox if "failed for good" in m.subject] == [
         f"Payment failed for good: invoice {invoice.number}"
     ]
+    [told] = [m.body for m in mailoutbox if "failed for good" in m.subject]
+    assert f"({display.money(payment.amount_cents, payment.currency)}) failed" in told
     with time_machine.travel(at(2024, 6, 1, 1), tick=False):
         assert retry_due.apply().result == 0  # no retry after the last one

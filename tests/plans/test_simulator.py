@@ -78,7 +78,7 @@ def test_the_simulator_page(admin_client, history):
             "/admin/pricing-simulator/",
             {"plan": Plan.objects.get(code="pricier").pk, "periods": 2},
         ).content.decode()
-    assert 'data-testid="total-USD"' in page and "difference <strong>2,400</strong>" in page
+    assert 'data-testid="total-USD"' in page and "difference <strong>$24.00</strong>" in page
     assert "<svg" in page
     bad = admin_client.post("/admin/pricing-simulator/", {"draft": "{nope", "periods": 1})
     assert "Not JSON" in bad.content.decode()

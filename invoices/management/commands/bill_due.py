@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core import display
 from invoices.services import subscriptions_due, subscriptions_schedule_unscheduled
 from invoices.services.failures import (
     drafts_finalize_due_isolated,
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             invoice.refresh_from_db()
             self.stdout.write(
                 f"{invoice.number or 'draft'}  {invoice.customer.external_id}  "
-                f"{invoice.total_amount_cents} {invoice.currency}  {invoice.status}"
+                f"{display.money(invoice.total_amount_cents, invoice.currency)}  {invoice.status}"
             )
         for invoice in finalized:
             self.stdout.write(f"finalized {invoice.number or invoice.status}")
