@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.auditing import because
 from core.errors import RuleViolation
+from customers.locks import lock_customer
 from customers.models import Customer
 
 ERASED_FIELDS = (
@@ -131,7 +132,7 @@ def customer_data_export(*, customer: Customer) -> bytes:
 @transaction.atomic
 def customer_personal_data_erase(*, customer: Customer) -> Customer:
     """Replace the customer's personal data (once); invoices stay as issued."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = lock_customer(customer.pk)
     if customer.personal_data_erased_at:
         raise RuleViolation("already_erased", "This customer's personal data is erased already.")
     with because("GDPR erasure of personal data"):

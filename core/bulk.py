@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.locks import lock_one
 from core.models import BulkJob
 
 
@@ -55,7 +56,7 @@ def register_kind(
 def _claim(job_id: int) -> BulkJob:
     """Mark the job running; on its first run, list its items if its kind does. A job done
     already (a redelivered task) is returned as it is."""
-    job = BulkJob.objects.select_for_update().get(pk=job_id)
+    job = lock_one(BulkJob, job_id)
     if job.status == BulkJob.Status.DONE:
         return job
     if job.status == BulkJob.Status.QUEUED and job.kind in ITEMS:

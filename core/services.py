@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.locks import lock_one
 from core.models import ApiKey, Heartbeat
 
 KEY_PREFIX = "blk_"
@@ -34,7 +35,7 @@ def api_key_create(*, name: str, created_by: str = "", instance: ApiKey | None =
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey) -> ApiKey:
     """Revoke a key for good; later requests with it get 401."""
-    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    key = lock_one(ApiKey, key.pk)
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
+from core.locks import lock_one
 from core.validation import Errors, check_code, check_currency, check_non_negative_int
 from plans.models import AddOn
 
@@ -89,7 +90,7 @@ def add_on_create(*, data: dict) -> AddOn:
 @transaction.atomic
 def add_on_update(*, add_on: AddOn, data: dict) -> AddOn:
     """Partial update; invoices already issued keep their own copy of the price."""
-    add_on = AddOn.objects.select_for_update().get(pk=add_on.pk)
+    add_on = lock_one(AddOn, add_on.pk)
     current = {field: getattr(add_on, field) for field in ADD_ON_FIELDS}
     merged = {**current, **_normalise(data)}
     errors = add_on_errors(merged, instance=add_on)
@@ -101,7 +102,7 @@ def add_on_update(*, add_on: AddOn, data: dict) -> AddOn:
 @transaction.atomic
 def add_on_delete(*, add_on: AddOn) -> AddOn:
     """Soft delete: the code is free again; past invoices keep their fees."""
-    add_on = AddOn.objects.select_for_update().get(pk=add_on.pk)
+    add_on = lock_one(AddOn, add_on.pk)
     if add_on.deleted_at is None:
         add_on.deleted_at = timezone.now()
         add_on.save(update_fields=["deleted_at", "updated_at"])

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_date
 
 from core.errors import ValidationFailed
+from core.locks import lock_one
 from core.selectors import organization_get
 from core.validation import Errors, check_code, parse_decimal
 from taxes import vat
@@ -56,7 +57,7 @@ def tax_create(*, data: dict) -> Tax:
 
 @transaction.atomic
 def tax_update(*, tax: Tax, data: dict) -> Tax:
-    tax = Tax.objects.select_for_update().get(pk=tax.pk)
+    tax = lock_one(Tax, tax.pk)
     merged = {field: getattr(tax, field) for field in TAX_FIELDS} | {
         k: v for k, v in data.items() if v is not None
     }

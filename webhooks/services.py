@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import RuleViolation, ValidationFailed
+from core.locks import lock_one
 from core.models import Organization
 from core.selectors import organization_get
 from core.validation import Errors, check_choice
@@ -145,7 +146,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict) -> Webhook
     """Change the fields sent (a partial update, like Lago's PUT)."""
     fields = _endpoint_fields(data)
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint = lock_one(WebhookEndpoint, endpoint.pk)
         if errors := webhook_endpoint_errors(fields, instance=endpoint):
             raise ValidationFailed(errors)
         for key, value in fields.items():
@@ -157,7 +158,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict) -> Webhook
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """Delete the endpoint and its delivery log (as Lago does); returns the deleted object."""
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint = lock_one(WebhookEndpoint, endpoint.pk)
         endpoint.delete()  # keeps the in-memory fields (lago_id) for the response
         return endpoint
 
@@ -312,7 +313,7 @@ def webhook_deliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
 def webhook_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Start over with a full set of attempts (admin's manual retry); a success is not resent."""
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery = lock_one(WebhookDelivery, delivery.pk)
         if delivery.status == Status.SUCCEEDED:
             raise RuleViolation("webhook_already_succeeded", "This webhook was delivered.")
         delivery.status, delivery.attempts, delivery.next_attempt_at = Status.PENDING, 0, None

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import BillingError
+from core.locks import lock_one
 from customers.models import Customer, RecurringTransactionRule, Wallet, WalletTransaction
 from customers.wallets.alerts import wallets_check_depleted
 from customers.wallets.ledger import ZERO, lock_wallet, wallet_usable
@@ -101,7 +102,7 @@ def _threshold_run(rule: RecurringTransactionRule, ongoing, now: datetime) -> li
 def _run_rule(rule: RecurringTransactionRule, ongoing, now: datetime) -> list[WalletTransaction]:
     """One rule under its wallet's lock (wallet first, then rule: the order updates use)."""
     wallet = lock_wallet(rule.wallet)
-    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    rule = lock_one(Rule, rule.pk)
     rule.wallet = wallet
     if not wallet_usable(wallet, now):
         return []

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from core.errors import ValidationFailed
 from core.validation import Errors
-from customers.models import Customer, RecurringTransactionRule, Wallet, WalletTransaction
+from customers.locks import lock_customer
+from customers.models import RecurringTransactionRule, Wallet, WalletTransaction
 from customers.selectors import customer_get
 from customers.wallets.ledger import lock_wallet, void_credits, wallet_credits
 from customers.wallets.notifications import notify_transactions, notify_wallet
@@ -73,7 +74,7 @@ def wallet_create(*, data: dict, now: datetime | None = None) -> Wallet:
     if not data.get("external_customer_id"):
         raise ValidationFailed({"external_customer_id": ["value_is_mandatory"]})
     customer = customer_get(external_id=data["external_customer_id"])
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)  # codes are per customer
+    customer = lock_customer(customer.pk)  # codes are per customer
     wallet, rules, top_up = new_wallet(data, customer, now)
     wallet.code = wallet.code or default_code(wallet)
     _save_wallet(wallet)

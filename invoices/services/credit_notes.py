@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from core import display, hooks
 from core.errors import NotFound, RuleViolation, ValidationFailed
+from core.locks import lock_one
 from core.money import round_minor_units, round_places
 from core.validation import Errors
 from invoices.models import (
@@ -601,7 +602,7 @@ def credit_note_balance(note: CreditNote) -> int:
 @transaction.atomic
 def credit_note_void(*, note: CreditNote) -> CreditNote:
     """Void the unused credit of a credit note (a used one cannot be voided)."""
-    note = CreditNote.objects.select_for_update().get(pk=note.pk)
+    note = lock_one(CreditNote, note.pk)
     if note.credit_status == CreditNote.CreditStatus.VOIDED:
         return note
     if note.applications.exists():
@@ -644,7 +645,7 @@ def credit_notes_apply(*, invoice: Invoice, amount_due: int) -> int:
 @transaction.atomic
 def credit_note_update(*, note: CreditNote, data: dict) -> CreditNote:
     """Metadata, and the refund status of a refund made outside the payment provider."""
-    note = CreditNote.objects.select_for_update().get(pk=note.pk)
+    note = lock_one(CreditNote, note.pk)
     fields = ["updated_at"]
     if isinstance(data.get("metadata"), dict):
         note.metadata, fields = data["metadata"], [*fields, "metadata"]

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import NotAllowed, RuleViolation
+from core.locks import lock_one
 from invoices.models import Invoice
 from invoices.selectors import invoice_due_cents
 from payments.models import Payment
@@ -43,7 +44,7 @@ def _payment_for(invoice: Invoice, provider_name: str) -> Payment:
 def _claim_attempt(payment_id: int) -> Payment | None:
     """Start a new attempt under the row lock, unless one is running or it is paid."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = lock_one(Payment, payment_id)
         if payment.status in (Status.SUCCEEDED, Status.PROCESSING, Status.REQUIRES_ACTION):
             return None
         payment.attempts += 1

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import display
+from invoices.locks import lock_invoice
 from invoices.models import Invoice
 from invoices.services.lifecycle import payment_status_changed
 from payments.models import Payment
@@ -70,7 +71,7 @@ def _give_up(payment: Payment) -> None:
 
 
 def _invoice_payment_status(invoice: Invoice, status: str) -> None:
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = lock_invoice(invoice.pk)
     if invoice.payment_status == status or invoice.payment_status == "succeeded":
         return
     invoice.payment_status = status

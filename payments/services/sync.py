@@ -3,6 +3,7 @@ payment method a charge would use."""
 
 from django.db import transaction
 
+from customers.locks import lock_customer
 from customers.models import Customer
 from payments.providers import provider_for
 
@@ -23,7 +24,7 @@ def customer_provider_sync(*, customer: Customer) -> str | None:
         return customer.provider_customer_id
     created_id = provider.customer_create(customer)
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        locked = lock_customer(customer.pk)
         if not locked.provider_customer_id:
             locked.provider_customer_id = created_id
             locked.save(update_fields=["provider_customer_id", "updated_at"])

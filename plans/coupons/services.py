@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
+from core.locks import lock_one
 from core.validation import parse_moment
 from plans.coupons.validation import (
     COUPON_FIELDS,
@@ -98,7 +99,7 @@ def coupon_create(*, data: dict) -> Coupon:
 @transaction.atomic
 def coupon_update(*, coupon: Coupon, data: dict) -> Coupon:
     """Partial update; once applied to a customer only name, description and expiration."""
-    coupon = Coupon.objects.select_for_update().get(pk=coupon.pk)
+    coupon = lock_one(Coupon, coupon.pk)
     if coupon.terminated_at is not None:
         raise NotFound("coupon")
     merged = coupon_normalise({**coupon_state(coupon), **_from_api(data)})
@@ -111,7 +112,7 @@ def coupon_update(*, coupon: Coupon, data: dict) -> Coupon:
 @transaction.atomic
 def coupon_terminate(*, coupon: Coupon) -> Coupon:
     """No new applications from now; customers who have it keep it until it runs out."""
-    coupon = Coupon.objects.select_for_update().get(pk=coupon.pk)
+    coupon = lock_one(Coupon, coupon.pk)
     if coupon.terminated_at is None:
         coupon.terminated_at = timezone.now()
         coupon.save(update_fields=["terminated_at", "updated_at"])
@@ -134,7 +135,7 @@ def coupon_delete(*, coupon: Coupon) -> Coupon:
 @transaction.atomic
 def applied_coupon_terminate(*, applied_coupon: AppliedCoupon) -> AppliedCoupon:
     """Stop deducting this coupon from the customer's next invoices (past ones keep theirs)."""
-    applied = AppliedCoupon.objects.select_for_update().get(pk=applied_coupon.pk)
+    applied = lock_one(AppliedCoupon, applied_coupon.pk)
     if applied.status == Active:
         applied.status, applied.terminated_at = AppliedCoupon.Status.TERMINATED, timezone.now()
         applied.save(update_fields=["status", "terminated_at", "updated_at"])

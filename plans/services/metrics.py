@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import ValidationFailed
+from core.locks import lock_one
 from core.validation import Errors, check_choice, check_code
 from plans import aggregation_types
 from plans.models import AggregationType, BillableMetric, BillableMetricFilter, RoundingFunction
@@ -129,7 +130,7 @@ def billable_metric_create(*, data: dict) -> BillableMetric:
 def billable_metric_update(*, metric: BillableMetric, data: dict) -> BillableMetric:
     """Partial update; aggregation fields are locked once charges use the metric."""
     catalog_changed_on_commit()  # ingestion sees the change
-    metric = BillableMetric.objects.select_for_update().get(pk=metric.pk)
+    metric = lock_one(BillableMetric, metric.pk)
     current = {field: getattr(metric, field) for field in METRIC_FIELDS}
     changes = _normalise({**current, **data})
     errors = metric_errors(changes, instance=metric)
@@ -142,7 +143,7 @@ def billable_metric_update(*, metric: BillableMetric, data: dict) -> BillableMet
 def billable_metric_delete(*, metric: BillableMetric) -> BillableMetric:
     """Soft delete; the metric's charges go with it (Lago). Past invoices keep their fees."""
     catalog_changed_on_commit()  # ingestion sees the change
-    metric = BillableMetric.objects.select_for_update().get(pk=metric.pk)
+    metric = lock_one(BillableMetric, metric.pk)
     now = timezone.now()
     metric.deleted_at = now
     metric.save(update_fields=["deleted_at", "updated_at"])

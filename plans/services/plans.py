@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.bulk import bulk_job_start
 from core.errors import ValidationFailed
+from core.locks import lock_one
 from core.models import BulkJob
 from core.validation import Errors, check_choice, check_code, check_currency, parse_decimal
 from plans import aggregation_types
@@ -457,7 +458,7 @@ def plan_create(*, data: dict) -> Plan:
 def plan_update(*, plan: Plan, data: dict) -> Plan:
     """Partial update. A `charges` list replaces the plan's charges (matched by id or code)."""
     catalog_changed_on_commit()  # ingestion sees the change
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    plan = lock_one(Plan, plan.pk)
     current = {field: getattr(plan, field) for field in PLAN_FIELDS}
     merged = _normalise_plan({**current, **{k: v for k, v in data.items() if v is not None}})
     for key in ("charges", "minimum_commitment", "usage_thresholds", "prices"):
@@ -474,7 +475,7 @@ def plan_delete(*, plan: Plan, created_by: str = "api") -> Plan:
     """Lago's DELETE: mark the plan (and its overrides) pending deletion and start a job that
     terminates or cancels its subscriptions, billing each, then deletes it. The request answers
     at once whatever the number of subscriptions; deleting again while pending is a no-op."""
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    plan = lock_one(Plan, plan.pk)
     if plan.pending_deletion or plan.deleted_at:
         return plan
     plan.pending_deletion = True
@@ -491,7 +492,7 @@ def plan_soft_delete(*, plan: Plan) -> Plan:
     """The last step of a plan deletion, once no subscription is live: the plan and its
     overrides leave the catalog (their code is free again). Twice changes nothing."""
     catalog_changed_on_commit()  # ingestion sees the change
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    plan = lock_one(Plan, plan.pk)
     now = timezone.now()
     Plan.objects.filter(Q(pk=plan.pk) | Q(parent=plan), deleted_at__isnull=True).update(
         deleted_at=now, updated_at=now
@@ -578,7 +579,7 @@ def plan_override_create(*, parent: Plan, overrides: dict) -> Plan:
 @transaction.atomic
 def plan_metadata_set(*, plan: Plan, metadata: dict | None, merge: bool = False) -> Plan:
     """Replace (or merge into) a plan's metadata; None clears it. Values are strings or null."""
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    plan = lock_one(Plan, plan.pk)
     metadata = metadata or {}
     if not all(
         isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in metadata.items()

@@ -1,5 +1,8 @@
 """The lock helper: rows of the queried table only, filtered, in the caller's order."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.db import connection, transaction
 
@@ -39,3 +42,17 @@ def test_on_postgresql_the_lock_clause_names_only_the_queried_table():
     sql, _ = lock(Customer, external_id="c1").query.sql_with_params()
     assert connection.vendor == "postgresql"
     assert sql.endswith('FOR UPDATE OF "customers_customer"')
+
+
+def test_services_lock_one_row_through_the_helper():
+    """`Model.objects.select_for_update().get(pk=...)` is written once, in core/locks.py; the
+    remaining direct clauses lock joined rows on purpose or a filtered set."""
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"\.objects\.select_for_update\(\)\.get\(pk=")
+    offenders = [
+        path.relative_to(root).as_posix()
+        for path in root.glob("*/**/*.py")
+        if not path.relative_to(root).as_posix().startswith((".venv/", "tests/"))
+        and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
