@@ -8,7 +8,7 @@ from core.api.schema import Dict, Str, op
 from core.errors import RuleViolation
 from customers.selectors import customer_get
 from payments.links import setup_url
-from payments.stripe_client import stripe_enabled
+from payments.providers.stripe import stripe_enabled
 
 CHECKOUT_URL = op(
     "A link where the customer adds a payment method",

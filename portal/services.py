@@ -143,10 +143,10 @@ def wallet_top_up_request(*, wallet: Wallet, credits: str):
 def invoice_pay_now(*, invoice):
     """Charge the customer's card now; None when there is none yet (the page then offers the
     payment-method page)."""
-    from payments.services import default_payment_method, payment_retry_now, uses_stripe
+    from payments.services import collects, default_payment_method, payment_retry_now
 
     customer = invoice.customer
-    if not uses_stripe(customer):
+    if not collects(customer):
         raise RuleViolation("no_payment_provider", "This invoice is paid by transfer.")
     if not customer.provider_customer_id or default_payment_method(customer) is None:
         return None

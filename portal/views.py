@@ -331,11 +331,11 @@ def _portal_user(request):
 
 
 def _can_pay(invoice) -> bool:
-    from payments.services import uses_stripe
+    from payments.services import collects
 
     unpaid = invoice.payment_status != invoice.PaymentStatus.SUCCEEDED
     due = invoice.status == invoice.Status.FINALIZED and invoice.total_amount_cents > 0
-    return unpaid and due and uses_stripe(invoice.customer)
+    return unpaid and due and collects(invoice.customer)
 
 
 def _int(value, default: int) -> int:

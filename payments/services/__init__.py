@@ -9,10 +9,6 @@ from payments.services.reconciliation import payments_reconcile
 from payments.services.refunds import credit_note_refund, refund_apply
 from payments.services.sync import collects, customer_provider_sync, default_payment_method
 
-# The names callers used when Stripe was the only provider.
-uses_stripe = collects
-stripe_customer_sync = customer_provider_sync
-
 __all__ = [
     "collects",
     "credit_note_refund",
@@ -26,6 +22,4 @@ __all__ = [
     "payments_reconcile",
     "payments_retry_due",
     "refund_apply",
-    "stripe_customer_sync",
-    "uses_stripe",
 ]

@@ -10,8 +10,8 @@ import requests
 from customers.models import Customer
 from customers.services import customer_upsert
 from payments.links import setup_url
+from payments.providers.stripe import stripe_client
 from payments.services import default_payment_method
-from payments.stripe_client import stripe_client
 from tests.payments.helpers import finalized_invoice
 from tests.stripe_fake import event, sign
 

@@ -3,7 +3,7 @@
 import pytest
 
 from customers.services import customer_upsert
-from payments.services import stripe_customer_sync
+from payments.services import customer_provider_sync
 
 
 @pytest.fixture
@@ -18,6 +18,6 @@ def stripe_customer(stripe_on):
             "billing_configuration": {"payment_provider": "stripe", "sync_with_provider": True},
         }
     )
-    stripe_customer_sync(customer=customer)
+    customer_provider_sync(customer=customer)
     customer.refresh_from_db()
     return customer

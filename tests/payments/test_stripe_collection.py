@@ -13,10 +13,10 @@ from invoices.services.credit_notes import credit_note_create
 from payments.models import Payment
 from payments.providers.stripe import stripe_client
 from payments.services import (
+    customer_provider_sync,
     default_payment_method,
     invoice_collect,
     payment_retry_now,
-    stripe_customer_sync,
 )
 from payments.tasks import retry_due
 from tests.payments.helpers import DECLINES, THREE_D_SECURE, at, card, finalized_invoice, give_card
@@ -27,9 +27,9 @@ pytestmark = pytest.mark.django_db
 def test_customer_is_created_at_stripe_once_and_kept_in_sync(stripe_customer):
     remote = stripe_client().customers.retrieve(stripe_customer.provider_customer_id)
     assert (remote.name, remote.email) == ("Acme", "ap@acme.example")
-    assert stripe_customer_sync(customer=stripe_customer) == stripe_customer.provider_customer_id
+    assert customer_provider_sync(customer=stripe_customer) == stripe_customer.provider_customer_id
     customer_upsert(data={"external_id": "acme", "email": "billing@acme.example"})
-    stripe_customer_sync(customer=Customer.objects.get(pk=stripe_customer.pk))
+    customer_provider_sync(customer=Customer.objects.get(pk=stripe_customer.pk))
     remote = stripe_client().customers.retrieve(stripe_customer.provider_customer_id)
     assert remote.email == "billing@acme.example"
 
@@ -180,12 +180,12 @@ def test_the_vat_number_is_kept_on_the_stripe_customer(stripe_on):
             "billing_configuration": {"payment_provider": "stripe", "sync_with_provider": True},
         }
     )
-    stripe_customer_sync(customer=customer)
+    customer_provider_sync(customer=customer)
     customer.refresh_from_db()
     tax_ids = stripe_client().customers.tax_ids.list(customer.provider_customer_id).data
     assert [(t.type, t.value) for t in tax_ids] == [("eu_vat", "FR40303265045")]
     customer_upsert(data={"external_id": "fr", "tax_identification_number": "FR23334175221"})
-    stripe_customer_sync(customer=Customer.objects.get(pk=customer.pk))
+    customer_provider_sync(customer=Customer.objects.get(pk=customer.pk))
     tax_ids = stripe_client().customers.tax_ids.list(customer.provider_customer_id).data
     assert [t.value for t in tax_ids] == ["FR23334175221"]
 

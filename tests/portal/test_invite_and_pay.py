@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from payments.services import stripe_customer_sync
+from payments.services import customer_provider_sync
 from portal.models import PortalAccount
 from tests.payments.helpers import DECLINES, card, give_card
 from tests.portal.world import PASSWORD
@@ -85,7 +85,7 @@ def stripe_acme(world, stripe_on):
     customer, _ = customer_upsert(
         data={"external_id": "acme", "billing_configuration": {"payment_provider": "stripe"}}
     )
-    stripe_customer_sync(customer=customer)
+    customer_provider_sync(customer=customer)
     customer.refresh_from_db()
     return customer
 
