@@ -186,7 +186,17 @@ def _broker_transport_options(broker_url: str) -> dict:
     return {key: str(value) for key, value in folders.items()} | {"store_processed": False}
 
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# The embedded broker: kombu's filesystem transport. Its URL names a host (which the transport
+# ignores) because kombu logs "No hostname was supplied. Reverting to default 'localhost'" for
+# a bare `filesystem://` each time it describes the connection; a bare one is completed.
+EMBEDDED_BROKER_URL = "filesystem://localhost/"
+
+
+def broker_url(url: str) -> str:
+    return EMBEDDED_BROKER_URL if url.rstrip("/") == "filesystem:" else url
+
+
+CELERY_BROKER_URL = broker_url(env.str("CELERY_BROKER_URL", default=EMBEDDED_BROKER_URL))
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker_transport_options(CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

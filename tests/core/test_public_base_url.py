@@ -67,6 +67,8 @@ def test_startup_banner_names_the_served_port(tmp_path):
     lines = _manage(tmp_path, "startup_banner", WEB_PORT="8101")
     assert lines[0].startswith("Serving on http://127.0.0.1:8101/ (admin at /admin/")
     assert not any("Links in e-mails" in line for line in lines)
+    mail = str(tmp_path / "var" / "mail")
+    assert f"E-mails: written to {mail}/ (a file per connection, attachments included)" in lines[-1]
     public = _manage(
         tmp_path, "startup_banner", WEB_PORT="8101", PUBLIC_BASE_URL="https://b.example.com"
     )
