@@ -33,7 +33,7 @@ run: install sysdeps
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py ensure_superuser
 	$(PY) manage.py load_demo
-	@echo "Serving on http://$${WEB_HOST:-127.0.0.1}:$${WEB_PORT:-8000}/ (admin at /admin/)"
+	@$(PY) manage.py startup_banner
 	$(VENV)/bin/honcho start -f Procfile
 
 ## make test: the whole suite (SQLite, eager tasks, browser tests included)

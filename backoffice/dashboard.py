@@ -433,8 +433,9 @@ class Ingestion:
 def ingestion_health(now: datetime, start: date, end: date) -> Ingestion:
     """Events received per minute over the last hour; in the date range: accepted, rejected by
     reason (unknown metric, unknown subscription), and late ones (received after the invoice
-    of their period was finalized: kept, reported, not billed)."""
-    from invoices.models import InvoiceSubscription
+    that closed their period was finalized: kept, answered `period_already_invoiced`, not
+    billed; an in-advance or progressive invoice leaves its period open)."""
+    from invoices.selectors import invoiced_billings
     from usage.models import Event
 
     hour_ago = now - timedelta(hours=1)
@@ -457,7 +458,7 @@ def ingestion_health(now: datetime, start: date, end: date) -> Ingestion:
     by_error = dict(
         received.values_list("error_code").annotate(n=Count("id")).values_list("error_code", "n")
     )
-    closed = InvoiceSubscription.objects.filter(
+    closed = invoiced_billings().filter(
         subscription__external_id=OuterRef("external_subscription_id"),
         charges_from_datetime__lte=OuterRef("timestamp"),
         charges_to_datetime__gt=OuterRef("timestamp"),

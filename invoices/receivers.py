@@ -6,6 +6,7 @@ invoicing bills it here. Receivers run in the caller's transaction, as the direc
 from django.db import transaction
 
 from core import hooks
+from invoices.selectors import events_in_invoiced_periods
 from invoices.services import subscription_bill_due, subscription_schedule
 from invoices.tasks import schedule_usage_followups
 
@@ -28,3 +29,4 @@ def register_customer_and_usage_hooks() -> None:
     hooks.register("subscription.started", subscription_bill_now)
     hooks.register("subscription.terminated", subscription_bill_now)
     hooks.register("usage.events_stored", usage_followups_after_commit)
+    hooks.register("usage.late_events", events_in_invoiced_periods)

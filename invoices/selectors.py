@@ -2,7 +2,7 @@
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import BigIntegerField, Count, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from core.fx import fx_rate_or_none
 from core.money import from_minor_units, to_minor_units
 from core.selectors import organization_get
-from invoices.models import CreditNote, Invoice
+from invoices.models import CreditNote, Invoice, InvoiceSubscription
 
 
 @dataclass
@@ -92,3 +92,58 @@ def unpaid_invoices_with_due():
             - Coalesce(Subquery(offsets, output_field=BigIntegerField()), Value(0))
         )
     )
+
+
+# --- late events: usage of a period whose invoice is finalized ----------------------------------
+
+# The billings that close a period's charges. In-advance and progressive runs are left out: their
+# windows cover a period still open, whose closing invoice bills later events as usual.
+PERIOD_CLOSES = (
+    InvoiceSubscription.Reason.STARTING,
+    InvoiceSubscription.Reason.PERIODIC,
+    InvoiceSubscription.Reason.TERMINATING,
+)
+
+
+def invoiced_billings():
+    """Billings that closed their charges window with an invoice since finalized: usage timed in
+    that window and received after `invoice.finalized_at` is late (Lago: kept, never billed; a
+    draft in its grace period still takes it)."""
+    return InvoiceSubscription.objects.filter(
+        invoicing_reason__in=PERIOD_CLOSES, invoice__finalized_at__isnull=False
+    )
+
+
+def events_in_invoiced_periods(
+    *, events: dict[int, tuple[str, datetime]], now: datetime
+) -> dict[int, str]:
+    """Of `events` (key -> external subscription id, timestamp), those whose period's invoice
+    was finalized at or before `now`: key -> that invoice's lago id. One query per call."""
+    if not events:
+        return {}
+    stamps = [timestamp for _, timestamp in events.values()]
+    windows = (
+        invoiced_billings()
+        .filter(
+            subscription__external_id__in={sub for sub, _ in events.values()},
+            invoice__finalized_at__lte=now,
+            charges_from_datetime__lte=max(stamps),
+            charges_to_datetime__gt=min(stamps),
+        )
+        .values_list(
+            "subscription__external_id",
+            "charges_from_datetime",
+            "charges_to_datetime",
+            "invoice__lago_id",
+        )
+    )
+    by_subscription: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    for external_id, lower, upper, invoice_id in windows:
+        by_subscription.setdefault(external_id, []).append((lower, upper, str(invoice_id)))
+    late = {}
+    for key, (external_id, timestamp) in events.items():
+        for lower, upper, invoice_id in by_subscription.get(external_id, ()):
+            if lower <= timestamp < upper:
+                late[key] = invoice_id
+                break
+    return late

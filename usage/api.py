@@ -30,6 +30,10 @@ def _timestamp(moment) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# The event is stored but its period's invoice was finalized before it arrived: never billed.
+PERIOD_ALREADY_INVOICED = "period_already_invoiced"
+
+
 def stored_event_json(outcome: StoredEvent) -> dict:
     event = outcome.event
     return {
@@ -42,6 +46,8 @@ def stored_event_json(outcome: StoredEvent) -> dict:
         "created_at": iso(outcome.created_at),
         "status": "duplicate" if outcome.duplicate else "stored",
         "error_code": outcome.error_code or None,
+        # A key Lago's Event has not (clients ignore it), like status and error_code.
+        "warnings": {"timestamp": [PERIOD_ALREADY_INVOICED]} if outcome.late_invoice_id else {},
     }
 
 

@@ -43,6 +43,13 @@ class Event(serializers.Serializer):
     created_at = DateTime()
     status = Str(required=False)
     error_code = Str(allow_null=True)
+    warnings = serializers.DictField(
+        child=List(child=Str()),
+        required=False,
+        help_text="Ingestion answers only: field -> codes of what was accepted with a caveat, "
+        'e.g. {"timestamp": ["period_already_invoiced"]}: the period\'s invoice was finalized '
+        "before the event arrived, so it is stored but not billed. {} when none.",
+    )
 
 
 EVENT_ONE = wrapped("EventEnvelope", "event", Event())

@@ -186,7 +186,17 @@ def _broker_transport_options(broker_url: str) -> dict:
     return {key: str(value) for key, value in folders.items()} | {"store_processed": False}
 
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# The embedded broker: kombu's filesystem transport. Its URL names a host (which the transport
+# ignores) because kombu logs "No hostname was supplied. Reverting to default 'localhost'" for
+# a bare `filesystem://` each time it describes the connection; a bare one is completed.
+EMBEDDED_BROKER_URL = "filesystem://localhost/"
+
+
+def broker_url(url: str) -> str:
+    return EMBEDDED_BROKER_URL if url.rstrip("/") == "filesystem:" else url
+
+
+CELERY_BROKER_URL = broker_url(env.str("CELERY_BROKER_URL", default=EMBEDDED_BROKER_URL))
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker_transport_options(CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -227,7 +237,24 @@ RATE_LIMIT_CACHE = env.str("RATE_LIMIT_CACHE", default=_SHARED_RATE_LIMIT_CACHE)
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120_000)
 
 # --- Documents and webhooks -------------------------------------------------------------------
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+
+def served_base_url(host: str, port: str) -> str:
+    """The address `make run`'s gunicorn serves (WEB_HOST, WEB_PORT of the Procfile) as a link:
+    a wildcard bind is reached on loopback, an IPv6 address goes in brackets."""
+    host = host.strip().strip("[]") or "127.0.0.1"
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104 (a link, no bind)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port.strip() or '8000'}"
+
+
+SERVED_BASE_URL = served_base_url(
+    env.str("WEB_HOST", default="127.0.0.1"), env.str("WEB_PORT", default="8000")
+)
+# Links sent outside a request (e-mails, webhooks, portal_url, the demo's banner): the port
+# actually served unless a public address is set.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="") or SERVED_BASE_URL
 DOCUMENT_LINK_MAX_AGE_SECONDS = env.int("DOCUMENT_LINK_MAX_AGE_SECONDS", default=12 * 3600)
 WEBHOOK_SIGNING_KEY = env.str("WEBHOOK_SIGNING_KEY", default="")
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)

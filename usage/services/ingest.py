@@ -37,6 +37,9 @@ class StoredEvent:
     error_code: str
     created_at: datetime
     duplicate: bool = False
+    # Lago's late event: its period's invoice was finalized before it arrived, so it is kept
+    # but never billed; the lago id of that invoice.
+    late_invoice_id: str | None = None
 
 
 @dataclass
@@ -51,6 +54,10 @@ class IngestResult:
     @property
     def duplicates(self) -> int:
         return sum(1 for e in self.accepted.values() if e.duplicate)
+
+    @property
+    def late(self) -> int:
+        return sum(1 for e in self.accepted.values() if e.late_invoice_id)
 
     @property
     def unmatched(self) -> int:
@@ -278,8 +285,27 @@ def events_ingest(
         already_billed=already_billed,
         skip_invalid=skip_invalid,
     )
+    _mark_late(accepted, now, already_billed)
     _followups_after_commit(accepted, already_billed)
     return IngestResult(accepted=accepted, rejected=rejected)
+
+
+def _mark_late(accepted: dict[int, StoredEvent], now: datetime, already_billed: bool) -> None:
+    """Events timed in a period whose invoice is already finalized (duplicates too: a retry of a
+    late event is as late). Invoicing, a higher layer, knows the invoices: it answers the hook
+    `usage.late_events` with one query per batch."""
+    if already_billed:
+        return
+    events = {
+        index: (stored.event.external_subscription_id, stored.event.timestamp)
+        for index, stored in accepted.items()
+        if not stored.error_code
+    }
+    if not events:
+        return
+    for answer in hooks.run("usage.late_events", events=events, now=now):
+        for index, invoice_id in answer.items():
+            accepted[index].late_invoice_id = invoice_id
 
 
 def _followups_after_commit(accepted, already_billed: bool) -> None:
