@@ -27,6 +27,11 @@ def _mount_admin_views() -> None:
     register_view("dashboard/", dashboard_views.dashboard_view, "dashboard")
     register_view("dashboard/<str:name>.csv", dashboard_views.dashboard_csv_view, "dashboard_csv")
     register_view(
+        "customers/customer/<int:pk>/overview/",
+        views.customer_overview_view,
+        "customers_customer_overview",
+    )
+    register_view(
         "customers/customer/<int:pk>/personal-data/export/",
         views.gdpr_export_view,
         "customers_customer_gdpr_export",

@@ -8,7 +8,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 
+from backoffice.customer_overview import customer_overview
 from backoffice.personal_data import customer_data_export, customer_personal_data_erase
 from backoffice.search import global_search
 from core import roles
@@ -68,3 +70,21 @@ def gdpr_erase_view(site, request, pk: int):
         model_admin.log_change(request, customer, "Personal data erased")
         model_admin.message_user(request, "Personal data erased.", messages.SUCCESS)
     return redirect(back)
+
+
+def customer_overview_view(site, request, pk: int):
+    """The customer's page: where they stand, with the actions where they belong."""
+    customer = get_object_or_404(Customer, pk=pk)
+    if not site.get_model_admin(Customer).has_view_permission(request, customer):
+        raise PermissionDenied
+    context = {
+        **site.each_context(request),
+        "opts": Customer._meta,
+        "original": customer,
+        "title": f"{customer.display_name} ({customer.external_id})",
+        "overview": customer_overview(customer, timezone.now()),
+        "can_change": request.user.has_perm("customers.change_subscription"),
+        "can_credit": request.user.has_perm("invoices.add_creditnote"),
+        "can_retry": request.user.has_perm(roles.RETRY_PAYMENT),
+    }
+    return TemplateResponse(request, "admin/customers/customer/overview.html", context)

@@ -71,7 +71,7 @@ class SubscriptionInline(admin.TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
-    list_display = ["external_id", "name", "email", "country", "currency", "created_at"]
+    list_display = ["external_id", "name", "email", "country", "currency", "created_at", "overview"]
     list_filter = ["customer_type", "currency", "country", "payment_provider"]
     search_fields = ["external_id", "name", "legal_name", "email", "tax_identification_number"]
     date_hierarchy = "created_at"
@@ -116,6 +116,12 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # customers are soft-deleted through the API; invoices must keep them
+
+    @admin.display(description="")
+    def overview(self, customer: Customer) -> str:
+        """The customer's page (usage, owed, credits, actions), mounted by the back-office."""
+        url = reverse("admin:customers_customer_overview", args=[customer.pk])
+        return format_html('<a href="{}">Overview</a>', url)
 
     @admin.display(description="actions")
     def customer_actions(self, customer: Customer) -> str:
