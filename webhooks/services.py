@@ -62,7 +62,7 @@ KNOWN_TYPES = (
     "invoice.payment_dispute_lost",
     "credit_note.provider_refund_failure",
 )
-ALGORITHMS = WebhookEndpoint.SignatureAlgo.values  # "jwt" is refused: see WebhookEndpoint
+ALGORITHMS = WebhookEndpoint.SignatureAlgo.values  # "hmac", "jwt"
 ENDPOINT_FIELDS = ("webhook_url", "signature_algo", "name", "event_types", "is_active")
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -263,8 +263,12 @@ def _claim(delivery_id: int) -> WebhookDelivery | None:
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     """POST the signed body: (HTTP status or None, error text or "")."""
     body = delivery_body(delivery)
+    endpoint = delivery.endpoint
     headers = signed_headers(
-        secret=endpoint_secret(delivery.endpoint), body=body, unique_key=str(delivery.lago_id)
+        secret=endpoint_secret(endpoint),
+        body=body,
+        unique_key=str(delivery.lago_id),
+        algorithm=endpoint.signature_algo,
     )
     url = delivery.endpoint.webhook_url
     try:
