@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import time_machine
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from customers.services import subscription_create
@@ -328,3 +330,114 @@ def test_estimate_fees_evaluates_the_expression(api):
     assert [(f["units"], f["amount_cents"]) for f in response.json()["fees"]] == [
         ("2.000000000000", 400)
     ]
+
+
+# --- unique count over a text expression, the admin, hostile input -------------------------
+
+
+def test_unique_count_of_a_concat_expression(api):
+    metric = make_metric(
+        "pairs",
+        "unique_count_agg",
+        field_name="pair",
+        expression="concat(event.properties.user, '-', event.properties.app)",
+    )
+    make_plan("basic", 0, charges=[standard_charge(metric, "1")])
+    subscription_create(
+        data={
+            "external_customer_id": "cust",
+            "plan_code": "basic",
+            "external_id": "sub",
+            "subscription_at": "2024-03-01T00:00:00Z",
+        }
+    )
+    pairs = [("u1", "a"), ("u1", "b"), ("u1", "a"), ("u2", 7)]
+    events = [
+        {**_event(f"p{i}", user=user, app=app), "code": "pairs"}
+        for i, (user, app) in enumerate(pairs)
+    ]
+    response = api.post("/api/v1/events/batch", {"events": events}, format="json")
+    assert [e["properties"]["pair"] for e in response.json()["events"]] == [
+        "u1-a",
+        "u1-b",
+        "u1-a",
+        "u2-7",
+    ]
+    usage = api.get("/api/v1/customers/cust/current_usage?external_subscription_id=sub").json()
+    assert usage["customer_usage"]["charges_usage"][0]["units"] == "3.0"
+
+
+def test_admin_form_refuses_an_invalid_expression(admin_client):
+    from django.urls import reverse
+
+    form = {
+        "name": "Hours",
+        "code": "hours",
+        "description": "",
+        "aggregation_type": "sum_agg",
+        "field_name": "hours",
+        "expression": "round(event.properties.seconds /",
+        "rounding_function": "",
+        "rounding_precision": "",
+        "unit_cost_0": "",
+        "unit_cost_1": "USD",
+        "filters-TOTAL_FORMS": "0",
+        "filters-INITIAL_FORMS": "0",
+    }
+    add = reverse("admin:plans_billablemetric_add")
+    response = admin_client.post(add, form)
+    assert response.status_code == 200
+    assert "invalid_expression" in response.content.decode()
+    response = admin_client.post(add, {**form, "expression": HOURS})
+    assert response.status_code == 302
+    assert api_metric_expression() == HOURS
+
+
+def api_metric_expression() -> str:
+    from plans.models import BillableMetric
+
+    return BillableMetric.objects.get(code="hours").expression
+
+
+json_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    expression=st.one_of(
+        st.text(max_size=60),
+        st.sampled_from(
+            [
+                "round(event.properties.a / event.properties.b, event.properties.c)",
+                "concat(event.properties.a, event.code) * 2",
+                "least(event.properties.a, event.properties.b) - event.timestamp",
+                "ceil(event.properties.a, -event.properties.b)",
+            ]
+        ),
+    ),
+    properties=st.dictionaries(st.sampled_from(["a", "b", "c"]), json_values, max_size=3),
+    timestamp=st.one_of(st.none(), st.integers(), st.text(max_size=12), st.floats()),
+)
+def test_evaluate_expression_answers_200_or_a_clean_422(api, expression, properties, timestamp):
+    event = {"code": "c", "properties": properties}
+    if timestamp is not None:
+        event["timestamp"] = timestamp
+    response = _evaluate(api, {"expression": expression, "event": event})
+    assert response.status_code in (200, 422), response.content
+    body = response.json()
+    if response.status_code == 200:
+        assert isinstance(body["expression_result"]["value"], str)
+    else:
+        assert body["code"] == "validation_errors"
+        assert set(body["error_details"]) & {"expression", "event"}
