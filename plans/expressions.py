@@ -30,6 +30,7 @@ to MAX_LENGTH characters and MAX_DEPTH nested parentheses, calls or minus signs.
 
 import decimal
 import json
+import math
 import re
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -338,9 +339,13 @@ def property_value(value) -> Decimal | str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return Decimal(value) if abs(value) < 10**MAX_NUMBER_TEXT else str(value)
+        if abs(value) >= 10**MAX_NUMBER_TEXT:  # never from JSON (64-bit at most)
+            raise EvaluationError("number out of range", OUT_OF_RANGE)
+        return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value)) if value == value and abs(value) != float("inf") else ""
+        if not math.isfinite(value):
+            raise EvaluationError("number out of range", OUT_OF_RANGE)
+        return Decimal(repr(value))  # the shortest text that round-trips, never binary math
     if isinstance(value, Decimal):
         return value if value.is_finite() else str(value)
     if value is None:

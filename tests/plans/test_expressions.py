@@ -269,3 +269,11 @@ def arithmetic(draw, depth=0):
 def test_generated_arithmetic_matches_decimal(case):
     text, expected = case
     assert parse(text).evaluate(**EVENT) == expected
+
+
+def test_numbers_no_json_can_carry_are_out_of_range_not_a_crash():
+    for value in (10**70, float("inf"), float("nan")):
+        event = {"code": "c", "timestamp": 0, "properties": {"x": value}}
+        with pytest.raises(EvaluationError) as caught:
+            parse("event.properties.x").evaluate(**event)
+        assert caught.value.code == expressions.OUT_OF_RANGE
