@@ -65,6 +65,11 @@ def _from_file(path: Path) -> rsa.RSAPrivateKey:
     return key
 
 
+def jwt_configured() -> bool:
+    """Whether "jwt" signatures can be made here (a key in the environment, or a dev key)."""
+    return bool(settings.WEBHOOK_RSA_PRIVATE_KEY) or settings.WEBHOOK_RSA_DEV_KEY
+
+
 def private_key() -> rsa.RSAPrivateKey:
     """The signing key: LAGO_RSA_PRIVATE_KEY, else the generated dev key, else an error."""
     encoded = settings.WEBHOOK_RSA_PRIVATE_KEY

@@ -21,6 +21,7 @@ from core.errors import RuleViolation, ValidationFailed
 from core.models import Organization
 from core.selectors import organization_get
 from core.validation import Errors, check_choice
+from webhooks.keys import jwt_configured
 from webhooks.models import HTTP_URL, WebhookDelivery, WebhookEndpoint
 from webhooks.selectors import MAX_ENDPOINTS, endpoint_limit_reached
 from webhooks.signing import endpoint_secret, signed_headers
@@ -105,7 +106,10 @@ def webhook_endpoint_errors(data: dict, *, instance: WebhookEndpoint | None = No
     if instance is None or "webhook_url" in data:
         errors.add("webhook_url", _url_error(data.get("webhook_url"), instance=instance))
     if "signature_algo" in data:
-        errors.add("signature_algo", check_choice(data["signature_algo"], ALGORITHMS))
+        error = check_choice(data["signature_algo"], ALGORITHMS)
+        if error is None and data["signature_algo"] == "jwt" and not jwt_configured():
+            error = "jwt_key_not_configured"  # production without LAGO_RSA_PRIVATE_KEY
+        errors.add("signature_algo", error)
     if "event_types" in data:
         errors.add("event_types", _event_types_error(data["event_types"]))
     if "name" in data and not isinstance(data["name"], str):

@@ -199,6 +199,24 @@ def test_production_without_the_key_is_a_configuration_error(settings, tmp_path)
     assert not settings.WEBHOOK_RSA_KEY_FILE.exists()
 
 
+def test_production_without_the_key_refuses_jwt_endpoints(api, settings):
+    settings.WEBHOOK_RSA_PRIVATE_KEY = ""
+    settings.WEBHOOK_RSA_DEV_KEY = False
+    response = api.post(
+        "/api/v1/webhook_endpoints",
+        {"webhook_endpoint": {"webhook_url": "https://example.com/j", "signature_algo": "jwt"}},
+        format="json",
+    )
+    assert response.status_code == 422
+    assert response.json()["error_details"] == {"signature_algo": ["jwt_key_not_configured"]}
+    hmac = api.post(
+        "/api/v1/webhook_endpoints",
+        {"webhook_endpoint": {"webhook_url": "https://example.com/h"}},
+        format="json",
+    )
+    assert hmac.status_code == 200
+
+
 @pytest.mark.parametrize(
     "value", ["not base64 at all!", base64.b64encode(b"-----BEGIN nope").decode()]
 )
