@@ -54,6 +54,14 @@ METRICS = [
         "field_name": "model_id",
         "recurring": True,
     },
+    {
+        "name": "Transcription minutes",
+        "code": "audio_minutes",
+        "description": "Audio transcribed; events carry duration_ms, an expression makes minutes.",
+        "aggregation_type": "sum_agg",
+        "field_name": "minutes",
+        "expression": "round(event.properties.duration_ms / 60000, 2)",
+    },
 ]
 
 
@@ -75,6 +83,7 @@ def _included_then(per_unit: str, included: int) -> dict:
 def _plans(metric_ids: dict[str, str]) -> list[dict]:
     tokens, gpu = metric_ids["llm_tokens"], metric_ids["gpu_seconds"]
     calls, hosted = metric_ids["api_calls"], metric_ids["hosted_models"]
+    audio = metric_ids["audio_minutes"]
     return [
         {
             "name": "Starter",
@@ -142,6 +151,12 @@ def _plans(metric_ids: dict[str, str]) -> list[dict]:
                     "charge_model": "standard",
                     "invoice_display_name": "Hosted fine-tuned models",
                     "properties": {"amount": "20"},
+                },
+                {
+                    "billable_metric_id": audio,
+                    "charge_model": "standard",
+                    "invoice_display_name": "Transcription",
+                    "properties": {"amount": "0.006"},
                 },
             ],
         },
@@ -306,6 +321,7 @@ USAGE_PROFILES = {
         ("llm_tokens", 24, lambda r: {"tokens": r.randint(800, 4200), "model": r.choice(MODELS)}),
         ("gpu_seconds", 6, lambda r: {"seconds": round(r.uniform(30, 900), 1)}),
         ("api_calls", 180, lambda r: {}),
+        ("audio_minutes", 8, lambda r: {"duration_ms": r.randint(5_000, 600_000)}),
     ],
     "nimbus_health_main": [
         ("llm_tokens", 12, lambda r: {"tokens": r.randint(500, 2500), "model": "gpt-4o-mini"}),

@@ -15,7 +15,7 @@ from plans.api_coupons import CouponViewSet
 from portal.api import CustomerPortalActions
 from taxes.api import TaxViewSet
 from usage.api import CustomerUsageActions, EventViewSet
-from webhooks.api import WebhookEndpointViewSet
+from webhooks.api import WebhookEndpointViewSet, WebhookKeyViewSet
 
 
 class CustomerViewSet(
@@ -45,5 +45,6 @@ router.register("applied_coupons", AppliedCouponViewSet, basename="applied_coupo
 router.register("wallets", WalletViewSet, basename="wallet")
 router.register("wallet_transactions", WalletTransactionViewSet, basename="wallet_transaction")
 router.register("webhook_endpoints", WebhookEndpointViewSet, basename="webhook_endpoint")
+router.register("webhooks", WebhookKeyViewSet, basename="webhook")  # public_key, json_public_key
 
 urlpatterns = router.urls

@@ -64,9 +64,17 @@ class BillableMetricFilterInline(admin.TabularInline):
 @admin.register(BillableMetric)
 class BillableMetricAdmin(admin.ModelAdmin):
     form = BillableMetricForm
-    list_display = ["name", "code", "aggregation_type", "field_name", "recurring", "unit_cost"]
+    list_display = [
+        "name",
+        "code",
+        "aggregation_type",
+        "field_name",
+        "expression",
+        "recurring",
+        "unit_cost",
+    ]
     list_filter = ["aggregation_type", "recurring", LiveFilter]
-    search_fields = ["name", "code", "field_name"]
+    search_fields = ["name", "code", "field_name", "expression"]
     inlines = [BillableMetricFilterInline]
     readonly_fields = ["lago_id", "created_at", "deleted_at"]
 

@@ -16,6 +16,7 @@ from plans.selectors import metric_get, plan_get
 from plans.services import (
     billable_metric_create,
     billable_metric_delete,
+    billable_metric_expression_evaluate,
     billable_metric_update,
     plan_create,
     plan_delete,
@@ -38,7 +39,7 @@ def metric_json(metric: BillableMetric) -> dict:
         "weighted_interval": metric.weighted_interval or None,
         "rounding_function": metric.rounding_function or None,
         "rounding_precision": metric.rounding_precision,
-        "expression": None,
+        "expression": metric.expression or None,
         "filters": [{"key": f.key, "values": f.values} for f in metric.filters.all()],
         "unit_cost": decimal_str(metric.unit_cost.amount) if metric.unit_cost else None,
         "unit_cost_currency": str(metric.unit_cost.currency) if metric.unit_cost else None,
@@ -176,6 +177,15 @@ class BillableMetricViewSet(LagoViewSet):
 
     def destroy(self, request, code=None):
         return self.render_one(metric_json(billable_metric_delete(metric=metric_get(code=code))))
+
+    @action(detail=False, methods=["post"], url_path="evaluate_expression")
+    def evaluate_expression(self, request):
+        """Lago: the value of `expression` on a sample `event` (nothing saved)."""
+        data = request.data if isinstance(request.data, dict) else {}
+        value = billable_metric_expression_evaluate(
+            expression=data.get("expression"), event=data.get("event")
+        )
+        return self.render_one({"value": value}, root="expression_result")
 
 
 @extend_schema_view(**PLAN_VIEWS)

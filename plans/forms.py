@@ -202,6 +202,12 @@ class ChargeFilterForm(ChargePropertiesMixin):
 
 
 class BillableMetricForm(forms.ModelForm):
+    expression = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=BillableMetric._meta.get_field("expression").help_text,
+    )
+
     class Meta:
         model = BillableMetric
         fields = [
@@ -210,6 +216,7 @@ class BillableMetricForm(forms.ModelForm):
             "description",
             "aggregation_type",
             "field_name",
+            "expression",
             "recurring",
             "rounding_function",
             "rounding_precision",

@@ -61,6 +61,13 @@ class BillableMetric(models.Model):
         default=False, help_text="Units carry over from period to period (seats, storage)."
     )
     weighted_interval = models.CharField(max_length=16, blank=True)
+    expression = models.TextField(
+        blank=True,
+        help_text=(
+            "Lago expression computed per event at ingestion and stored in the event's "
+            "properties under field_name, e.g. round(event.properties.seconds / 3600)."
+        ),
+    )
     rounding_function = models.CharField(max_length=8, choices=RoundingFunction.choices, blank=True)
     rounding_precision = models.IntegerField(null=True, blank=True)
     # Cost of one unit to us (COGS), for margin reports; full precision, major units.

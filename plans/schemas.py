@@ -18,6 +18,7 @@ from core.api.schema import (
     decimal_string,
     op,
     query,
+    wrapped,
 )
 from plans.models import (
     AggregationType,
@@ -43,6 +44,12 @@ class BillableMetricInput(serializers.Serializer):
     description = Str(required=False, allow_null=True)
     aggregation_type = Choice(AggregationType.values)
     field_name = Str(required=False, allow_null=True)
+    expression = Str(
+        required=False,
+        allow_null=True,
+        help_text="Computed per event at ingestion into properties[field_name], e.g. "
+        "round(event.properties.seconds / 3600)",
+    )
     recurring = Bool(required=False)
     weighted_interval = Choice(["seconds"], required=False, allow_null=True)
     rounding_function = Choice(RoundingFunction.values, required=False, allow_null=True)
@@ -197,9 +204,37 @@ class AppliedCoupon(serializers.Serializer):
 
 # --- the operations, per viewset ---------------------------------------------------------------
 
-BILLABLE_METRIC_VIEWS = crud_ops(
-    "billable metric", "billable_metric", "billable_metrics", BillableMetric, BillableMetricInput
-)
+
+class ExpressionEvent(serializers.Serializer):
+    code = Str()
+    timestamp = Str(required=False, help_text="Unix seconds or ISO 8601; default now")
+    properties = Dict(required=False)
+
+
+class EvaluateExpressionInput(serializers.Serializer):
+    expression = Str(help_text="e.g. round(event.properties.seconds / 3600)")
+    event = ExpressionEvent()
+
+
+class ExpressionResult(serializers.Serializer):
+    value = Str(help_text='Lago renders a number as text: "2.0"')
+
+
+BILLABLE_METRIC_VIEWS = {
+    **crud_ops(
+        "billable metric",
+        "billable_metric",
+        "billable_metrics",
+        BillableMetric,
+        BillableMetricInput,
+    ),
+    "evaluate_expression": op(
+        "Evaluate an expression on a sample event",
+        wrapped("ExpressionResultEnvelope", "expression_result", ExpressionResult()),
+        EvaluateExpressionInput,
+        methods=["POST"],
+    ),
+}
 
 PLAN_VIEWS = {
     **crud_ops("plan", "plan", "plans", Plan, PlanInput),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from customers.models import Subscription
+from plans import expressions
 from plans.models import BillableMetric
 
 
@@ -24,6 +25,7 @@ class MetricInfo:
     aggregation_type: str
     field_name: str
     rollup_keys: tuple[str, ...]  # properties kept as rollup dimensions
+    expression: expressions.Expression | None = None  # parsed once per cache entry
 
 
 _metrics: dict[str, tuple[float, MetricInfo]] = {}
@@ -47,6 +49,11 @@ def _rollup_keys(metric: BillableMetric) -> tuple[str, ...]:
     return tuple(sorted(keys))
 
 
+def compiled_expression(text: str) -> expressions.Expression | None:
+    """The metric's expression, parsed (it was validated when saved)."""
+    return expressions.parse(text) if text else None
+
+
 def metrics_info(codes: set[str]) -> dict[str, MetricInfo]:
     found = {code: _metrics[code][1] for code in codes if code in _metrics}
     found = {code: info for code, info in found.items() if _fresh(_metrics[code][0])}
@@ -60,7 +67,11 @@ def metrics_info(codes: set[str]) -> dict[str, MetricInfo]:
         now = time.monotonic()
         for metric in rows:
             info = MetricInfo(
-                metric.code, metric.aggregation_type, metric.field_name, _rollup_keys(metric)
+                metric.code,
+                metric.aggregation_type,
+                metric.field_name,
+                _rollup_keys(metric),
+                compiled_expression(metric.expression),
             )
             _metrics[metric.code] = (now, info)
             found[metric.code] = info

@@ -42,9 +42,12 @@ class ParsedEvent:
     )
     generated_id: bool = False
     errors: dict = field(default_factory=dict)
+    sent_fingerprint: str = ""  # kept before a metric's expression adds its result
 
     def fingerprint(self) -> str:
         """Content hash of what the sender sent: a retry must match it exactly."""
+        if self.sent_fingerprint:
+            return self.sent_fingerprint
         canonical = json.dumps(
             [
                 self.code,

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from core.errors import BillingError
 from webhooks.forms import WebhookEndpointForm
+from webhooks.keys import public_key_pem
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import (
     webhook_endpoint_create,
@@ -22,9 +23,9 @@ from webhooks.signing import endpoint_secret
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
     list_display = ["__str__", "webhook_url", "signature_algo", "subscribed", "is_active"]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "signature_algo"]
     search_fields = ["name", "webhook_url"]
-    readonly_fields = ["lago_id", "signing_secret", "created_at", "updated_at"]
+    readonly_fields = ["lago_id", "signing_secret", "jwt_public_key", "created_at", "updated_at"]
     fields = [
         "name",
         "webhook_url",
@@ -44,6 +45,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if obj is None or obj.pk is None:
             return "shown once the endpoint is saved"
         return format_html("<code>{}</code>", endpoint_secret(obj))
+
+    @admin.display(description="jwt public key")
+    def jwt_public_key(self, obj: WebhookEndpoint) -> str:
+        """What a "jwt" receiver verifies with (also GET /api/v1/webhooks/json_public_key)."""
+        if obj is None or obj.signature_algo != WebhookEndpoint.SignatureAlgo.JWT:
+            return "used by jwt endpoints only"
+        return format_html("<pre>{}</pre>", public_key_pem().decode("ascii"))
 
     def save_model(self, request, obj, form, change):
         data = {field: form.cleaned_data.get(field) for field in form.Meta.fields}

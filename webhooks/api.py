@@ -1,12 +1,15 @@
 """REST API v1 for webhook endpoints (Lago wire format, `client.webhook_endpoints`)."""
 
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema_view
+from rest_framework.decorators import action
 
 from core.api.formats import iso
 from core.api.viewsets import LagoViewSet
 from core.selectors import organization_get
+from webhooks.keys import public_key_base64
 from webhooks.models import WebhookEndpoint
-from webhooks.schemas import WEBHOOK_ENDPOINT_VIEWS
+from webhooks.schemas import WEBHOOK_ENDPOINT_VIEWS, WEBHOOK_KEY_VIEWS
 from webhooks.selectors import webhook_endpoint_get
 from webhooks.services import (
     webhook_endpoint_create,
@@ -71,3 +74,19 @@ class WebhookEndpointViewSet(LagoViewSet):
     def destroy(self, request, lago_id=None):
         endpoint = webhook_endpoint_get(lago_id=lago_id)
         return self.render_one(self._json(webhook_endpoint_delete(endpoint=endpoint)))
+
+
+@extend_schema_view(**WEBHOOK_KEY_VIEWS)
+class WebhookKeyViewSet(LagoViewSet):
+    """Lago's GET /webhooks/public_key (text, deprecated) and /webhooks/json_public_key: the
+    base64 of the PEM public key that verifies "jwt" webhook signatures."""
+
+    lago_root = "webhook"
+
+    @action(detail=False, methods=["get"], url_path="public_key")
+    def public_key(self, request):
+        return HttpResponse(public_key_base64(), content_type="text/plain; charset=utf-8")
+
+    @action(detail=False, methods=["get"], url_path="json_public_key")
+    def json_public_key(self, request):
+        return self.render_one({"public_key": public_key_base64()})

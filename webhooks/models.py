@@ -13,15 +13,15 @@ HTTP_URL = URLValidator(schemes=["http", "https"])
 class WebhookEndpoint(models.Model):
     """A URL that receives our webhooks, optionally only some event types (empty = all).
 
-    Only HMAC signatures are offered: we sign the raw body with HMAC-SHA256 under a per-endpoint
-    secret derived from the server's key (webhooks/signing.py). Lago's other mode, "jwt" (RS256
-    with an instance RSA key and a public-key endpoint), is refused with 422 value_is_invalid:
-    it would need a key pair to manage and publish for no gain in what a receiver can check.
-    The signing secret is not stored: it is derived, so nothing here needs encrypting.
+    Lago's two signature modes (webhooks/signing.py): "hmac" (the default here), HMAC-SHA256 of
+    the raw body under a per-endpoint secret derived from the server's key, never stored; and
+    "jwt" (Lago's default), an RS256 JWT carrying the body, signed with the instance's RSA key
+    (LAGO_RSA_PRIVATE_KEY, webhooks/keys.py) whose public key the API publishes.
     """
 
     class SignatureAlgo(models.TextChoices):
         HMAC = "hmac", "HMAC-SHA256"
+        JWT = "jwt", "JWT (RS256)"
 
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=255, blank=True)

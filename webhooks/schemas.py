@@ -1,9 +1,10 @@
 """OpenAPI declarations of the webhook endpoints API (documentation only; see
 core/api/schema.py)."""
 
+from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
-from core.api.schema import Choice, DateTime, Str, codes, crud_ops
+from core.api.schema import Choice, DateTime, Str, codes, crud_ops, op, wrapped
 
 
 class WebhookEndpointInput(serializers.Serializer):
@@ -26,3 +27,18 @@ WEBHOOK_ENDPOINT_VIEWS = crud_ops(
     WebhookEndpoint,
     WebhookEndpointInput,
 )
+
+
+class WebhookPublicKey(serializers.Serializer):
+    public_key = Str(help_text="base64 of the PEM public key (60-character lines, as Lago)")
+
+
+WEBHOOK_KEY_VIEWS = {
+    "public_key": op(
+        "The public key of jwt webhook signatures, as text (deprecated by Lago)", OpenApiTypes.STR
+    ),
+    "json_public_key": op(
+        "The public key of jwt webhook signatures",
+        wrapped("WebhookPublicKeyEnvelope", "webhook", WebhookPublicKey()),
+    ),
+}

@@ -22,6 +22,7 @@ from core.locks import lock_one
 from core.models import Organization
 from core.selectors import organization_get
 from core.validation import Errors, check_choice
+from webhooks.keys import jwt_configured
 from webhooks.models import HTTP_URL, WebhookDelivery, WebhookEndpoint
 from webhooks.selectors import MAX_ENDPOINTS, endpoint_limit_reached
 from webhooks.signing import endpoint_secret, signed_headers
@@ -63,7 +64,7 @@ KNOWN_TYPES = (
     "invoice.payment_dispute_lost",
     "credit_note.provider_refund_failure",
 )
-ALGORITHMS = WebhookEndpoint.SignatureAlgo.values  # "jwt" is refused: see WebhookEndpoint
+ALGORITHMS = WebhookEndpoint.SignatureAlgo.values  # "hmac", "jwt"
 ENDPOINT_FIELDS = ("webhook_url", "signature_algo", "name", "event_types", "is_active")
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -106,7 +107,10 @@ def webhook_endpoint_errors(data: dict, *, instance: WebhookEndpoint | None = No
     if instance is None or "webhook_url" in data:
         errors.add("webhook_url", _url_error(data.get("webhook_url"), instance=instance))
     if "signature_algo" in data:
-        errors.add("signature_algo", check_choice(data["signature_algo"], ALGORITHMS))
+        error = check_choice(data["signature_algo"], ALGORITHMS)
+        if error is None and data["signature_algo"] == "jwt" and not jwt_configured():
+            error = "jwt_key_not_configured"  # production without LAGO_RSA_PRIVATE_KEY
+        errors.add("signature_algo", error)
     if "event_types" in data:
         errors.add("event_types", _event_types_error(data["event_types"]))
     if "name" in data and not isinstance(data["name"], str):
@@ -264,8 +268,12 @@ def _claim(delivery_id: int) -> WebhookDelivery | None:
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     """POST the signed body: (HTTP status or None, error text or "")."""
     body = delivery_body(delivery)
+    endpoint = delivery.endpoint
     headers = signed_headers(
-        secret=endpoint_secret(delivery.endpoint), body=body, unique_key=str(delivery.lago_id)
+        secret=endpoint_secret(endpoint),
+        body=body,
+        unique_key=str(delivery.lago_id),
+        algorithm=endpoint.signature_algo,
     )
     url = delivery.endpoint.webhook_url
     try:

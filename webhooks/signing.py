@@ -1,4 +1,4 @@
-"""HMAC signatures of webhook bodies, in Lago's HMAC mode.
+"""Signatures of webhook bodies, in Lago's two modes: "hmac" and "jwt".
 
 Each endpoint's secret is derived, never stored:
 ``hex(HMAC-SHA256(key=WEBHOOK_SIGNING_KEY or SECRET_KEY, msg=str(endpoint.lago_id)))``.
@@ -9,14 +9,23 @@ receivers must then be given the new ones.
 Headers sent with every delivery: ``X-Lago-Signature: base64(HMAC-SHA256(secret, raw body))``,
 ``X-Lago-Signature-Algorithm: hmac``, ``X-Lago-Unique-Key: <delivery lago_id>`` (the receiver's
 idempotency key: retries of one delivery carry the same value).
+
+In "jwt" mode (Lago's Webhook#jwt_signature) ``X-Lago-Signature`` is an RS256 JWT signed with
+the instance's RSA key (webhooks/keys.py), header ``{"alg": "RS256"}``, claims
+``{"data": <the raw body, as a string>, "iss": LAGO_API_URL}`` and nothing else (no expiry,
+as Lago); ``X-Lago-Signature-Algorithm: jwt``. The receiver verifies it with the public key
+of GET /api/v1/webhooks/json_public_key and checks that ``data`` equals the body.
 """
 
 import base64
 import hashlib
 import hmac
 
+import jwt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from webhooks.keys import private_key
 
 SIGNATURE_HEADER = "X-Lago-Signature"
 ALGORITHM_HEADER = "X-Lago-Signature-Algorithm"
@@ -49,11 +58,20 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, body).encode(), signature.encode())
 
 
-def signed_headers(*, secret: str, body: bytes, unique_key: str) -> dict[str, str]:
-    """Every header a delivery carries, signature included."""
+def jwt_sign(body: bytes) -> str:
+    """Lago's jwt signature: RS256 over {"data": body, "iss": LAGO_API_URL}, header alg only."""
+    claims = {"data": body.decode("utf-8"), "iss": settings.LAGO_API_URL}
+    return jwt.encode(claims, private_key(), algorithm="RS256", headers={"typ": None})
+
+
+def signed_headers(
+    *, secret: str, body: bytes, unique_key: str, algorithm: str = "hmac"
+) -> dict[str, str]:
+    """Every header a delivery carries, signature included (`algorithm`: "hmac" or "jwt")."""
+    signature = jwt_sign(body) if algorithm == "jwt" else sign(secret, body)
     return {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign(secret, body),
-        ALGORITHM_HEADER: "hmac",
+        SIGNATURE_HEADER: signature,
+        ALGORITHM_HEADER: "jwt" if algorithm == "jwt" else "hmac",
         UNIQUE_KEY_HEADER: unique_key,
     }

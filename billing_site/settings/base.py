@@ -259,6 +259,12 @@ DOCUMENT_LINK_MAX_AGE_SECONDS = env.int("DOCUMENT_LINK_MAX_AGE_SECONDS", default
 WEBHOOK_SIGNING_KEY = env.str("WEBHOOK_SIGNING_KEY", default="")
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+# "jwt" webhooks (webhooks/keys.py): Lago's LAGO_RSA_PRIVATE_KEY (base64 of a PEM RSA private
+# key); unset, dev and tests generate one under var/ (production refuses: WEBHOOK_RSA_DEV_KEY).
+WEBHOOK_RSA_PRIVATE_KEY = env.str("LAGO_RSA_PRIVATE_KEY", default="")
+WEBHOOK_RSA_KEY_FILE = VAR_DIR / "webhook_rsa_private.pem"
+WEBHOOK_RSA_DEV_KEY = True
+LAGO_API_URL = env.str("LAGO_API_URL", default=PUBLIC_BASE_URL)  # the JWT's `iss`, as Lago
 
 # --- Payments (Stripe; off when no key is set) --------------------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

@@ -10,6 +10,8 @@ if DEBUG:
 if not SECRET_KEY or len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be set in the environment (32+ characters).")
 
+WEBHOOK_RSA_DEV_KEY = False  # jwt webhooks need LAGO_RSA_PRIVATE_KEY, one key for every host
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True

@@ -3,6 +3,7 @@
 from plans.services.metrics import (
     billable_metric_create,
     billable_metric_delete,
+    billable_metric_expression_evaluate,
     billable_metric_update,
     metric_errors,
 )
@@ -20,6 +21,7 @@ from plans.services.plans import (
 __all__ = [
     "billable_metric_create",
     "billable_metric_delete",
+    "billable_metric_expression_evaluate",
     "billable_metric_update",
     "charge_errors",
     "metric_errors",

@@ -1,17 +1,28 @@
 """Billable metric services: create, update, soft delete; rules shared by API and admin."""
 
+from datetime import UTC
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from core.errors import ValidationFailed
+from core.limits import MAX_UNIX_SECONDS, NotANumber, OutOfRange, strict_decimal
 from core.locks import lock_one
 from core.validation import Errors, check_choice, check_code
-from plans import aggregation_types
+from plans import aggregation_types, expressions
 from plans.models import AggregationType, BillableMetric, BillableMetricFilter, RoundingFunction
 from plans.services.changes import catalog_changed_on_commit
 
 NOT_RECURRING = aggregation_types.NOT_RECURRING  # count, max, latest
-LOCKED_WHEN_USED = ("code", "aggregation_type", "field_name", "recurring", "weighted_interval")
+LOCKED_WHEN_USED = (
+    "code",
+    "aggregation_type",
+    "field_name",
+    "recurring",
+    "weighted_interval",
+    "expression",
+)
 METRIC_FIELDS = (
     "name",
     "code",
@@ -20,6 +31,7 @@ METRIC_FIELDS = (
     "field_name",
     "recurring",
     "weighted_interval",
+    "expression",
     "rounding_function",
     "rounding_precision",
 )
@@ -42,6 +54,18 @@ def _filter_errors(filters) -> str | None:
     return None
 
 
+def _expression_error(expression, spec) -> str | None:
+    """Lago's `invalid_expression` for text that does not parse; an expression needs a field to
+    store its result in, so a count metric cannot have one (Lago's documentation)."""
+    if not expression:
+        return None
+    if expressions.validate(expression) is not None:
+        return expressions.INVALID_EXPRESSION
+    if spec is not None and not spec.needs_field:
+        return "not_compatible_with_aggregation_type"
+    return None
+
+
 def metric_errors(data: dict, *, instance: BillableMetric | None = None) -> Errors:
     """Every rule a metric must satisfy, on the merged state (instance + changes)."""
     errors = Errors()
@@ -55,6 +79,7 @@ def metric_errors(data: dict, *, instance: BillableMetric | None = None) -> Erro
         errors.add("field_name", "value_is_mandatory")
     if data.get("recurring") and aggregation in NOT_RECURRING:
         errors.add("recurring", "not_compatible_with_aggregation_type")
+    errors.add("expression", _expression_error(data.get("expression"), spec))
     if data.get("weighted_interval") not in (None, "", "seconds"):
         errors.add("weighted_interval", "value_is_invalid")
     if data.get("rounding_function"):
@@ -88,6 +113,9 @@ def _normalise(data: dict) -> dict:
     for field in ("description", "field_name", "weighted_interval", "rounding_function"):
         if field in data and data[field] is None:
             data[field] = ""
+    expression = data.get("expression")
+    if expression is None or (isinstance(expression, str) and not expression.strip()):
+        data["expression"] = ""  # Lago: a blank expression is none
     return data
 
 
@@ -149,3 +177,59 @@ def billable_metric_delete(*, metric: BillableMetric) -> BillableMetric:
     metric.save(update_fields=["deleted_at", "updated_at"])
     metric.charges.live().update(deleted_at=now)
     return metric
+
+
+def _evaluation_event(event) -> tuple[str, int, dict]:
+    """Lago's evaluate_expression event: {code, timestamp (Unix seconds or ISO 8601, default
+    now), properties}; an absent event is an empty one. ValidationFailed `invalid_event`."""
+    invalid = ValidationFailed({"event": ["invalid_event"]})
+    event = {} if event is None else event
+    if not isinstance(event, dict):
+        raise invalid
+    code = event.get("code")
+    code = "" if code is None else code
+    properties = event.get("properties")
+    properties = {} if properties is None else properties
+    if isinstance(code, bool) or not isinstance(code, str | int):
+        raise invalid
+    if not isinstance(properties, dict):
+        raise invalid
+    timestamp = event.get("timestamp")
+    if timestamp is None or timestamp == "":
+        return str(code), int(timezone.now().timestamp()), properties
+    try:
+        seconds = strict_decimal(timestamp)
+    except OutOfRange as exc:
+        raise invalid from exc
+    except NotANumber:
+        try:
+            moment = parse_datetime(timestamp) if isinstance(timestamp, str) else None
+            if moment is None:
+                raise invalid from None
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            return str(code), int(moment.timestamp()), properties
+        except (ValueError, OverflowError) as exc:  # month 13, a year past 9999 by its offset
+            raise invalid from exc
+    if abs(seconds) > MAX_UNIX_SECONDS:
+        raise invalid
+    return str(code), int(seconds), properties
+
+
+def billable_metric_expression_evaluate(*, expression, event) -> str:
+    """POST /billable_metrics/evaluate_expression: the expression's value on a sample event, as
+    Lago renders it ("2.0", or text). Lago's errors: `expression` value_is_mandatory or
+    invalid_expression, `event` invalid_event (with the reason beside it)."""
+    if expression is None or (isinstance(expression, str) and not expression.strip()):
+        raise ValidationFailed({"expression": ["value_is_mandatory"]})
+    try:
+        compiled = expressions.parse(expression)
+    except expressions.ParseError as exc:
+        raise ValidationFailed({"expression": [expressions.INVALID_EXPRESSION]}) from exc
+    code, timestamp, properties = _evaluation_event(event)
+    try:
+        value = compiled.evaluate(code=code, timestamp=timestamp, properties=properties)
+    except expressions.EvaluationError as exc:
+        details = expressions.error_details(exc, "event.", "invalid_event")
+        details["event"] = details.pop("expression")
+        raise ValidationFailed(details) from exc
+    return expressions.format_result(value)

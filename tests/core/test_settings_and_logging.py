@@ -50,6 +50,10 @@ def test_production_starts_with_a_secret_key_and_debug_off(tmp_path):
         ('{"password": "hunter22"}', "hunter22"),
         ("stripe key sk_test_51Habc", "sk_test_51Habc"),
         ("webhook whsec_abc123", "whsec_abc123"),
+        ("LAGO_RSA_PRIVATE_KEY=LS0tLS1CRUdJTiBSU0Eabc", "LS0tLS1CRUdJTiBSU0Eabc"),
+        ("key LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t\nMIIEvQ== end", "MIIEvQ=="),
+        ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN\n-----END PRIVATE KEY-----", "MIIEvQIBADAN"),
+        ("oops -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKC", "MIIEpAIBAAKC"),
     ],
 )
 def test_secrets_are_redacted(line, secret):

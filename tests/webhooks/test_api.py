@@ -60,7 +60,7 @@ def test_retrieve_and_list_never_show_the_secret(api):
         ({"webhook_url": "ftp://example.com/x"}, "webhook_url", "invalid_format"),
         ({"webhook_url": 42}, "webhook_url", "invalid_format"),
         ({"webhook_url": "https://example.com/" + "x" * 1020}, "webhook_url", "value_is_too_long"),
-        ({"signature_algo": "jwt"}, "signature_algo", "value_is_invalid"),
+        ({"signature_algo": "rsa"}, "signature_algo", "value_is_invalid"),
         ({"event_types": ["invoice.exploded"]}, "event_types", "value_is_invalid"),
         ({"event_types": "invoice.created"}, "event_types", "value_is_invalid"),
         ({"event_types": [1]}, "event_types", "value_is_invalid"),
@@ -125,7 +125,7 @@ def test_update_validates(api):
     lago_id = create(api).json()["webhook_endpoint"]["lago_id"]
     create(api, webhook_url="https://example.com/taken")
     for fields, field, code in [
-        ({"signature_algo": "jwt"}, "signature_algo", "value_is_invalid"),
+        ({"signature_algo": "RS256"}, "signature_algo", "value_is_invalid"),
         ({"webhook_url": "mailto:a@b.c"}, "webhook_url", "invalid_format"),
         ({"webhook_url": "https://example.com/taken"}, "webhook_url", "value_already_exist"),
     ]:

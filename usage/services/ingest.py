@@ -19,11 +19,11 @@ from core import hooks
 from core.errors import ValidationFailed
 from core.limits import OUT_OF_RANGE
 from customers.models import Customer, Subscription
-from plans import aggregation_types
+from plans import aggregation_types, expressions
 from usage import catalog_cache, storage
 from usage.catalog_cache import MetricInfo
 from usage.models import Event
-from usage.parsing import ParsedEvent, parse_event, read_number
+from usage.parsing import EPOCH, ParsedEvent, parse_event, read_number
 
 NUMERIC_AGGREGATIONS = aggregation_types.NUMERIC  # sum, max, latest, weighted sum
 
@@ -99,12 +99,38 @@ def _resolve_customer(event: ParsedEvent, subscriptions: dict[str, list[str]]) -
     return {}
 
 
-def event_value_extract(
-    event: ParsedEvent, metric: MetricInfo | None
-) -> tuple[Decimal | None, dict]:
-    """The metric's numeric field; a non-numeric value for a numeric metric is refused."""
+def expression_apply(event: ParsedEvent, metric) -> dict:
+    """Lago: a metric's expression is evaluated on the event as sent and its result stored in
+    the event's properties under the metric's field_name (as Lago's text: "2.0"), so the
+    aggregation reads it like any sent value. {} or the errors of a failed evaluation
+    (Lago's 422 expression_evaluation_failed)."""
+    if isinstance(metric, MetricInfo):
+        compiled = metric.expression
+    else:  # a catalog row (the fee estimate)
+        compiled = catalog_cache.compiled_expression(metric.expression)
+    if compiled is None or not metric.field_name:
+        return {}
+    event.sent_fingerprint = event.fingerprint()  # a retry is judged on what was sent
+    try:
+        value = compiled.evaluate(
+            code=event.code,
+            timestamp=(event.timestamp - EPOCH) // timedelta(seconds=1),
+            properties=event.properties,
+        )
+    except expressions.EvaluationError as exc:
+        return expressions.error_details(exc, "", "expression_evaluation_failed")
+    event.properties[metric.field_name] = expressions.format_result(value)
+    return {}
+
+
+def event_value_extract(event: ParsedEvent, metric) -> tuple[Decimal | None, dict]:
+    """The metric's numeric field (after its expression, if any); a non-numeric value for a
+    numeric metric is refused. `metric` is a MetricInfo or a BillableMetric row."""
     if metric is None:
         return None, {}
+    errors = expression_apply(event, metric)
+    if errors:
+        return None, errors
     if event.compact_quantity is not None and metric.field_name:
         event.properties.setdefault(metric.field_name, event.compact_quantity)
     if metric.aggregation_type not in NUMERIC_AGGREGATIONS:
