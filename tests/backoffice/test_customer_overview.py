@@ -64,7 +64,8 @@ def test_what_is_owed_and_overdue_with_the_actions(admin_client, world):
     assert reverse("admin:customers_subscription_terminate", args=[subscription.pk]) in html
     assert reverse("admin:customers_subscription_change_plan", args=[subscription.pk]) in html
     assert "Overdue</td>" in html  # the alert line
-    assert "$25.00" in html  # the prepaid wallet's balance
+    # the $25 prepaid wallet went into March's invoice: nothing left, and said so
+    assert ">Prepaid</a>" in html and '<td class="num">$0.00</td>' in html
 
 
 def test_recent_events_and_only_this_customers_data(admin_client, world):
