@@ -58,3 +58,4 @@ declare("credit_note.refund_due", "a credit note with a refund: credit_note (pay
 declare("wallet.usage_owed", "balances read: customer, currency, now -> owed cents by fee key")
 declare("wallet.credits_purchased", "paid top-up: wallet, credits, now -> its finalized invoice")
 declare("subscription.started", "a subscription became active: subscription, now (bill it)")
+declare("usage.invoiced_usage", "lifetime usage: subscription, before -> usage cents invoiced")

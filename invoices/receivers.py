@@ -7,6 +7,7 @@ from django.db import transaction
 
 from core import hooks
 from invoices.services import subscription_bill_due, subscription_schedule
+from invoices.services.progressive import invoiced_usage_cents
 from invoices.tasks import schedule_usage_followups
 
 
@@ -28,3 +29,4 @@ def register_customer_and_usage_hooks() -> None:
     hooks.register("subscription.started", subscription_bill_now)
     hooks.register("subscription.terminated", subscription_bill_now)
     hooks.register("usage.events_stored", usage_followups_after_commit)
+    hooks.register("usage.invoiced_usage", invoiced_usage_cents)  # usage alerts' lifetime usage
