@@ -3,7 +3,7 @@ and the alert.triggered webhook alike."""
 
 from decimal import Decimal
 
-from core.api.formats import decimal_str, iso
+from core.api.formats import iso
 from core.selectors import organization_get
 from customers.alerts.thresholds import Threshold
 from customers.models import TriggeredAlert, UsageAlert
@@ -17,7 +17,13 @@ def json_number(value) -> int | float | str:
     if value == value.to_integral_value():
         return int(value)
     as_float = float(value)
-    return as_float if Decimal(repr(as_float)) == value else decimal_str(value)
+    return as_float if Decimal(repr(as_float)) == value else decimal_text(value)
+
+
+def decimal_text(value) -> str:
+    """Lago's BigDecimal text, shortest: "1000.0", "12.5"."""
+    text = format(Decimal(value).normalize(), "f")
+    return text if "." in text else f"{text}.0"
 
 
 def threshold_json(threshold) -> dict:
@@ -26,7 +32,7 @@ def threshold_json(threshold) -> dict:
         threshold = Threshold(threshold.code or None, threshold.value, threshold.recurring)
     return {
         "code": threshold.code,
-        "value": decimal_str(threshold.value),
+        "value": decimal_text(threshold.value),
         "recurring": threshold.recurring,
     }
 

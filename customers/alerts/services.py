@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
@@ -43,6 +44,7 @@ WALLET_TYPES = (
     Type.WALLET_ONGOING_BALANCE_AMOUNT,
     Type.WALLET_CREDITS_ONGOING_BALANCE,
 )
+ONGOING_TYPES = (Type.WALLET_ONGOING_BALANCE_AMOUNT, Type.WALLET_CREDITS_ONGOING_BALANCE)
 MAX_THRESHOLDS = 20  # Lago's AlertThreshold::SOFT_LIMIT
 MAX_VALUE = Decimal(10) ** 25  # numeric(30, 5)
 VALUE_STEP = Decimal("0.00001")
@@ -329,14 +331,22 @@ def alerts_of(alertable):
 
 
 def alerts_flag_subscriptions(external_ids: set[str]) -> int:
-    """Flag the subscriptions (external ids) that have live alerts: one indexed read, and one
-    INSERT … ON CONFLICT DO NOTHING when any has. Cheap enough for the ingestion path."""
+    """Flag the subscriptions (external ids) whose new usage an alert watches: their own
+    alerts, or an ongoing-balance alert of their customer's wallets. One indexed read, and
+    one INSERT … ON CONFLICT DO NOTHING when any is watched: cheap enough for ingestion."""
     if not external_ids:
         return 0
+    own = live_alerts().filter(subscription_external_id__in=external_ids)
+    ongoing = live_alerts().filter(
+        alert_type__in=ONGOING_TYPES, wallet__customer=OuterRef("customer_id")
+    )
     watched = set(
-        live_alerts()
-        .filter(subscription_external_id__in=external_ids)
-        .values_list("subscription_external_id", flat=True)
+        Subscription.objects.filter(external_id__in=external_ids)
+        .filter(
+            Q(external_id__in=own.values("subscription_external_id"))
+            | Q(Exists(ongoing), status=Subscription.Status.ACTIVE)
+        )
+        .values_list("external_id", flat=True)
         .distinct()
     )
     if watched:
