@@ -33,6 +33,7 @@ from usage.reports import UsageReport, charges_period_bounds, current_usage, sub
 logger = logging.getLogger("usage.alerts")
 Type = UsageAlert.AlertType
 DEBOUNCE_KEY = "usage-alerts-run"
+BATCH = 500  # flags per run; a full batch enqueues the next run at once
 
 
 def alerts_after_ingest(external_subscription_ids: set[str]) -> None:
@@ -123,9 +124,9 @@ def subscription_evaluate_alerts(
     return triggered
 
 
-def alerts_process_flagged(*, now: datetime | None = None, limit: int = 500) -> list:
-    """Claim the flags and evaluate them, each subscription or wallet on its own: one that
-    fails is logged and flagged again, the others go on."""
+def alerts_process_flagged(*, now: datetime | None = None, limit: int = BATCH) -> tuple[int, list]:
+    """Claim up to `limit` flags and evaluate them, each subscription or wallet on its own: one
+    that fails is logged and flagged again, the others go on. (flags claimed, triggered)."""
     from customers.alerts.services import alerts_flag_wallets
 
     now = now or timezone.now()
@@ -142,4 +143,4 @@ def alerts_process_flagged(*, now: datetime | None = None, limit: int = 500) -> 
     except Exception:
         logger.exception("wallet alerts failed")
         alerts_flag_wallets(wallets)
-    return triggered
+    return len(subscriptions) + len(wallets), triggered

@@ -19,7 +19,10 @@ def process_alerts() -> int:
     and debounced after ingestion); reruns trigger nothing twice."""
     from django.core.cache import cache
 
-    from usage.alerts import DEBOUNCE_KEY, alerts_process_flagged
+    from usage.alerts import BATCH, DEBOUNCE_KEY, alerts_process_flagged
 
     cache.delete(DEBOUNCE_KEY)  # before the flags are read: later usage schedules a new run
-    return len(alerts_process_flagged())
+    claimed, triggered = alerts_process_flagged(limit=BATCH)
+    if claimed >= BATCH:
+        process_alerts.delay()  # more are waiting: the next batch now, not at the next beat
+    return len(triggered)

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
-from core.validation import Errors, parse_decimal
+from core.validation import Errors, check_code, parse_decimal
 from customers.alerts.thresholds import Threshold, crossed
 from customers.models import (
     AlertCrossing,
@@ -167,7 +167,7 @@ def _create(alertable, data, now: datetime) -> UsageAlert:
         errors.add("alert_type", "invalid_type")
     if errors:
         raise ValidationFailed(errors)
-    _check_text(data, "code", errors, required=True)
+    errors.add("code", check_code(data.get("code")))
     _check_text(data, "name", errors, required=False)
     thresholds = _thresholds(data.get("thresholds"), errors)
     metric = _metric(data, alert_type, errors)
@@ -253,7 +253,7 @@ def alert_update(*, alert: UsageAlert, data: dict, alertable) -> UsageAlert:
         raise ValidationFailed({"alert": ["value_is_invalid"]})
     errors = Errors()
     if "code" in data:
-        _check_text(data, "code", errors, required=True)
+        errors.add("code", check_code(data.get("code")))
     if "name" in data:
         _check_text(data, "name", errors, required=False)
     thresholds = None
@@ -372,7 +372,7 @@ def alerts_flag_wallets(wallet_ids) -> int:
     return len(watched)
 
 
-def alert_flags_claim(*, limit: int = 500) -> tuple[list[str], list[int]]:
+def alert_flags_claim(*, limit: int) -> tuple[list[str], list[int]]:
     """Take up to `limit` flags: each row deleted by exactly one caller is that caller's
     (a concurrent run gets the others). Deleted before any usage is read, so usage that
     arrives meanwhile flags again."""
