@@ -103,6 +103,7 @@ def test_batch_is_all_or_nothing(api, subscription):
         ({**SPEND, "alert_type": "wallet_balance_amount"}, {"alert_type": ["invalid_type"]}),
         ({**SPEND, "alert_type": "nope"}, {"alert_type": ["invalid_type"]}),
         ({**SPEND, "code": ""}, {"code": ["value_is_mandatory"]}),
+        ({**SPEND, "code": "a/b"}, {"code": ["invalid_format"]}),
         ({**SPEND, "thresholds": []}, {"thresholds": ["value_is_mandatory"]}),
         (
             {**SPEND, "thresholds": [{"value": n} for n in range(21)]},

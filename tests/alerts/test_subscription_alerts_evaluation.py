@@ -185,3 +185,39 @@ def test_ingestion_without_alerts_flags_nothing(subscription):
     send(at(2024, 4, 5), 600)
     assert not AlertFlag.objects.exists()
     assert not TriggeredAlert.objects.exists()
+
+
+def test_a_failed_evaluation_is_flagged_again_and_a_full_batch_runs_on(subscription, monkeypatch):
+    from customers.wallets import wallet_top_up
+    from tests.wallets.conftest import new_wallet
+    from usage import alerts
+
+    new_alert(
+        subscription, alert_type="current_usage_amount", code="spend", thresholds=[{"value": 1}]
+    )
+    wallet = new_wallet(granted_credits="10", code="main")
+    with time_machine.travel(at(2024, 4, 1, 13), tick=False):
+        alert_create(
+            alertable=wallet,
+            data={
+                "alert_type": "wallet_balance_amount",
+                "code": "low",
+                "thresholds": [{"value": 1}],
+            },
+        )
+    assert AlertFlag.objects.count() == 2  # the subscription and the wallet, flagged on create
+
+    def broken(**kwargs):
+        raise RuntimeError("usage unreadable")
+
+    monkeypatch.setattr(alerts, "subscription_evaluate_alerts", broken)
+    run_task(at(2024, 4, 2))
+    assert list(AlertFlag.objects.values_list("external_subscription_id", flat=True)) == ["sub"]
+    monkeypatch.undo()
+
+    with time_machine.travel(at(2024, 4, 3), tick=False):
+        wallet_top_up(wallet=wallet, voided_credits="10")  # flags the wallet again
+    monkeypatch.setattr(alerts, "BATCH", 1)  # one flag per run: the task enqueues the next
+    send(at(2024, 4, 4), 5)
+    assert not AlertFlag.objects.exists()
+    assert sorted(TriggeredAlert.objects.values_list("alert__code", flat=True)) == ["low", "spend"]
