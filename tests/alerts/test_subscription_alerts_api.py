@@ -147,3 +147,26 @@ def test_one_alert_per_type_and_not_found_answers(api, subscription):
     assert (unknown.status_code, unknown.json()["code"]) == (404, "subscription_not_found")
     assert api.get(f"{URL}/nope").status_code == 404
     assert api.post(URL, {"nothing": 1}, format="json").status_code == 400
+
+
+def test_our_openapi_schema_names_lagos_operations(client):
+    schema = client.get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    ids = {
+        operation["operationId"]
+        for path, item in schema["paths"].items()
+        if "/alerts" in path
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    assert ids == {
+        f"{verb}{owner}Alert{plural}"
+        for owner in ("Subscription", "CustomerWallet")
+        for verb, plural in [
+            ("get", "s"),
+            ("create", ""),
+            ("deleteAll", "s"),
+            ("get", ""),
+            ("update", ""),
+            ("delete", ""),
+        ]
+    }
