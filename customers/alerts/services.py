@@ -346,6 +346,7 @@ def alerts_flag_subscriptions(external_ids: set[str]) -> int:
             Q(external_id__in=own.values("subscription_external_id"))
             | Q(Exists(ongoing), status=Subscription.Status.ACTIVE)
         )
+        .order_by()
         .values_list("external_id", flat=True)
         .distinct()
     )

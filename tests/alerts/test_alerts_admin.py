@@ -33,3 +33,18 @@ def test_alert_and_triggered_alert_lists(admin_client, subscription):
     assert "spend-watch" in page and "cust" in page
     assert "1000.0, 1250.0 (recurring)" in page
     assert admin_client.get(reverse("admin:customers_usagealert_add")).status_code == 403
+
+
+def test_the_beat_evaluates_alerts_every_minute():
+    """The schedule the migration writes (written again here: a transactional test before this
+    one may have flushed the table)."""
+    import importlib
+
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    migration = importlib.import_module("usage.migrations.0004_alerts_schedule")
+    migration.create_schedule(apps, None)
+    migration.create_schedule(apps, None)  # idempotent
+    task = PeriodicTask.objects.get(task="usage.process_alerts")
+    assert (task.interval.every, task.interval.period, task.enabled) == (60, "seconds", True)
