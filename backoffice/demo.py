@@ -542,6 +542,65 @@ def demo_credits_and_discounts(now: datetime | None = None) -> Iterator[str]:
     yield "Add-on GPU-hour pack sold once, coupon launch20, prepaid credits, a credit note."
 
 
+DEMO_ALERTS = {
+    "acme_ai_main": [
+        {
+            "alert_type": "current_usage_amount",
+            "code": "monthly_spend",
+            "name": "Monthly spend",
+            "thresholds": [
+                {"code": "heads_up", "value": 1000},
+                {"code": "every_50", "value": 5000, "recurring": True},
+            ],
+        },
+        {
+            "alert_type": "lifetime_usage_amount",
+            "code": "lifetime",
+            "name": "Lifetime usage",
+            "thresholds": [{"code": "first_200", "value": 20000}],
+        },
+    ],
+    "orbit_search_main": [
+        {
+            "alert_type": "billable_metric_current_usage_units",
+            "code": "tokens",
+            "name": "LLM tokens this month",
+            "billable_metric_code": "llm_tokens",
+            "thresholds": [{"value": 1_000_000}, {"value": 10_000_000, "recurring": True}],
+        }
+    ],
+}
+DEMO_WALLET_ALERT = {
+    "alert_type": "wallet_ongoing_balance_amount",
+    "code": "running_low",
+    "name": "Prepaid credits running low",
+    "thresholds": [{"code": "low", "value": 2000}, {"code": "empty", "value": 0}],
+}
+
+
+def demo_alerts(now: datetime | None = None) -> Iterator[str]:
+    """Usage alerts on two subscriptions and on the prepaid wallet (created once), evaluated
+    at once (the beat would within a minute)."""
+    from customers.alerts.services import alert_create, live_alerts
+    from customers.models import Wallet
+    from usage.alerts import alerts_process_flagged
+
+    for external_id, alerts in DEMO_ALERTS.items():
+        subscription = Subscription.objects.filter(external_id=external_id, status="active").first()
+        if (
+            subscription is None
+            or live_alerts().filter(subscription_external_id=external_id).exists()
+        ):
+            continue
+        for data in alerts:
+            alert_create(alertable=subscription, data=data)
+    wallet = Wallet.objects.filter(customer__external_id="jane_dev", status="active").first()
+    if wallet is not None and not live_alerts().filter(wallet=wallet).exists():
+        alert_create(alertable=wallet, data=DEMO_WALLET_ALERT)
+    _, triggered = alerts_process_flagged(now=now)
+    yield f"Usage alerts: {live_alerts().count()}, {len(triggered)} triggered now."
+
+
 def demo_portal_users() -> Iterator[str]:
     """A portal login per demo customer (its billing e-mail). One random password is made for
     the new logins and printed once, like the demo API key; only its hash is kept."""
@@ -610,5 +669,6 @@ def demo_load(usage_scale: float = 1.0, now: datetime | None = None) -> Iterator
     yield from demo_invoices(now)
     yield from demo_plan_change(now)
     yield from demo_credits_and_discounts(now)
+    yield from demo_alerts(now)
     yield from demo_portal_users()
     yield from demo_staff_users()

@@ -59,3 +59,4 @@ declare("wallet.usage_owed", "balances read: customer, currency, now -> owed cen
 declare("wallet.credits_purchased", "paid top-up: wallet, credits, now -> its finalized invoice")
 declare("subscription.started", "a subscription became active: subscription, now (bill it)")
 declare("usage.late_events", "events {key: (sub id, timestamp)}, now -> {key: finalized invoice}")
+declare("usage.invoiced_usage", "lifetime usage: subscription, before -> usage cents invoiced")

@@ -20,7 +20,10 @@ from core.admin_base import ReadOnlyModelAdmin
 from core.bulk_admin import bulk_action
 from core.errors import BillingError, ValidationFailed
 from core.models import BulkJob
-from customers import admin_coupons  # noqa: F401  (the coupon admin's "Apply to a customer" page)
+from customers import (
+    admin_alerts,  # noqa: F401  (usage alerts and triggered alerts)
+    admin_coupons,  # noqa: F401  (the coupon admin's "Apply to a customer" page)
+)
 from customers.forms import ChangePlanForm, CustomerForm, SubscriptionCreateForm, TerminateForm
 from customers.models import (
     CREDIT_DIGITS,

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 
 from core.api.viewsets import LagoViewSet
+from customers.alerts.api import SubscriptionAlertActions, WalletAlertActions
 from customers.models import Customer, Subscription
 from customers.schemas import CUSTOMER_VIEWS, SUBSCRIPTION_VIEWS
 from customers.selectors import (
@@ -28,7 +29,7 @@ from customers.services import (
 
 
 @extend_schema_view(**CUSTOMER_VIEWS)
-class CustomerViewSet(LagoViewSet):
+class CustomerViewSet(WalletAlertActions, LagoViewSet):
     lago_root, lago_plural = "customer", "customers"
     lookup_field = "external_id"
 
@@ -63,7 +64,7 @@ class CustomerViewSet(LagoViewSet):
 
 
 @extend_schema_view(**SUBSCRIPTION_VIEWS)
-class SubscriptionViewSet(LagoViewSet):
+class SubscriptionViewSet(SubscriptionAlertActions, LagoViewSet):
     lago_root, lago_plural = "subscription", "subscriptions"
     lookup_field = "external_id"
 

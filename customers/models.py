@@ -366,3 +366,197 @@ class RecurringTransactionRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger} {self.interval or self.threshold_credits} ({self.method})"
+
+
+# --- usage alerts (Lago's usage_monitoring) --------------------------------------------------
+
+
+class UsageAlert(models.Model):
+    """A threshold alert on a subscription's usage (by external id, so it outlives plan
+    changes) or on a wallet's balance. Evaluated asynchronously (usage/alerts.py for
+    subscriptions, customers/alerts/wallets.py for wallets); each threshold value triggers at
+    most once per period (AlertCrossing)."""
+
+    class AlertType(models.TextChoices):
+        CURRENT_USAGE_AMOUNT = "current_usage_amount", "current usage amount"
+        BM_CURRENT_USAGE_AMOUNT = (
+            "billable_metric_current_usage_amount",
+            "billable metric current usage amount",
+        )
+        BM_CURRENT_USAGE_UNITS = (
+            "billable_metric_current_usage_units",
+            "billable metric current usage units",
+        )
+        LIFETIME_USAGE_AMOUNT = "lifetime_usage_amount", "lifetime usage amount"
+        WALLET_BALANCE_AMOUNT = "wallet_balance_amount", "wallet balance amount"
+        WALLET_CREDITS_BALANCE = "wallet_credits_balance", "wallet credits balance"
+        WALLET_ONGOING_BALANCE_AMOUNT = (
+            "wallet_ongoing_balance_amount",
+            "wallet ongoing balance amount",
+        )
+        WALLET_CREDITS_ONGOING_BALANCE = (
+            "wallet_credits_ongoing_balance",
+            "wallet credits ongoing balance",
+        )
+
+    class Direction(models.TextChoices):
+        INCREASING = "increasing", "increasing"
+        DECREASING = "decreasing", "decreasing"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    alert_type = models.CharField(max_length=40, choices=AlertType.choices)
+    code = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    # NULL for a wallet alert (the partial unique constraints and the check need NULL, not "")
+    subscription_external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
+    )
+    billable_metric = models.ForeignKey(
+        "plans.BillableMetric", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The value read at the last evaluation, and the period it belongs to (a new period starts
+    # from zero for usage alerts).
+    previous_value = models.DecimalField(max_digits=30, decimal_places=5, default=0)
+    period_start = models.DateTimeField(null=True, blank=True)
+    last_processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)  # Lago discards: history stays
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription_external_id", "code"],
+                condition=Q(deleted_at__isnull=True, subscription_external_id__isnull=False),
+                name="usage_alert_code_per_subscription_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["wallet", "code"],
+                condition=Q(deleted_at__isnull=True, wallet__isnull=False),
+                name="usage_alert_code_per_wallet_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription_external_id", "alert_type"],
+                condition=Q(
+                    deleted_at__isnull=True,
+                    billable_metric__isnull=True,
+                    subscription_external_id__isnull=False,
+                ),
+                name="usage_alert_type_per_subscription_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription_external_id", "alert_type", "billable_metric"],
+                condition=Q(deleted_at__isnull=True, billable_metric__isnull=False),
+                name="usage_alert_type_metric_per_subscription_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["wallet", "alert_type"],
+                condition=Q(deleted_at__isnull=True, wallet__isnull=False),
+                name="usage_alert_type_per_wallet_uniq",
+            ),
+            models.CheckConstraint(
+                condition=Q(subscription_external_id__isnull=True, wallet__isnull=False)
+                | Q(subscription_external_id__isnull=False, wallet__isnull=True),
+                name="usage_alert_one_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["subscription_external_id", "deleted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.alert_type})"
+
+
+class UsageAlertThreshold(models.Model):
+    """One threshold of an alert: a value (cents for amounts, units or credits otherwise); at
+    most one recurring threshold, which repeats every `value` after the highest fixed one."""
+
+    alert = models.ForeignKey(UsageAlert, on_delete=models.CASCADE, related_name="thresholds")
+    code = models.CharField(max_length=255, blank=True)  # "" is Lago's null
+    value = models.DecimalField(max_digits=30, decimal_places=5)
+    recurring = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["value", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert"], condition=Q(recurring=True), name="alert_one_recurring_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code or ''} {self.value}{' (recurring)' if self.recurring else ''}"
+
+
+class TriggeredAlert(models.Model):
+    """One evaluation that crossed thresholds: what the alert.triggered webhook carries."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    alert = models.ForeignKey(UsageAlert, on_delete=models.PROTECT, related_name="triggered")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    current_value = models.DecimalField(max_digits=30, decimal_places=5)
+    previous_value = models.DecimalField(max_digits=30, decimal_places=5)
+    crossed_thresholds = models.JSONField(default=list)  # [{code, value (text), recurring}]
+    period_start = models.DateTimeField()
+    triggered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-triggered_at", "-id"]
+        indexes = [models.Index(fields=["triggered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.alert.code} at {self.triggered_at:%Y-%m-%d %H:%M}"
+
+
+class AlertCrossing(models.Model):
+    """A threshold value an alert crossed in a period: the unique constraint makes each one
+    trigger once per (alert, value, period), whatever runs concurrently or twice."""
+
+    alert = models.ForeignKey(UsageAlert, on_delete=models.PROTECT, related_name="crossings")
+    triggered_alert = models.ForeignKey(
+        TriggeredAlert, on_delete=models.PROTECT, related_name="crossings"
+    )
+    value = models.DecimalField(max_digits=30, decimal_places=5)
+    period_start = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "value", "period_start"], name="alert_crossing_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} crossed {self.value} (period {self.period_start:%Y-%m-%d})"
+
+
+class AlertFlag(models.Model):
+    """New usage or a new balance to look at: written set-based after ingestion (by external
+    subscription id) or a wallet balance change, claimed and deleted by the evaluation task
+    (usage.process_alerts). At most one row per subscription or wallet."""
+
+    # NULL for a wallet's flag
+    external_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    wallet = models.OneToOneField(
+        Wallet, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    flagged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(external_subscription_id__isnull=True, wallet__isnull=False)
+                | Q(external_subscription_id__isnull=False, wallet__isnull=True),
+                name="alert_flag_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_subscription_id or f"wallet {self.wallet_id}"

@@ -231,6 +231,83 @@ def _metadata_ops(resource: str) -> list:
     ]
 
 
+# --- usage alerts ----------------------------------------------------------------------------
+
+
+class AlertThreshold(serializers.Serializer):
+    code = Str(allow_null=True, required=False)
+    value = decimal_string()
+    recurring = Bool(required=False)
+
+
+class AlertInput(serializers.Serializer):
+    alert_type = Str(required=False, help_text="required on create; fixed afterwards")
+    code = Str(required=False)
+    name = Str(required=False, allow_null=True)
+    billable_metric_code = Str(required=False, allow_null=True)
+    thresholds = AlertThreshold(many=True, required=False)
+
+
+class Alert(serializers.Serializer):
+    lago_id = Str()
+    lago_organization_id = Str()
+    external_subscription_id = Str(allow_null=True)
+    lago_wallet_id = Str(allow_null=True)
+    wallet_code = Str(allow_null=True)
+    alert_type = Str()
+    code = Str()
+    name = Str(allow_null=True)
+    direction = Choice(["increasing", "decreasing"])
+    previous_value = Json()
+    last_processed_at = DateTime(allow_null=True)
+    thresholds = AlertThreshold(many=True)
+    created_at = DateTime()
+    billable_metric = Dict(allow_null=True)
+
+
+ALERT_ONE = wrapped("AlertEnvelope", "alert", Alert())
+ALERT_BODY = inline_serializer(
+    name="AlertCreateInput",
+    fields={"alert": AlertInput(required=False), "alerts": AlertInput(many=True, required=False)},
+)
+ALERT_UPDATE = wrapped("AlertInputEnvelope", "alert", AlertInput())
+ALERT_LIST = inline_serializer(name="AlertList", fields={"alerts": Alert(many=True)})
+
+
+def _alert_ops(action: str, label: str, lago: str) -> dict:
+    """The collection and member operations of a subscription's or a wallet's alerts (Lago's
+    operation ids, e.g. getSubscriptionAlerts)."""
+    return {
+        f"{action}s": [
+            op(f"List a {label}'s alerts", ALERT_LIST, methods=["GET"], operation_id=f"get{lago}s"),
+            op(
+                "Create one alert ({alert}: answers {alert}) or a batch, all or nothing "
+                "({alerts}: answers {alerts})",
+                ALERT_ONE,
+                ALERT_BODY,
+                methods=["POST"],
+                operation_id=f"create{lago}",
+            ),
+            op(
+                f"Delete all of a {label}'s alerts",
+                methods=["DELETE"],
+                operation_id=f"deleteAll{lago}s",
+            ),
+        ],
+        action: [
+            op("Retrieve an alert", ALERT_ONE, methods=["GET"], operation_id=f"get{lago}"),
+            op(
+                "Update an alert",
+                ALERT_ONE,
+                ALERT_UPDATE,
+                methods=["PUT"],
+                operation_id=f"update{lago}",
+            ),
+            op("Delete an alert", ALERT_ONE, methods=["DELETE"], operation_id=f"delete{lago}"),
+        ],
+    }
+
+
 # --- the operations, per viewset ---------------------------------------------------------------
 
 CUSTOMER_VIEWS = {
@@ -244,6 +321,7 @@ CUSTOMER_VIEWS = {
         "Remove an applied coupon from a customer",
         inline_serializer(name="AppliedCouponRemoved", fields={"applied_coupon": Dict()}),
     ),
+    **_alert_ops("wallet_alert", "wallet", "CustomerWalletAlert"),
 }
 
 SUBSCRIPTION_VIEWS = {
@@ -280,6 +358,7 @@ SUBSCRIPTION_VIEWS = {
             query("on_termination_invoice", description="generate or skip"),
         ],
     ),
+    **_alert_ops("alert", "subscription", "SubscriptionAlert"),
 }
 
 WALLET_VIEWS = {

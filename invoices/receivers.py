@@ -8,6 +8,7 @@ from django.db import transaction
 from core import hooks
 from invoices.selectors import events_in_invoiced_periods
 from invoices.services import subscription_bill_due, subscription_schedule
+from invoices.services.progressive import invoiced_usage_cents
 from invoices.tasks import schedule_usage_followups
 
 
@@ -30,3 +31,4 @@ def register_customer_and_usage_hooks() -> None:
     hooks.register("subscription.terminated", subscription_bill_now)
     hooks.register("usage.events_stored", usage_followups_after_commit)
     hooks.register("usage.late_events", events_in_invoiced_periods)
+    hooks.register("usage.invoiced_usage", invoiced_usage_cents)  # usage alerts' lifetime usage

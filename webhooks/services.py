@@ -57,6 +57,7 @@ KNOWN_TYPES = (
     "wallet.updated",
     "wallet.terminated",
     "wallet.depleted_ongoing_balance",
+    "alert.triggered",
     "wallet_transaction.created",
     "wallet_transaction.updated",
     "payment.succeeded",

@@ -344,6 +344,8 @@ EVENTS_MAX_FUTURE_SECONDS = env.int("EVENTS_MAX_FUTURE_SECONDS", default=24 * 36
 # delay; the beat sweep re-runs those whose events were received within the sweep window.
 USAGE_FOLLOWUP_DELAY_SECONDS = env.int("USAGE_FOLLOWUP_DELAY_SECONDS", default=10)
 USAGE_FOLLOWUP_SWEEP_SECONDS = env.int("USAGE_FOLLOWUP_SWEEP_SECONDS", default=3600)
+# Usage alerts: one evaluation run at most this often after ingestion (beat: every minute).
+ALERTS_PROCESS_DELAY_SECONDS = env.int("ALERTS_PROCESS_DELAY_SECONDS", default=10)
 INGEST_CACHE_SECONDS = env.float("INGEST_CACHE_SECONDS", default=5.0)
 EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=1000)
 EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=4 * 1024 * 1024)

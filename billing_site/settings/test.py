@@ -10,4 +10,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
 USAGE_FOLLOWUP_DELAY_SECONDS = 0  # bill at once in tests (tasks run eagerly)
+ALERTS_PROCESS_DELAY_SECONDS = 0  # evaluate usage alerts at once in tests
 DASHBOARD_CACHE_SECONDS = 0  # figures computed afresh in each test

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 
 from core.locks import lock
 from core.money import from_minor_units, to_minor_units
+from customers.alerts.services import alerts_flag_wallets
 from customers.models import CREDIT_DIGITS, Wallet, WalletTransaction
 
 Tx = WalletTransaction
@@ -129,6 +130,7 @@ def share_out(wallets, balances: dict[int, int], items: dict, cap: int | None = 
 
 def void_credits(wallet: Wallet, credits: Decimal, now: datetime, **extra) -> WalletTransaction:
     """Remove credits from a wallet (an outbound, settled, voided transaction)."""
+    alerts_flag_wallets([wallet.pk])  # its balance alerts look at it next run
     return Tx.objects.create(
         wallet=wallet,
         transaction_type=Tx.TransactionType.OUTBOUND,

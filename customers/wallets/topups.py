@@ -16,6 +16,7 @@ from django.utils import timezone
 from core import hooks
 from core.errors import ValidationFailed
 from core.validation import Errors
+from customers.alerts.services import alerts_flag_wallets
 from customers.models import Wallet, WalletTransaction
 from customers.wallets.ledger import (
     ZERO,
@@ -134,7 +135,9 @@ def _void_extra(top_up: TopUp) -> dict:
 
 
 def credits_landed(wallet: Wallet) -> None:
-    """New credits end a depletion: the next one will be alerted again."""
+    """New credits end a depletion: the next one will be alerted again; its balance alerts
+    look at it in their next run (a new period for them: thresholds may trigger again)."""
+    alerts_flag_wallets([wallet.pk])
     if wallet.depleted_notified_at is not None:
         wallet.depleted_notified_at = None
         wallet.save(update_fields=["depleted_notified_at", "updated_at"])

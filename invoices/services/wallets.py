@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.money import from_minor_units, to_minor_units
+from customers.alerts.services import alerts_flag_wallets
 from customers.models import Customer, Subscription, Wallet, WalletTransaction
 from customers.wallets.ledger import (
     ZERO,
@@ -89,6 +90,7 @@ def _consume(wallet: Wallet, cents: int, invoice: Invoice, now: datetime) -> Wal
     credits = wallet.credits_in - wallet.credits_out
     if cents < money_cents(credits, wallet):
         credits = min(credits, cents_to_credits(cents, wallet))
+    alerts_flag_wallets([wallet.pk])  # its balance alerts look at it next run
     return Tx.objects.create(
         wallet=wallet,
         transaction_type=Tx.TransactionType.OUTBOUND,

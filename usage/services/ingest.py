@@ -21,6 +21,7 @@ from core.limits import OUT_OF_RANGE
 from customers.models import Customer, Subscription
 from plans import aggregation_types, expressions
 from usage import catalog_cache, storage
+from usage.alerts import alerts_after_ingest
 from usage.catalog_cache import MetricInfo
 from usage.models import Event
 from usage.parsing import EPOCH, ParsedEvent, parse_event, read_number
@@ -347,3 +348,4 @@ def _followups_after_commit(accepted, already_billed: bool) -> None:
     }
     if subscriptions:
         hooks.run("usage.events_stored", external_subscription_ids=subscriptions)
+        alerts_after_ingest(subscriptions)
