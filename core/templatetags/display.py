@@ -1,6 +1,8 @@
 """Template filters over core/display.py, for the admin and the dashboard:
 `{{ invoice.total_amount_cents|money:invoice.currency }}`, `{{ fee.units|units }}`."""
 
+import json
+
 from django import template
 
 from core import display
@@ -24,3 +26,9 @@ def units(value) -> str:
 def unit_price(amount, currency: str) -> str:
     """250.000000000000000|unit_price:"USD" -> "$250.00"; 0.0025 -> "$0.0025"."""
     return display.unit_price(amount, currency)
+
+
+@register.filter
+def as_json(value) -> str:
+    """Event properties as the client sent them (JSON), not a Python dict's repr."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)

@@ -122,3 +122,26 @@ def test_a_billing_operator_finds_the_subscription_the_close_could_not_bill(
     assert row.count() == 1
     assert "value_is_out_of_range" in row.inner_text()
     screenshot("admin-billing-failures")
+
+
+def test_a_billing_operator_sees_where_a_customer_stands(page, live_server, api, screenshot):
+    """From the customer list to the customer's page: usage against what is included, what is
+    owed, credits and the actions; it fits 1280 px without a horizontal scroll."""
+    from tests.portal.world import build_world
+
+    world = build_world(api, datetime.now(UTC).replace(microsecond=0))
+    staff_user("operator", roles.OPERATOR)
+    log_in(page, live_server.url, "operator")
+    page.goto(f"{live_server.url}/admin/customers/customer/")
+    page.locator("tr", has_text="acme").get_by_role("link", name="Overview").click()
+    page.wait_for_selector("[data-testid=customer-overview]")
+    assert page.locator("[data-testid=usage-total]").first.inner_text().startswith("$")
+    assert page.locator("[data-testid=due-USD]").inner_text().startswith("$")
+    assert page.get_by_role("link", name="Top up").count() == 1
+    assert page.get_by_role("link", name="Terminate").count() == 1
+    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not wide
+    screenshot("admin-customer-overview")
+    page.get_by_role("link", name="Top up").click()
+    page.wait_for_selector("form")
+    assert world.acme.wallets.get().name in page.content()
