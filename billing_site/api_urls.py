@@ -7,6 +7,7 @@ from customers.api import SubscriptionViewSet
 from customers.api_coupons import AppliedCouponViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
+from invoices.api_customers import CustomerInvoiceActions
 from payments.api import PayableInvoiceViewSet
 from payments.api_customers import CustomerCheckoutActions
 from plans.api import BillableMetricViewSet, PlanViewSet
@@ -20,13 +21,14 @@ from webhooks.api import WebhookEndpointViewSet
 
 class CustomerViewSet(
     CustomerUsageActions,
+    CustomerInvoiceActions,
     CustomerCheckoutActions,
     CustomerPortalActions,
     customers_api.CustomerViewSet,
 ):
-    # /customers with the endpoints of higher layers (usage, checkout, portal) mixed in: same
-    # paths and URL names as when they were written in customers/api.py. No docstring: the
-    # OpenAPI descriptions come from LagoViewSet's, as before.
+    # /customers with the endpoints of higher layers (usage, invoices, checkout, portal) mixed
+    # in: same paths and URL names as when they were written in customers/api.py. No
+    # docstring: the OpenAPI descriptions come from LagoViewSet's, as before.
     pass
 
 

@@ -244,6 +244,27 @@ CUSTOMER_VIEWS = {
         "Remove an applied coupon from a customer",
         inline_serializer(name="AppliedCouponRemoved", fields={"applied_coupon": Dict()}),
     ),
+    "subscriptions": op(
+        "List a customer's subscriptions",
+        paginated("CustomerSubscriptionPage", "subscriptions", Subscription),
+        parameters=[
+            *PAGE,
+            query("plan_code"),
+            query("status[]", description="repeatable; default active"),
+        ],
+    ),
+    "applied_coupons": op(
+        "List a customer's applied coupons",
+        inline_serializer(
+            name="CustomerAppliedCouponPage",
+            fields={"applied_coupons": List(child=Dict()), "meta": Dict()},
+        ),
+        parameters=[
+            *PAGE,
+            query("status", description="active or terminated"),
+            query("coupon_code[]", description="repeatable"),
+        ],
+    ),
 }
 
 SUBSCRIPTION_VIEWS = {

@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from core.api.schema import (
+    PAGE,
     Bool,
     Choice,
     Date,
@@ -17,6 +18,7 @@ from core.api.schema import (
     crud_ops,
     decimal_string,
     op,
+    paginated,
     query,
     wrapped,
 )
@@ -169,6 +171,29 @@ CREDIT_NOTE_ONE = wrapped("CreditNoteEnvelope", "credit_note", CreditNote())
 
 # --- the operations, per viewset ---------------------------------------------------------------
 
+INVOICE_FILTERS = [
+    query("status", description="draft, finalized or voided"),
+    query("payment_status", description="pending, succeeded or failed"),
+    query("invoice_type"),
+    query("currency"),
+    query("payment_overdue", OpenApiTypes.BOOL),
+    query("issuing_date_from", OpenApiTypes.DATE),
+    query("issuing_date_to", OpenApiTypes.DATE),
+    query("amount_from", OpenApiTypes.INT, description="total_amount_cents at least"),
+    query("amount_to", OpenApiTypes.INT, description="total_amount_cents at most"),
+]
+CREDIT_NOTE_FILTERS = [
+    query("reason"),
+    query("credit_status", description="available, consumed or voided"),
+    query("refund_status", description="pending, succeeded or failed"),
+    query("currency"),
+    query("invoice_number"),
+    query("issuing_date_from", OpenApiTypes.DATE),
+    query("issuing_date_to", OpenApiTypes.DATE),
+    query("amount_from", OpenApiTypes.INT, description="total_amount_cents at least"),
+    query("amount_to", OpenApiTypes.INT, description="total_amount_cents at most"),
+]
+
 INVOICE_VIEWS = {
     **crud_ops(
         "invoice",
@@ -176,16 +201,7 @@ INVOICE_VIEWS = {
         "invoices",
         Invoice,
         OneOffInvoiceInput,
-        filters=[
-            query("external_customer_id"),
-            query("status", description="draft, finalized or voided"),
-            query("payment_status", description="pending, succeeded or failed"),
-            query("invoice_type"),
-            query("currency"),
-            query("payment_overdue", OpenApiTypes.BOOL),
-            query("issuing_date_from", OpenApiTypes.DATE),
-            query("issuing_date_to", OpenApiTypes.DATE),
-        ],
+        filters=[query("external_customer_id"), *INVOICE_FILTERS],
         skip=["destroy"],
     ),
     "create": op(
@@ -211,7 +227,7 @@ CREDIT_NOTE_VIEWS = {
         "credit_notes",
         CreditNote,
         CreditNoteInput,
-        filters=[query("external_customer_id")],
+        filters=[query("external_customer_id"), *CREDIT_NOTE_FILTERS],
         lookup=False,
     ),
     "retrieve": op("Retrieve a credit note", CREDIT_NOTE_ONE),
@@ -231,3 +247,15 @@ CREDIT_NOTE_VIEWS = {
 
 # Served by payments (payments/api.py), which adds the action to the invoice routes.
 INVOICE_RETRY_PAYMENT_VIEW = {"retry_payment": op("Collect an invoice now", INVOICE_ONE)}
+
+# Served under /customers/{external_id} (invoices/api_customers.py, mixed in at api_urls).
+CUSTOMER_INVOICES = op(
+    "List a customer's invoices",
+    paginated("CustomerInvoicePage", "invoices", Invoice),
+    parameters=[*PAGE, *INVOICE_FILTERS],
+)
+CUSTOMER_CREDIT_NOTES = op(
+    "List a customer's credit notes",
+    paginated("CustomerCreditNotePage", "credit_notes", CreditNote),
+    parameters=[*PAGE, *CREDIT_NOTE_FILTERS],
+)
