@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 
 from core.api.viewsets import LagoViewSet
+from customers.api_wallets import CustomerWalletActions
 from customers.models import Customer, Subscription
 from customers.schemas import CUSTOMER_VIEWS, SUBSCRIPTION_VIEWS
 from customers.selectors import (
@@ -42,7 +43,7 @@ def subscription_rows(params, external_customer_id: str | None):
 
 
 @extend_schema_view(**CUSTOMER_VIEWS)
-class CustomerViewSet(LagoViewSet):
+class CustomerViewSet(CustomerWalletActions, LagoViewSet):
     lago_root, lago_plural = "customer", "customers"
     lookup_field = "external_id"
 

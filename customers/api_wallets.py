@@ -10,7 +10,13 @@ from core.api.pagination import LagoPagination
 from core.api.viewsets import LagoViewSet
 from core.errors import NotFound, ValidationFailed
 from customers.models import Wallet, WalletTransaction
-from customers.schemas import WALLET_TRANSACTION_VIEWS, WALLET_VIEWS
+from customers.schemas import (
+    WALLET_METADATA_OF_CUSTOMER,
+    WALLET_OF_CUSTOMER,
+    WALLET_TRANSACTION_VIEWS,
+    WALLET_VIEWS,
+    WALLETS_OF_CUSTOMER,
+)
 from customers.selectors import customer_get
 from customers.serializers import (
     wallet_json,
@@ -18,6 +24,7 @@ from customers.serializers import (
 )
 from customers.wallets import (
     customer_wallet_balances,
+    customer_wallet_get,
     wallet_create,
     wallet_get,
     wallet_metadata_set,
@@ -43,17 +50,11 @@ class WalletViewSet(LagoViewSet):
         return self._render(wallet_create(data=self.root_payload(request)))
 
     def list(self, request):
-        """Lago requires external_customer_id; balances are priced once for the customer."""
+        """Lago requires external_customer_id."""
         external_id = request.query_params.get("external_customer_id")
         if not external_id:
             raise ValidationFailed({"external_customer_id": ["value_is_mandatory"]})
-        customer = customer_get(external_id=external_id)
-        rows = Wallet.objects.filter(customer=customer).select_related("customer")
-        rows = rows.prefetch_related("recurring_rules").order_by("-created_at", "-id")
-        if request.query_params.get("status"):
-            rows = rows.filter(status=request.query_params["status"])
-        balances = customer_wallet_balances(customer)
-        return self.render_page(rows, lambda wallet: wallet_json(wallet, balances[wallet.pk]))
+        return wallets_page(self, request, customer_get(external_id=external_id))
 
     def retrieve(self, request, lago_id=None):
         return self._render(wallet_get(lago_id=lago_id))
@@ -88,15 +89,69 @@ class WalletViewSet(LagoViewSet):
     )
     def metadata(self, request, lago_id=None, key=None):
         """Replace (POST), merge (PATCH), read (GET) or clear (DELETE, or one key) metadata."""
-        wallet = wallet_get(lago_id=lago_id)
-        payload = request.data.get("metadata") if isinstance(request.data, dict) else None
-        if request.method in ("POST", "PATCH") and not isinstance(payload, dict):
-            raise ValidationFailed({"metadata": ["invalid_format"]})
-        if request.method != "GET":
-            merge = request.method == "PATCH"
-            data = payload if request.method != "DELETE" else None
-            wallet = wallet_metadata_set(wallet=wallet, metadata=data, merge=merge, key=key)
-        return self.render_one(wallet.metadata, root="metadata")
+        return metadata_response(self, request, wallet_get(lago_id=lago_id), key)
+
+
+def wallets_page(viewset, request, customer):
+    """A page of the customer's wallets, newest first (status and currency filters); balances
+    are priced once for the customer."""
+    rows = Wallet.objects.filter(customer=customer).select_related("customer")
+    rows = rows.prefetch_related("recurring_rules").order_by("-created_at", "-id")
+    for name in ("status", "currency"):
+        if request.query_params.get(name):
+            rows = rows.filter(**{name: request.query_params[name]})
+    balances = customer_wallet_balances(customer)
+    return viewset.render_page(
+        rows, lambda wallet: wallet_json(wallet, balances[wallet.pk]), plural="wallets"
+    )
+
+
+def metadata_response(viewset, request, wallet: Wallet, key: str | None):
+    """Lago's wallet metadata verbs, on a wallet found by lago_id or by customer and code."""
+    payload = request.data.get("metadata") if isinstance(request.data, dict) else None
+    if request.method in ("POST", "PATCH") and not isinstance(payload, dict):
+        raise ValidationFailed({"metadata": ["invalid_format"]})
+    if request.method != "GET":
+        merge = request.method == "PATCH"
+        data = payload if request.method != "DELETE" else None
+        wallet = wallet_metadata_set(wallet=wallet, metadata=data, merge=merge, key=key)
+    return viewset.render_one(wallet.metadata, root="metadata")
+
+
+# The wallet endpoints of CustomerViewSet (customers/api.py), a wallet found by its code.
+class CustomerWalletActions:
+    @WALLETS_OF_CUSTOMER
+    @action(detail=True, methods=["get", "post"], url_path="wallets")
+    def wallets(self, request, external_id=None):
+        """List the customer's wallets, or create one for them (the path names the customer)."""
+        customer = customer_get(external_id=external_id)
+        if request.method == "GET":
+            return wallets_page(self, request, customer)
+        data = {**self.root_payload(request, "wallet"), "external_customer_id": external_id}
+        return self.render_one(wallet_json(wallet_create(data=data)), root="wallet")
+
+    @WALLET_OF_CUSTOMER
+    @action(detail=True, methods=["get", "put", "delete"], url_path=r"wallets/(?P<code>[^/]+)")
+    def wallet(self, request, external_id=None, code=None):
+        """Read, update or terminate the customer's wallet `code` (404 wallet_not_found)."""
+        wallet = customer_wallet_get(customer=customer_get(external_id=external_id), code=code)
+        if request.method == "PUT":
+            wallet = wallet_update(wallet=wallet, data=self.root_payload(request, "wallet"))
+        elif request.method == "DELETE":
+            wallet = wallet_terminate(wallet=wallet)
+        return self.render_one(wallet_json(wallet), root="wallet")
+
+    @WALLET_METADATA_OF_CUSTOMER
+    @action(
+        detail=True,
+        methods=["get", "post", "patch", "delete"],
+        url_path=r"wallets/(?P<wallet_code>[^/]+)/metadata(?:/(?P<key>[^/]+))?",
+    )
+    def wallet_metadata(self, request, external_id=None, wallet_code=None, key=None):
+        """The metadata verbs of /wallets/{lago_id}/metadata, the wallet found by its code."""
+        customer = customer_get(external_id=external_id)
+        wallet = customer_wallet_get(customer=customer, code=wallet_code)
+        return metadata_response(self, request, wallet, key)
 
 
 @extend_schema_view(**WALLET_TRANSACTION_VIEWS)

@@ -340,3 +340,34 @@ WALLET_TRANSACTION_VIEWS = {
         wrapped("WalletTransactionEnvelope", "wallet_transaction", WalletTransaction()),
     ),
 }
+
+# Served under /customers/{external_id} (customers/api_wallets.py, CustomerWalletActions):
+# stacked decorators, one per method.
+_WALLET_ONE = wrapped("WalletEnvelope", "wallet", Wallet())
+_WALLET_BODY = wrapped("WalletInputEnvelope", "wallet", WalletInput())
+
+
+def _stacked(*decorators):
+    def apply(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+WALLETS_OF_CUSTOMER = _stacked(
+    op(
+        "List a customer's wallets",
+        paginated("CustomerWalletPage", "wallets", Wallet),
+        parameters=[*PAGE, query("status"), query("currency")],
+        methods=["GET"],
+    ),
+    op("Create a wallet for the customer", _WALLET_ONE, _WALLET_BODY, methods=["POST"]),
+)
+WALLET_OF_CUSTOMER = _stacked(
+    op("Retrieve a customer's wallet by code", _WALLET_ONE, methods=["GET"]),
+    op("Update a customer's wallet by code", _WALLET_ONE, _WALLET_BODY, methods=["PUT"]),
+    op("Terminate a customer's wallet by code", _WALLET_ONE, methods=["DELETE"]),
+)
+WALLET_METADATA_OF_CUSTOMER = _stacked(*_metadata_ops("customer's wallet"))
