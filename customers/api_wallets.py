@@ -4,6 +4,7 @@ import uuid
 
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from core.api.pagination import LagoPagination
@@ -107,7 +108,10 @@ def wallets_page(viewset, request, customer):
 
 
 def metadata_response(viewset, request, wallet: Wallet, key: str | None):
-    """Lago's wallet metadata verbs, on a wallet found by lago_id or by customer and code."""
+    """Lago's wallet metadata verbs, on a wallet found by lago_id or by customer and code;
+    …/metadata/{key} is only for DELETE."""
+    if key is not None and request.method != "DELETE":
+        raise MethodNotAllowed(request.method)
     payload = request.data.get("metadata") if isinstance(request.data, dict) else None
     if request.method in ("POST", "PATCH") and not isinstance(payload, dict):
         raise ValidationFailed({"metadata": ["invalid_format"]})

@@ -4,11 +4,12 @@ import uuid
 
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from core.api.params import query_cents, query_date
 from core.api.viewsets import LagoViewSet
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from invoices.links import credit_note_pdf_url
 from invoices.models import CreditNote
 from invoices.schemas import CREDIT_NOTE_VIEWS
@@ -17,6 +18,7 @@ from invoices.services.credit_notes import (
     credit_note_create,
     credit_note_estimate,
     credit_note_invoice,
+    credit_note_metadata_set,
     credit_note_void,
 )
 
@@ -104,6 +106,24 @@ class CreditNoteViewSet(LagoViewSet):
         data = credit_note_json(note)
         data["file_url"] = credit_note_pdf_url(note, request)
         return self.render_one(data)
+
+    @action(
+        detail=True,
+        methods=["post", "patch", "delete"],
+        url_path=r"metadata(?:/(?P<key>[^/]+))?",
+    )
+    def metadata(self, request, lago_id=None, key=None):
+        """Replace (POST), merge (PATCH), clear (DELETE) the metadata, or remove one key
+        (DELETE …/metadata/{key}); answers the metadata left."""
+        note = _note(lago_id)
+        if key is not None and request.method != "DELETE":
+            raise MethodNotAllowed(request.method)
+        payload = request.data.get("metadata") if isinstance(request.data, dict) else None
+        if request.method != "DELETE" and not isinstance(payload, dict):
+            raise ValidationFailed({"metadata": ["invalid_format"]})
+        merge = request.method == "PATCH"
+        note = credit_note_metadata_set(note=note, metadata=payload, merge=merge, key=key)
+        return self.render_one(note.metadata, root="metadata")
 
     @action(detail=False, methods=["post"], url_path="estimate")
     def estimate(self, request):

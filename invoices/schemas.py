@@ -2,6 +2,7 @@
 core/api/schema.py)."""
 
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.api.schema import (
@@ -220,6 +221,11 @@ INVOICE_VIEWS = {
     "download": op("A signed link to the invoice's PDF", INVOICE_ONE),
 }
 
+_METADATA_BODY = inline_serializer(
+    name="CreditNoteMetadataInput", fields={"metadata": Dict(child=Str(allow_null=True))}
+)
+_METADATA_ONE = inline_serializer(name="CreditNoteMetadataEnvelope", fields={"metadata": Dict()})
+
 CREDIT_NOTE_VIEWS = {
     **crud_ops(
         "credit note",
@@ -238,6 +244,11 @@ CREDIT_NOTE_VIEWS = {
     ),
     "void": op("Void a credit note's remaining credit", CREDIT_NOTE_ONE),
     "download": op("A signed link to the credit note's PDF", CREDIT_NOTE_ONE),
+    "metadata": [
+        op("Replace a credit note's metadata", _METADATA_ONE, _METADATA_BODY, methods=["POST"]),
+        op("Merge into a credit note's metadata", _METADATA_ONE, _METADATA_BODY, methods=["PATCH"]),
+        op("Clear a credit note's metadata, or one key", _METADATA_ONE, methods=["DELETE"]),
+    ],
     "estimate": op(
         "Estimate a credit note (nothing saved)",
         wrapped("CreditNoteEstimateEnvelope", "estimated_credit_note", CreditNoteEstimate()),

@@ -121,3 +121,10 @@ def test_metadata_by_code(api, customers):
         "metadata": ["invalid_format"]
     }
     assert api.delete(f"{BASE}/nope/metadata").json()["code"] == "wallet_not_found"
+
+
+def test_a_metadata_key_takes_only_delete(api, customers):
+    create(api, code="main", metadata={"a": "1"})
+    response = api.post(f"{BASE}/main/metadata/a", {"metadata": {"x": "y"}}, format="json")
+    assert response.status_code == 405
+    assert api.get(f"{BASE}/main").json()["wallet"]["metadata"] == {"a": "1"}
