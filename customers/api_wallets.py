@@ -21,6 +21,7 @@ from customers.schemas import (
 from customers.selectors import customer_get
 from customers.serializers import (
     wallet_json,
+    wallet_transaction_consumption_json,
     wallet_transaction_json,
 )
 from customers.wallets import (
@@ -33,6 +34,7 @@ from customers.wallets import (
     wallet_transactions_create,
     wallet_update,
 )
+from customers.wallets.ledger import with_consumed
 
 TRANSACTION_FILTERS = ("status", "transaction_type", "transaction_status")
 
@@ -72,9 +74,8 @@ class WalletViewSet(LagoViewSet):
     def wallet_transactions(self, request, lago_id=None):
         """The wallet's transactions, newest first, filtered by status and types."""
         wallet = wallet_get(lago_id=lago_id)
-        rows = wallet.transactions.select_related("wallet", "invoice").order_by(
-            "-created_at", "-id"
-        )
+        rows = with_consumed(wallet.transactions.select_related("wallet", "invoice"))
+        rows = rows.order_by("-created_at", "-id")
         for name in TRANSACTION_FILTERS:
             if request.query_params.get(name):
                 rows = rows.filter(**{name: request.query_params[name]})
@@ -177,14 +178,41 @@ class WalletTransactionViewSet(LagoViewSet):
         return Response({"wallet_transactions": [wallet_transaction_json(row) for row in rows]})
 
     def retrieve(self, request, lago_id=None):
-        row = (
-            WalletTransaction.objects.select_related("wallet", "invoice")
-            .filter(lago_id=_uuid_or_none(lago_id))
-            .first()
+        return self.render_one(wallet_transaction_json(_transaction(lago_id)))
+
+    @action(detail=True, methods=["get"], url_path="consumptions")
+    def consumptions(self, request, lago_id=None):
+        """Which outbound transactions took this inbound's credits, newest first."""
+        row = _transaction(lago_id)
+        if row.transaction_type != WalletTransaction.TransactionType.INBOUND:
+            raise ValidationFailed({"transaction_type": ["invalid_transaction_type"]})
+        rows = row.consumptions.select_related("outbound__wallet", "outbound__invoice")
+        return self.render_page(
+            rows.order_by("-created_at", "id"),
+            lambda c: wallet_transaction_consumption_json(c, c.outbound),
+            plural="wallet_transaction_consumptions",
         )
-        if row is None:
-            raise NotFound("wallet_transaction")
-        return self.render_one(wallet_transaction_json(row))
+
+    @action(detail=True, methods=["get"], url_path="fundings")
+    def fundings(self, request, lago_id=None):
+        """Which inbound transactions funded this outbound one, newest first."""
+        row = _transaction(lago_id)
+        if row.transaction_type != WalletTransaction.TransactionType.OUTBOUND:
+            raise ValidationFailed({"transaction_type": ["invalid_transaction_type"]})
+        rows = row.fundings.select_related("inbound__wallet", "inbound__invoice")
+        return self.render_page(
+            rows.order_by("-created_at", "id"),
+            lambda c: wallet_transaction_consumption_json(c, c.inbound),
+            plural="wallet_transaction_fundings",
+        )
+
+
+def _transaction(lago_id) -> WalletTransaction:
+    row = WalletTransaction.objects.select_related("wallet", "invoice")
+    row = row.filter(lago_id=_uuid_or_none(lago_id)).first()
+    if row is None:
+        raise NotFound("wallet_transaction")
+    return row
 
 
 def _uuid_or_none(value: str):

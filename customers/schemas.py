@@ -215,6 +215,14 @@ class WalletTransaction(serializers.Serializer):
     created_at = DateTime()
 
 
+class Consumption(serializers.Serializer):
+    lago_id = Str()
+    amount_cents = Int()
+    credit_amount = decimal_string()
+    created_at = DateTime()
+    wallet_transaction = WalletTransaction()
+
+
 METADATA_BODY = inline_serializer(
     name="MetadataInput", fields={"metadata": Dict(child=Str(allow_null=True))}
 )
@@ -338,6 +346,18 @@ WALLET_TRANSACTION_VIEWS = {
     "retrieve": op(
         "Retrieve a wallet transaction",
         wrapped("WalletTransactionEnvelope", "wallet_transaction", WalletTransaction()),
+    ),
+    "consumptions": op(
+        "Which outbound transactions took an inbound's credits",
+        paginated(
+            "WalletTransactionConsumptionPage", "wallet_transaction_consumptions", Consumption
+        ),
+        parameters=PAGE,
+    ),
+    "fundings": op(
+        "Which inbound transactions funded an outbound one",
+        paginated("WalletTransactionFundingPage", "wallet_transaction_fundings", Consumption),
+        parameters=PAGE,
     ),
 }
 

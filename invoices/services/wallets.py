@@ -22,6 +22,7 @@ from customers.wallets.ledger import (
     credit_sums,
     lock_wallets,
     money_cents,
+    outbound_create,
     share_out,
     wallet_usable,
 )
@@ -89,11 +90,9 @@ def _consume(wallet: Wallet, cents: int, invoice: Invoice, now: datetime) -> Wal
     credits = wallet.credits_in - wallet.credits_out
     if cents < money_cents(credits, wallet):
         credits = min(credits, cents_to_credits(cents, wallet))
-    return Tx.objects.create(
-        wallet=wallet,
-        transaction_type=Tx.TransactionType.OUTBOUND,
+    return outbound_create(
+        wallet,
         transaction_status=Tx.TransactionStatus.INVOICED,
-        status=Tx.Status.SETTLED,
         credit_amount=credits,
         amount=from_minor_units(cents, wallet.currency),
         invoice=invoice,
