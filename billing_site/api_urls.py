@@ -3,11 +3,11 @@
 from rest_framework.routers import SimpleRouter
 
 from customers import api as customers_api
-from customers.api import SubscriptionViewSet
 from customers.api_coupons import AppliedCouponViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
 from invoices.api_customers import CustomerInvoiceActions
+from invoices.api_subscriptions import SubscriptionLifetimeUsageActions
 from payments.api import PayableInvoiceViewSet
 from payments.api_customers import CustomerCheckoutActions
 from plans.api import BillableMetricViewSet, PlanViewSet
@@ -29,6 +29,11 @@ class CustomerViewSet(
     # /customers with the endpoints of higher layers (usage, invoices, checkout, portal) mixed
     # in: same paths and URL names as when they were written in customers/api.py. No
     # docstring: the OpenAPI descriptions come from LagoViewSet's, as before.
+    pass
+
+
+class SubscriptionViewSet(SubscriptionLifetimeUsageActions, customers_api.SubscriptionViewSet):
+    # /subscriptions with lifetime_usage (invoices: progressive billing) mixed in.
     pass
 
 

@@ -270,3 +270,47 @@ CUSTOMER_CREDIT_NOTES = op(
     paginated("CustomerCreditNotePage", "credit_notes", CreditNote),
     parameters=[*PAGE, *CREDIT_NOTE_FILTERS],
 )
+
+
+# Served under /subscriptions/{external_id} (invoices/api_subscriptions.py, mixed in at api_urls).
+class LifetimeUsage(serializers.Serializer):
+    lago_id = Str()
+    lago_subscription_id = Str()
+    external_subscription_id = Str()
+    external_historical_usage_amount_cents = Int()
+    invoiced_usage_amount_cents = Int()
+    current_usage_amount_cents = Int()
+    from_datetime = DateTime(allow_null=True)
+    to_datetime = DateTime()
+    usage_thresholds = List(child=Dict(), required=False)
+
+
+class LifetimeUsageInput(serializers.Serializer):
+    external_historical_usage_amount_cents = Int(min_value=0)
+
+
+def _stacked(*decorators):
+    def apply(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+_LIFETIME_ONE = wrapped("LifetimeUsageEnvelope", "lifetime_usage", LifetimeUsage())
+LIFETIME_USAGE = _stacked(
+    op(
+        "A subscription's lifetime usage",
+        _LIFETIME_ONE,
+        parameters=[query("status", description="active (default), pending, terminated")],
+        methods=["GET"],
+    ),
+    op(
+        "Set a subscription's historical usage",
+        _LIFETIME_ONE,
+        wrapped("LifetimeUsageInputEnvelope", "lifetime_usage", LifetimeUsageInput()),
+        parameters=[query("status", description="active (default), pending, terminated")],
+        methods=["PUT"],
+    ),
+)
