@@ -1,7 +1,9 @@
 """The /api/v1 router. No trailing slashes and ids may contain dots (Lago's client)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from core.api_organization import OrganizationViewSet as CoreOrganizationViewSet
 from customers import api as customers_api
 from customers.api_coupons import AppliedCouponViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
@@ -17,6 +19,7 @@ from portal.api import CustomerPortalActions
 from taxes.api import TaxViewSet
 from usage.api import CustomerUsageActions, EventViewSet
 from webhooks.api import WebhookEndpointViewSet
+from webhooks.api_organization import OrganizationWebhookActions
 
 
 class CustomerViewSet(
@@ -37,6 +40,11 @@ class SubscriptionViewSet(SubscriptionLifetimeUsageActions, customers_api.Subscr
     pass
 
 
+class OrganizationViewSet(OrganizationWebhookActions, CoreOrganizationViewSet):
+    # /organizations with webhook_url (webhooks) mixed in.
+    pass
+
+
 router = SimpleRouter(trailing_slash=False)
 router.register("billable_metrics", BillableMetricViewSet, basename="billable_metric")
 router.register("plans", PlanViewSet, basename="plan")
@@ -53,4 +61,5 @@ router.register("wallets", WalletViewSet, basename="wallet")
 router.register("wallet_transactions", WalletTransactionViewSet, basename="wallet_transaction")
 router.register("webhook_endpoints", WebhookEndpointViewSet, basename="webhook_endpoint")
 
-urlpatterns = router.urls
+organization = OrganizationViewSet.as_view({"get": "retrieve", "put": "update"})
+urlpatterns = [*router.urls, path("organizations", organization, name="organization")]
