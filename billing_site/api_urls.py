@@ -6,12 +6,14 @@ from rest_framework.routers import SimpleRouter
 from core.api_organization import OrganizationViewSet as CoreOrganizationViewSet
 from customers import api as customers_api
 from customers.api_coupons import AppliedCouponViewSet
-from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
+from customers.api_wallets import WalletTransactionViewSet as CoreWalletTransactionViewSet
+from customers.api_wallets import WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
 from invoices.api_customers import CustomerInvoiceActions
 from invoices.api_subscriptions import SubscriptionLifetimeUsageActions
 from payments.api import PayableInvoiceViewSet
 from payments.api_customers import CustomerCheckoutActions
+from payments.api_wallet_transactions import WalletTransactionPaymentActions
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
 from plans.api_coupons import CouponViewSet
@@ -37,6 +39,11 @@ class CustomerViewSet(
 
 class SubscriptionViewSet(SubscriptionLifetimeUsageActions, customers_api.SubscriptionViewSet):
     # /subscriptions with lifetime_usage (invoices: progressive billing) mixed in.
+    pass
+
+
+class WalletTransactionViewSet(WalletTransactionPaymentActions, CoreWalletTransactionViewSet):
+    # /wallet_transactions with payment_url (payments) mixed in.
     pass
 
 
