@@ -12,7 +12,7 @@ from invoices.api_credit_notes import CreditNoteViewSet
 from invoices.api_customers import CustomerInvoiceActions
 from invoices.api_subscriptions import SubscriptionLifetimeUsageActions
 from payments.api import PayableInvoiceViewSet
-from payments.api_customers import CustomerCheckoutActions
+from payments.api_customers import CustomerCheckoutActions, CustomerPaymentActions
 from payments.api_wallet_transactions import WalletTransactionPaymentActions
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
@@ -28,12 +28,13 @@ class CustomerViewSet(
     CustomerUsageActions,
     CustomerInvoiceActions,
     CustomerCheckoutActions,
+    CustomerPaymentActions,
     CustomerPortalActions,
     customers_api.CustomerViewSet,
 ):
-    # /customers with the endpoints of higher layers (usage, invoices, checkout, portal) mixed
-    # in: same paths and URL names as when they were written in customers/api.py. No
-    # docstring: the OpenAPI descriptions come from LagoViewSet's, as before.
+    # /customers with the endpoints of higher layers (usage, invoices, checkout, payments,
+    # portal) mixed in: same paths and URL names as when they were written in
+    # customers/api.py. No docstring: the OpenAPI descriptions come from LagoViewSet's.
     pass
 
 

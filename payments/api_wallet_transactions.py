@@ -1,14 +1,13 @@
 """POST /api/v1/wallet_transactions/{lago_id}/payment_url: mixed into the wallet transactions'
 viewset in billing_site/api_urls.py (customers cannot import payments, a higher layer)."""
 
-import uuid
-
 from drf_spectacular.utils import inline_serializer
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.schema import Dict, Str, op
 from core.errors import NotFound, ValidationFailed
+from core.validation import is_uuid
 from customers.models import WalletTransaction
 from payments.services.collection import invoice_payment_url
 
@@ -24,7 +23,7 @@ PAYMENT_URL = op(
 def _payable(lago_id) -> WalletTransaction:
     """A purchase not settled yet, with its credit invoice (Lago's checks, in its order)."""
     rows = WalletTransaction.objects.select_related("invoice__customer")
-    row = rows.filter(lago_id=lago_id).first() if _is_uuid(lago_id) else None
+    row = rows.filter(lago_id=lago_id).first() if is_uuid(lago_id) else None
     if row is None:
         raise NotFound("wallet_transaction")
     if row.transaction_status != WalletTransaction.TransactionStatus.PURCHASED:
@@ -34,14 +33,6 @@ def _payable(lago_id) -> WalletTransaction:
     if row.invoice_id is None:
         raise ValidationFailed({"base": ["wallet_transaction_has_no_attached_invoice"]})
     return row
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 # The payment endpoint of WalletTransactionViewSet (no docstring, as CustomerCheckoutActions).
