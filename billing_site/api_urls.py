@@ -1,14 +1,19 @@
 """The /api/v1 router. No trailing slashes and ids may contain dots (Lago's client)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from core.api_organization import OrganizationViewSet as CoreOrganizationViewSet
 from customers import api as customers_api
-from customers.api import SubscriptionViewSet
 from customers.api_coupons import AppliedCouponViewSet
-from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
+from customers.api_wallets import WalletTransactionViewSet as CoreWalletTransactionViewSet
+from customers.api_wallets import WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
+from invoices.api_customers import CustomerInvoiceActions
+from invoices.api_subscriptions import SubscriptionLifetimeUsageActions
 from payments.api import PayableInvoiceViewSet
-from payments.api_customers import CustomerCheckoutActions
+from payments.api_customers import CustomerCheckoutActions, CustomerPaymentActions
+from payments.api_wallet_transactions import WalletTransactionPaymentActions
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
 from plans.api_coupons import CouponViewSet
@@ -16,17 +21,35 @@ from portal.api import CustomerPortalActions
 from taxes.api import TaxViewSet
 from usage.api import CustomerUsageActions, EventViewSet
 from webhooks.api import WebhookEndpointViewSet, WebhookKeyViewSet
+from webhooks.api_organization import OrganizationWebhookActions
 
 
 class CustomerViewSet(
     CustomerUsageActions,
+    CustomerInvoiceActions,
     CustomerCheckoutActions,
+    CustomerPaymentActions,
     CustomerPortalActions,
     customers_api.CustomerViewSet,
 ):
-    # /customers with the endpoints of higher layers (usage, checkout, portal) mixed in: same
-    # paths and URL names as when they were written in customers/api.py. No docstring: the
-    # OpenAPI descriptions come from LagoViewSet's, as before.
+    # /customers with the endpoints of higher layers (usage, invoices, checkout, payments,
+    # portal) mixed in: same paths and URL names as when they were written in
+    # customers/api.py. No docstring: the OpenAPI descriptions come from LagoViewSet's.
+    pass
+
+
+class SubscriptionViewSet(SubscriptionLifetimeUsageActions, customers_api.SubscriptionViewSet):
+    # /subscriptions with lifetime_usage (invoices: progressive billing) mixed in.
+    pass
+
+
+class WalletTransactionViewSet(WalletTransactionPaymentActions, CoreWalletTransactionViewSet):
+    # /wallet_transactions with payment_url (payments) mixed in.
+    pass
+
+
+class OrganizationViewSet(OrganizationWebhookActions, CoreOrganizationViewSet):
+    # /organizations with webhook_url (webhooks) mixed in.
     pass
 
 
@@ -47,4 +70,5 @@ router.register("wallet_transactions", WalletTransactionViewSet, basename="walle
 router.register("webhook_endpoints", WebhookEndpointViewSet, basename="webhook_endpoint")
 router.register("webhooks", WebhookKeyViewSet, basename="webhook")  # public_key, json_public_key
 
-urlpatterns = router.urls
+organization = OrganizationViewSet.as_view({"get": "retrieve", "put": "update"})
+urlpatterns = [*router.urls, path("organizations", organization, name="organization")]

@@ -47,6 +47,7 @@ class Heartbeat(models.Model):
 class Organization(models.Model):
     """The seller: one row holding organization-wide defaults (time zone, payment terms, ...)."""
 
+    lago_id = models.UUIDField(default=uuid.uuid4, editable=False)  # Lago's organization id
     name = models.CharField(max_length=255, default="Demo AI Inc.")
     timezone = models.CharField(max_length=64, default="UTC")  # IANA, default for customers
     default_currency = models.CharField(max_length=3, default="USD")
@@ -64,6 +65,8 @@ class Organization(models.Model):
     state = models.CharField(max_length=255, blank=True)
     country = models.CharField(max_length=2, blank=True)
     tax_identification_number = models.CharField(max_length=255, blank=True)
+    legal_number = models.CharField(max_length=255, blank=True)  # stored and shown by the API
+    invoice_footer = models.TextField(blank=True)  # stored and shown by the API
     # US states where the seller is registered to collect sales tax (["CA", "NY"]).
     us_tax_states = models.JSONField(default=list, blank=True)
     vies_check_enabled = models.BooleanField(default=False)  # online VAT check; never blocks

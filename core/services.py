@@ -95,3 +95,128 @@ def organization_update(*, data: dict):
         setattr(organization, field, value)
     organization.save()
     return organization
+
+
+# Lago's PUT /organizations fields: text fields (null clears) and their lengths.
+ORGANIZATION_TEXT = {
+    "address_line1": 255,
+    "address_line2": 255,
+    "state": 255,
+    "zipcode": 64,
+    "city": 255,
+    "legal_name": 255,
+    "legal_number": 255,
+    "tax_identification_number": 255,
+}
+EMAIL_SETTINGS = ("invoice.finalized",)  # the documents this system e-mails
+LAGO_EMAIL_SETTINGS = ("invoice.finalized", "credit_note.created")
+
+
+def _org_text(data: dict, errors, fields: dict) -> None:
+    for name, limit in ORGANIZATION_TEXT.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if value is not None and not isinstance(value, str):
+            errors.add(name, "invalid_format")
+        elif value is not None and len(value) > limit:
+            errors.add(name, "value_is_too_long")
+        else:
+            fields[name] = value or ""
+
+
+def _org_days(value, name: str, errors, fields: dict, field: str | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36500:
+        errors.add(name, "value_is_invalid")
+    else:
+        fields[field or name] = value
+
+
+def _org_choices(data: dict, errors, fields: dict) -> None:
+    """Fields checked like the customers' (country, currency, zone, locale) and the rest."""
+    from core import validation
+
+    for name in ("country", "default_currency", "timezone"):
+        if name in data:
+            value = data[name]
+            if name == "country" and value is None:
+                fields[name] = ""
+                continue
+            check = getattr(validation, ORGANIZATION_CHECKS[name])
+            code = check(value) if isinstance(value, str) else "value_is_invalid"
+            errors.add(name, code)
+            fields[name] = value.upper() if name != "timezone" and not code else value
+    if "email" in data:
+        email = data["email"]
+        code = validation.check_emails(email) if isinstance(email, str) and email else None
+        errors.add("email", code if email is None or isinstance(email, str) else "invalid_format")
+        fields["email"] = email or ""
+    if "net_payment_term" in data:
+        _org_days(data["net_payment_term"], "net_payment_term", errors, fields)
+    if "finalize_zero_amount_invoice" in data:
+        value = data["finalize_zero_amount_invoice"]
+        if not isinstance(value, bool):
+            errors.add("finalize_zero_amount_invoice", "value_is_invalid")
+        fields["finalize_zero_amount_invoice"] = value
+
+
+def _org_documents(data: dict, errors, fields: dict) -> None:
+    """Numbering, prefix, e-mails and the billing configuration."""
+    from core import validation
+
+    if data.get("document_numbering") not in (None, "per_organization"):
+        errors.add("document_numbering", "value_is_invalid")  # one monthly sequence here
+    if "document_number_prefix" in data:
+        prefix = data["document_number_prefix"]
+        if (
+            not isinstance(prefix, str)
+            or not 1 <= len(prefix) <= 10
+            or validation.check_code(prefix)
+        ):
+            errors.add("document_number_prefix", "value_is_invalid")
+        else:
+            fields["invoice_prefix"] = prefix.upper()
+    settings = data.get("email_settings")
+    if settings is not None and (
+        not isinstance(settings, list) or any(s not in LAGO_EMAIL_SETTINGS for s in settings)
+    ):
+        errors.add("email_settings", "value_is_invalid")
+    config = data.get("billing_configuration")
+    if config is None:
+        return
+    if not isinstance(config, dict):
+        errors.add("billing_configuration", "invalid_format")
+        return
+    if "invoice_grace_period" in config:
+        _org_days(
+            config["invoice_grace_period"],
+            "billing_configuration.invoice_grace_period",
+            errors,
+            fields,
+            "invoice_grace_period",
+        )
+    if "document_locale" in config:
+        locale = config["document_locale"]
+        code = validation.check_locale(locale) if isinstance(locale, str) else "value_is_invalid"
+        errors.add("billing_configuration.document_locale", code)
+        fields["document_locale"] = locale
+    if "invoice_footer" in config:
+        footer = config["invoice_footer"]
+        if footer is not None and (not isinstance(footer, str) or len(footer) > 600):
+            errors.add("billing_configuration.invoice_footer", "value_is_invalid")
+        fields["invoice_footer"] = footer or ""
+
+
+def organization_api_fields(data: dict) -> dict:
+    """Lago's PUT /organizations body (without its root) as Organization fields: every field
+    checked first, so a bad one changes nothing (ValidationFailed naming each)."""
+    from core.errors import ValidationFailed
+    from core.validation import Errors
+
+    errors, fields = Errors(), {}
+    _org_text(data, errors, fields)
+    _org_choices(data, errors, fields)
+    _org_documents(data, errors, fields)
+    if errors:
+        raise ValidationFailed(errors)
+    return fields

@@ -131,3 +131,22 @@ def is_uuid(value) -> bool:
     except (ValueError, TypeError, AttributeError):
         return False
     return True
+
+
+# Lago's key-value metadata of plans, wallets, credit notes (Metadata::ItemMetadata).
+METADATA_MAX_KEYS, METADATA_MAX_KEY_LENGTH, METADATA_MAX_VALUE_LENGTH = 50, 100, 255
+
+
+def check_item_metadata(value) -> str | None:
+    """A JSON object of at most 50 keys (strings up to 100 characters) whose values are null or
+    strings up to 255 characters (Lago's rules); `invalid_format` otherwise."""
+    if not isinstance(value, dict) or len(value) > METADATA_MAX_KEYS:
+        return "invalid_format"
+    for key, item in value.items():
+        if not isinstance(key, str) or len(key) > METADATA_MAX_KEY_LENGTH:
+            return "invalid_format"
+        if item is not None and not (
+            isinstance(item, str) and len(item) <= METADATA_MAX_VALUE_LENGTH
+        ):
+            return "invalid_format"
+    return None

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ParseError
 
 from core.api.viewsets import LagoViewSet
 from customers.alerts.api import SubscriptionAlertActions, WalletAlertActions
+from customers.api_wallets import CustomerWalletActions
 from customers.models import Customer, Subscription
 from customers.schemas import CUSTOMER_VIEWS, SUBSCRIPTION_VIEWS
 from customers.selectors import (
@@ -28,8 +29,22 @@ from customers.services import (
 )
 
 
+def subscription_rows(params, external_customer_id: str | None):
+    """Lago's subscription list filters (plan_code, status[]: active unless asked), for
+    GET /subscriptions and GET /customers/{id}/subscriptions alike."""
+    rows = Subscription.objects.select_related(
+        "customer", "plan__parent", "previous_subscription__plan__parent"
+    ).order_by("-created_at", "-id")
+    if external_customer_id:
+        rows = rows.filter(customer__external_id=external_customer_id)
+    if params.get("plan_code"):
+        rows = rows.filter(plan__code=params["plan_code"])
+    statuses = params.getlist("status[]") or params.getlist("status")
+    return rows.filter(status__in=statuses or [Subscription.Status.ACTIVE])
+
+
 @extend_schema_view(**CUSTOMER_VIEWS)
-class CustomerViewSet(WalletAlertActions, LagoViewSet):
+class CustomerViewSet(CustomerWalletActions, WalletAlertActions, LagoViewSet):
     lago_root, lago_plural = "customer", "customers"
     lookup_field = "external_id"
 
@@ -51,6 +66,21 @@ class CustomerViewSet(WalletAlertActions, LagoViewSet):
         customer = customer_delete(customer=customer_get(external_id=external_id))
         return self.render_one(customer_json(customer))
 
+    @action(detail=True, methods=["get"], url_path="subscriptions")
+    def subscriptions(self, request, external_id=None):
+        """The customer's subscriptions, with GET /subscriptions' filters (404 if unknown)."""
+        customer = customer_get(external_id=external_id)
+        rows = subscription_rows(request.query_params, None).filter(customer=customer)
+        return self.render_page(rows, subscription_json, plural="subscriptions")
+
+    @action(detail=True, methods=["get"], url_path="applied_coupons")
+    def applied_coupons(self, request, external_id=None):
+        """The customer's applied coupons, with GET /applied_coupons' filters."""
+        from customers.api_coupons import applied_coupons_page
+
+        customer = customer_get(external_id=external_id)
+        return applied_coupons_page(self, request, customer.external_id)
+
     @action(
         detail=True,
         methods=["delete"],
@@ -69,16 +99,8 @@ class SubscriptionViewSet(SubscriptionAlertActions, LagoViewSet):
     lookup_field = "external_id"
 
     def get_queryset(self):
-        rows = Subscription.objects.select_related(
-            "customer", "plan__parent", "previous_subscription__plan__parent"
-        ).order_by("-created_at", "-id")
         params = self.request.query_params
-        if params.get("external_customer_id"):
-            rows = rows.filter(customer__external_id=params["external_customer_id"])
-        if params.get("plan_code"):
-            rows = rows.filter(plan__code=params["plan_code"])
-        statuses = params.getlist("status[]") or params.getlist("status")
-        return rows.filter(status__in=statuses or [Subscription.Status.ACTIVE])
+        return subscription_rows(params, params.get("external_customer_id"))
 
     def create(self, request):
         subscription = subscription_create(data=self.root_payload(request))

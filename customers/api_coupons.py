@@ -26,14 +26,19 @@ class AppliedCouponViewSet(LagoViewSet):
         return self.render_one(applied_coupon_json(applied))
 
     def list(self, request):
-        params = self.request.query_params
-        codes = params.getlist("coupon_code[]") or params.getlist("coupon_code")
-        rows = applied_coupons_list(
-            external_customer_id=params.get("external_customer_id"),
-            status=params.get("status"),
-            coupon_codes=codes,
-        )
-        return self.render_page(rows, applied_coupon_json)
+        return applied_coupons_page(self, request, request.query_params.get("external_customer_id"))
+
+
+def applied_coupons_page(viewset, request, external_customer_id: str | None):
+    """A page of applied coupons filtered as Lago's index (status, coupon_code[]), for
+    GET /applied_coupons and GET /customers/{id}/applied_coupons alike."""
+    params = request.query_params
+    rows = applied_coupons_list(
+        external_customer_id=external_customer_id,
+        status=params.get("status"),
+        coupon_codes=params.getlist("coupon_code[]") or params.getlist("coupon_code"),
+    )
+    return viewset.render_page(rows, applied_coupon_json, plural="applied_coupons")
 
 
 def applied_coupon_destroy_view(viewset, request, external_id: str, applied_coupon_id: str):

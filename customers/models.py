@@ -8,6 +8,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.auditing import AuditedQuerySet, LiveQuerySet
 
@@ -316,6 +317,41 @@ class WalletTransaction(models.Model):
     def __str__(self) -> str:
         sign = "+" if self.transaction_type == self.TransactionType.INBOUND else "-"
         return f"{sign}{self.credit_amount} {self.transaction_status} ({self.status})"
+
+
+class WalletTransactionConsumption(models.Model):
+    """Which inbound credits an outbound transaction took (Lago's WalletTransactionConsumption):
+    written with the outbound, under the wallet lock, in Lago's consumption order (granted
+    before purchased, then oldest first; customers.wallets.ledger.track_consumption). An
+    inbound's remaining credits are its credits minus its consumptions. Append-only."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    inbound = models.ForeignKey(
+        WalletTransaction, on_delete=models.PROTECT, related_name="consumptions"
+    )
+    outbound = models.ForeignKey(
+        WalletTransaction, on_delete=models.PROTECT, related_name="fundings"
+    )
+    credit_amount = models.DecimalField(**CREDIT_DIGITS)  # credits taken from the inbound
+    amount_cents = models.BigIntegerField()  # their share of the outbound's money, minor units
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inbound", "outbound"], name="wallet_consumption_pair_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_amount__gt=0), name="wallet_consumption_credits_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=0), name="wallet_consumption_cents_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credit_amount} of {self.inbound_id} → {self.outbound_id}"
 
 
 class RecurringTransactionRule(models.Model):

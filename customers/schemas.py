@@ -215,6 +215,14 @@ class WalletTransaction(serializers.Serializer):
     created_at = DateTime()
 
 
+class Consumption(serializers.Serializer):
+    lago_id = Str()
+    amount_cents = Int()
+    credit_amount = decimal_string()
+    created_at = DateTime()
+    wallet_transaction = WalletTransaction()
+
+
 METADATA_BODY = inline_serializer(
     name="MetadataInput", fields={"metadata": Dict(child=Str(allow_null=True))}
 )
@@ -322,6 +330,27 @@ CUSTOMER_VIEWS = {
         inline_serializer(name="AppliedCouponRemoved", fields={"applied_coupon": Dict()}),
     ),
     **_alert_ops("wallet_alert", "wallet", "CustomerWalletAlert"),
+    "subscriptions": op(
+        "List a customer's subscriptions",
+        paginated("CustomerSubscriptionPage", "subscriptions", Subscription),
+        parameters=[
+            *PAGE,
+            query("plan_code"),
+            query("status[]", description="repeatable; default active"),
+        ],
+    ),
+    "applied_coupons": op(
+        "List a customer's applied coupons",
+        inline_serializer(
+            name="CustomerAppliedCouponPage",
+            fields={"applied_coupons": List(child=Dict()), "meta": Dict()},
+        ),
+        parameters=[
+            *PAGE,
+            query("status", description="active or terminated"),
+            query("coupon_code[]", description="repeatable"),
+        ],
+    ),
 }
 
 SUBSCRIPTION_VIEWS = {
@@ -397,4 +426,47 @@ WALLET_TRANSACTION_VIEWS = {
         "Retrieve a wallet transaction",
         wrapped("WalletTransactionEnvelope", "wallet_transaction", WalletTransaction()),
     ),
+    "consumptions": op(
+        "Which outbound transactions took an inbound's credits",
+        paginated(
+            "WalletTransactionConsumptionPage", "wallet_transaction_consumptions", Consumption
+        ),
+        parameters=PAGE,
+    ),
+    "fundings": op(
+        "Which inbound transactions funded an outbound one",
+        paginated("WalletTransactionFundingPage", "wallet_transaction_fundings", Consumption),
+        parameters=PAGE,
+    ),
 }
+
+# Served under /customers/{external_id} (customers/api_wallets.py, CustomerWalletActions):
+# stacked decorators, one per method.
+_WALLET_ONE = wrapped("WalletEnvelope", "wallet", Wallet())
+_WALLET_BODY = wrapped("WalletInputEnvelope", "wallet", WalletInput())
+
+
+def _stacked(*decorators):
+    def apply(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+WALLETS_OF_CUSTOMER = _stacked(
+    op(
+        "List a customer's wallets",
+        paginated("CustomerWalletPage", "wallets", Wallet),
+        parameters=[*PAGE, query("status"), query("currency")],
+        methods=["GET"],
+    ),
+    op("Create a wallet for the customer", _WALLET_ONE, _WALLET_BODY, methods=["POST"]),
+)
+WALLET_OF_CUSTOMER = _stacked(
+    op("Retrieve a customer's wallet by code", _WALLET_ONE, methods=["GET"]),
+    op("Update a customer's wallet by code", _WALLET_ONE, _WALLET_BODY, methods=["PUT"]),
+    op("Terminate a customer's wallet by code", _WALLET_ONE, methods=["DELETE"]),
+)
+WALLET_METADATA_OF_CUSTOMER = _stacked(*_metadata_ops("customer's wallet"))

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from core.api.formats import decimal_str, iso
+from core.money import to_minor_units
 from customers.models import (
     Customer,
     RecurringTransactionRule,
@@ -16,6 +17,7 @@ from customers.models import (
 from customers.selectors import customer_timezone, subscription_current_period
 from customers.services import downgrade_date
 from customers.wallets import WalletBalances, wallet_balances
+from customers.wallets.ledger import with_consumed
 from plans.periods import local_date
 
 ONE_SECOND = timedelta(seconds=1)  # Lago shows period ends as 23:59:59 of the last day
@@ -194,6 +196,21 @@ def wallet_json(wallet: Wallet, balances: WalletBalances | None = None) -> dict:
     }
 
 
+def _remaining(row: WalletTransaction) -> dict:
+    """What an inbound transaction has left (its credits and money minus its consumptions),
+    null for an outbound one; summed in SQL unless the query annotated `consumed_credits` and
+    `consumed_cents` (customers.wallets.ledger.with_consumed)."""
+    if row.transaction_type != WalletTransaction.TransactionType.INBOUND:
+        return {"remaining_amount_cents": None, "remaining_credit_amount": None}
+    if not hasattr(row, "consumed_credits"):
+        row = with_consumed(WalletTransaction.objects.filter(pk=row.pk)).get()
+    cents = to_minor_units(row.amount, row.wallet.currency) - row.consumed_cents
+    return {
+        "remaining_amount_cents": cents,
+        "remaining_credit_amount": decimal_str(row.credit_amount - row.consumed_credits),
+    }
+
+
 def wallet_transaction_json(row: WalletTransaction) -> dict:
     """Lago's WalletTransactionResponse: credit_amount in credits, amount in major units."""
     return {
@@ -205,8 +222,11 @@ def wallet_transaction_json(row: WalletTransaction) -> dict:
         "source": row.source,
         "transaction_status": row.transaction_status,
         "transaction_type": row.transaction_type,
+        "lago_voided_invoice_id": None,
         "amount": decimal_str(row.amount),
         "credit_amount": decimal_str(row.credit_amount),
+        **_remaining(row),
+        "payment_method": {"payment_method_id": None, "payment_method_type": "provider"},
         "priority": row.wallet.priority,
         "invoice_requires_successful_payment": row.invoice_requires_successful_payment,
         "name": row.name or None,
@@ -214,4 +234,16 @@ def wallet_transaction_json(row: WalletTransaction) -> dict:
         "settled_at": iso(row.settled_at),
         "failed_at": iso(row.failed_at),
         "created_at": iso(row.created_at),
+    }
+
+
+def wallet_transaction_consumption_json(row, other: WalletTransaction) -> dict:
+    """Lago's WalletTransactionConsumptionObject (or FundingObject): the credits and money one
+    inbound gave one outbound, with the transaction on the other side."""
+    return {
+        "lago_id": str(row.lago_id),
+        "amount_cents": row.amount_cents,
+        "credit_amount": decimal_str(row.credit_amount),
+        "created_at": iso(row.created_at),
+        "wallet_transaction": wallet_transaction_json(other),
     }

@@ -5,7 +5,7 @@ import uuid
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 
-from core.api.params import query_date
+from core.api.params import query_cents, query_date
 from core.api.viewsets import LagoViewSet
 from core.errors import NotFound, RuleViolation
 from invoices.links import pdf_url
@@ -35,25 +35,36 @@ def _invoices():
     )
 
 
+def invoice_rows(params):
+    """Visible invoices, newest first, with Lago's list filters (GET /invoices and
+    GET /customers/{id}/invoices alike)."""
+    rows = _invoices().order_by("-issuing_date", "-id")
+    for field in ("status", "payment_status", "invoice_type", "currency"):
+        if params.get(field):
+            rows = rows.filter(**{field: params[field]})
+    if params.get("payment_overdue") in ("true", "True", "1"):
+        rows = rows.filter(payment_overdue=True)
+    if issued_from := query_date(params, "issuing_date_from"):
+        rows = rows.filter(issuing_date__gte=issued_from)
+    if issued_to := query_date(params, "issuing_date_to"):
+        rows = rows.filter(issuing_date__lte=issued_to)
+    if (low := query_cents(params, "amount_from")) is not None:
+        rows = rows.filter(total_amount_cents__gte=low)
+    if (high := query_cents(params, "amount_to")) is not None:
+        rows = rows.filter(total_amount_cents__lte=high)
+    return rows
+
+
 @extend_schema_view(**INVOICE_VIEWS)
 class InvoiceViewSet(LagoViewSet):
     lago_root, lago_plural = "invoice", "invoices"
     lookup_field = "lago_id"
 
     def get_queryset(self):
-        rows = _invoices().order_by("-issuing_date", "-id")
         params = self.request.query_params
+        rows = invoice_rows(params)
         if params.get("external_customer_id"):
             rows = rows.filter(customer__external_id=params["external_customer_id"])
-        for field in ("status", "payment_status", "invoice_type", "currency"):
-            if params.get(field):
-                rows = rows.filter(**{field: params[field]})
-        if params.get("payment_overdue") in ("true", "True", "1"):
-            rows = rows.filter(payment_overdue=True)
-        if issued_from := query_date(params, "issuing_date_from"):
-            rows = rows.filter(issuing_date__gte=issued_from)
-        if issued_to := query_date(params, "issuing_date_to"):
-            rows = rows.filter(issuing_date__lte=issued_to)
         return rows
 
     def _get(self, lago_id) -> Invoice:

@@ -4,10 +4,12 @@ import uuid
 
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
+from core.api.params import query_cents, query_date
 from core.api.viewsets import LagoViewSet
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from invoices.links import credit_note_pdf_url
 from invoices.models import CreditNote
 from invoices.schemas import CREDIT_NOTE_VIEWS
@@ -16,6 +18,7 @@ from invoices.services.credit_notes import (
     credit_note_create,
     credit_note_estimate,
     credit_note_invoice,
+    credit_note_metadata_set,
     credit_note_void,
 )
 
@@ -43,14 +46,35 @@ def _note(lago_id) -> CreditNote:
     return note
 
 
+def credit_note_rows(params):
+    """Credit notes, newest first, with Lago's list filters (GET /credit_notes and
+    GET /customers/{id}/credit_notes alike); the issuing date is the day of creation (UTC)."""
+    rows = CreditNote.objects.select_related("invoice", "customer").order_by("-created_at", "-id")
+    for field in ("reason", "credit_status", "refund_status", "currency"):
+        if params.get(field):
+            rows = rows.filter(**{field: params[field]})
+    if params.get("invoice_number"):
+        rows = rows.filter(invoice__number=params["invoice_number"])
+    if issued_from := query_date(params, "issuing_date_from"):
+        rows = rows.filter(created_at__date__gte=issued_from)
+    if issued_to := query_date(params, "issuing_date_to"):
+        rows = rows.filter(created_at__date__lte=issued_to)
+    if (low := query_cents(params, "amount_from")) is not None:
+        rows = rows.filter(total_amount_cents__gte=low)
+    if (high := query_cents(params, "amount_to")) is not None:
+        rows = rows.filter(total_amount_cents__lte=high)
+    return rows
+
+
 @extend_schema_view(**CREDIT_NOTE_VIEWS)
 class CreditNoteViewSet(LagoViewSet):
     lago_root, lago_plural = "credit_note", "credit_notes"
     lookup_field = "lago_id"
 
     def get_queryset(self):
-        rows = CreditNote.objects.select_related("invoice", "customer").order_by("-created_at")
-        customer = self.request.query_params.get("external_customer_id")
+        params = self.request.query_params
+        rows = credit_note_rows(params)
+        customer = params.get("external_customer_id")
         return rows.filter(customer__external_id=customer) if customer else rows
 
     def create(self, request):
@@ -82,6 +106,24 @@ class CreditNoteViewSet(LagoViewSet):
         data = credit_note_json(note)
         data["file_url"] = credit_note_pdf_url(note, request)
         return self.render_one(data)
+
+    @action(
+        detail=True,
+        methods=["post", "patch", "delete"],
+        url_path=r"metadata(?:/(?P<key>[^/]+))?",
+    )
+    def metadata(self, request, lago_id=None, key=None):
+        """Replace (POST), merge (PATCH), clear (DELETE) the metadata, or remove one key
+        (DELETE …/metadata/{key}); answers the metadata left."""
+        note = _note(lago_id)
+        if key is not None and request.method != "DELETE":
+            raise MethodNotAllowed(request.method)
+        payload = request.data.get("metadata") if isinstance(request.data, dict) else None
+        if request.method != "DELETE" and not isinstance(payload, dict):
+            raise ValidationFailed({"metadata": ["invalid_format"]})
+        merge = request.method == "PATCH"
+        note = credit_note_metadata_set(note=note, metadata=payload, merge=merge, key=key)
+        return self.render_one(note.metadata, root="metadata")
 
     @action(detail=False, methods=["post"], url_path="estimate")
     def estimate(self, request):

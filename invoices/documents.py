@@ -84,6 +84,8 @@ def _seller(organization, locale: str) -> dict:
         "address": _address(organization, locale),
         "tax_id": organization.tax_identification_number,
         "email": organization.email,
+        "legal_number": organization.legal_number,
+        "footer": organization.invoice_footer,
     }
 
 

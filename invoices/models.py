@@ -374,6 +374,33 @@ class AppliedUsageThreshold(models.Model):
         return f"{self.subscription_id} threshold {self.usage_threshold_id} #{self.occurrence}"
 
 
+class LifetimeUsage(models.Model):
+    """What a subscription's lifetime usage starts from (Lago's LifetimeUsage
+    `historical_usage_amount_cents`: usage billed elsewhere before, set through the API). The
+    rest of the lifetime usage is computed, never stored (invoices.services.progressive). A
+    row exists only once the amount was set; its lago_id is derived from the subscription's,
+    so the API shows the same id before and after."""
+
+    lago_id = models.UUIDField(unique=True, editable=False)
+    subscription = models.OneToOneField(
+        "customers.Subscription", on_delete=models.CASCADE, related_name="lifetime_usage"
+    )
+    historical_usage_amount_cents = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(historical_usage_amount_cents__gte=0),
+                name="lifetime_usage_historical_non_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} historical {self.historical_usage_amount_cents}"
+
+
 class AppliedTax(models.Model):
     """One tax rate on an invoice: the taxable base and the tax, each the exact sum of the
     per-fee amounts (rounded per fee), for the breakdown on the invoice."""

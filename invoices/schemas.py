@@ -2,9 +2,11 @@
 core/api/schema.py)."""
 
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.api.schema import (
+    PAGE,
     Bool,
     Choice,
     Date,
@@ -17,6 +19,7 @@ from core.api.schema import (
     crud_ops,
     decimal_string,
     op,
+    paginated,
     query,
     wrapped,
 )
@@ -169,6 +172,29 @@ CREDIT_NOTE_ONE = wrapped("CreditNoteEnvelope", "credit_note", CreditNote())
 
 # --- the operations, per viewset ---------------------------------------------------------------
 
+INVOICE_FILTERS = [
+    query("status", description="draft, finalized or voided"),
+    query("payment_status", description="pending, succeeded or failed"),
+    query("invoice_type"),
+    query("currency"),
+    query("payment_overdue", OpenApiTypes.BOOL),
+    query("issuing_date_from", OpenApiTypes.DATE),
+    query("issuing_date_to", OpenApiTypes.DATE),
+    query("amount_from", OpenApiTypes.INT, description="total_amount_cents at least"),
+    query("amount_to", OpenApiTypes.INT, description="total_amount_cents at most"),
+]
+CREDIT_NOTE_FILTERS = [
+    query("reason"),
+    query("credit_status", description="available, consumed or voided"),
+    query("refund_status", description="pending, succeeded or failed"),
+    query("currency"),
+    query("invoice_number"),
+    query("issuing_date_from", OpenApiTypes.DATE),
+    query("issuing_date_to", OpenApiTypes.DATE),
+    query("amount_from", OpenApiTypes.INT, description="total_amount_cents at least"),
+    query("amount_to", OpenApiTypes.INT, description="total_amount_cents at most"),
+]
+
 INVOICE_VIEWS = {
     **crud_ops(
         "invoice",
@@ -176,16 +202,7 @@ INVOICE_VIEWS = {
         "invoices",
         Invoice,
         OneOffInvoiceInput,
-        filters=[
-            query("external_customer_id"),
-            query("status", description="draft, finalized or voided"),
-            query("payment_status", description="pending, succeeded or failed"),
-            query("invoice_type"),
-            query("currency"),
-            query("payment_overdue", OpenApiTypes.BOOL),
-            query("issuing_date_from", OpenApiTypes.DATE),
-            query("issuing_date_to", OpenApiTypes.DATE),
-        ],
+        filters=[query("external_customer_id"), *INVOICE_FILTERS],
         skip=["destroy"],
     ),
     "create": op(
@@ -204,6 +221,11 @@ INVOICE_VIEWS = {
     "download": op("A signed link to the invoice's PDF", INVOICE_ONE),
 }
 
+_METADATA_BODY = inline_serializer(
+    name="CreditNoteMetadataInput", fields={"metadata": Dict(child=Str(allow_null=True))}
+)
+_METADATA_ONE = inline_serializer(name="CreditNoteMetadataEnvelope", fields={"metadata": Dict()})
+
 CREDIT_NOTE_VIEWS = {
     **crud_ops(
         "credit note",
@@ -211,7 +233,7 @@ CREDIT_NOTE_VIEWS = {
         "credit_notes",
         CreditNote,
         CreditNoteInput,
-        filters=[query("external_customer_id")],
+        filters=[query("external_customer_id"), *CREDIT_NOTE_FILTERS],
         lookup=False,
     ),
     "retrieve": op("Retrieve a credit note", CREDIT_NOTE_ONE),
@@ -222,6 +244,11 @@ CREDIT_NOTE_VIEWS = {
     ),
     "void": op("Void a credit note's remaining credit", CREDIT_NOTE_ONE),
     "download": op("A signed link to the credit note's PDF", CREDIT_NOTE_ONE),
+    "metadata": [
+        op("Replace a credit note's metadata", _METADATA_ONE, _METADATA_BODY, methods=["POST"]),
+        op("Merge into a credit note's metadata", _METADATA_ONE, _METADATA_BODY, methods=["PATCH"]),
+        op("Clear a credit note's metadata, or one key", _METADATA_ONE, methods=["DELETE"]),
+    ],
     "estimate": op(
         "Estimate a credit note (nothing saved)",
         wrapped("CreditNoteEstimateEnvelope", "estimated_credit_note", CreditNoteEstimate()),
@@ -231,3 +258,59 @@ CREDIT_NOTE_VIEWS = {
 
 # Served by payments (payments/api.py), which adds the action to the invoice routes.
 INVOICE_RETRY_PAYMENT_VIEW = {"retry_payment": op("Collect an invoice now", INVOICE_ONE)}
+
+# Served under /customers/{external_id} (invoices/api_customers.py, mixed in at api_urls).
+CUSTOMER_INVOICES = op(
+    "List a customer's invoices",
+    paginated("CustomerInvoicePage", "invoices", Invoice),
+    parameters=[*PAGE, *INVOICE_FILTERS],
+)
+CUSTOMER_CREDIT_NOTES = op(
+    "List a customer's credit notes",
+    paginated("CustomerCreditNotePage", "credit_notes", CreditNote),
+    parameters=[*PAGE, *CREDIT_NOTE_FILTERS],
+)
+
+
+# Served under /subscriptions/{external_id} (invoices/api_subscriptions.py, mixed in at api_urls).
+class LifetimeUsage(serializers.Serializer):
+    lago_id = Str()
+    lago_subscription_id = Str()
+    external_subscription_id = Str()
+    external_historical_usage_amount_cents = Int()
+    invoiced_usage_amount_cents = Int()
+    current_usage_amount_cents = Int()
+    from_datetime = DateTime(allow_null=True)
+    to_datetime = DateTime()
+    usage_thresholds = List(child=Dict(), required=False)
+
+
+class LifetimeUsageInput(serializers.Serializer):
+    external_historical_usage_amount_cents = Int(min_value=0)
+
+
+def _stacked(*decorators):
+    def apply(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+_LIFETIME_ONE = wrapped("LifetimeUsageEnvelope", "lifetime_usage", LifetimeUsage())
+LIFETIME_USAGE = _stacked(
+    op(
+        "A subscription's lifetime usage",
+        _LIFETIME_ONE,
+        parameters=[query("status", description="active (default), pending, terminated")],
+        methods=["GET"],
+    ),
+    op(
+        "Set a subscription's historical usage",
+        _LIFETIME_ONE,
+        wrapped("LifetimeUsageInputEnvelope", "lifetime_usage", LifetimeUsageInput()),
+        parameters=[query("status", description="active (default), pending, terminated")],
+        methods=["PUT"],
+    ),
+)

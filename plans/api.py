@@ -20,6 +20,7 @@ from plans.services import (
     billable_metric_update,
     plan_create,
     plan_delete,
+    plan_metadata_delete_key,
     plan_metadata_set,
     plan_update,
 )
@@ -232,4 +233,10 @@ class PlanViewSet(LagoViewSet):
             raise ValidationFailed({"metadata": ["invalid_format"]})
         if request.method != "GET":
             plan = plan_metadata_set(plan=plan, metadata=payload, merge=request.method == "PATCH")
+        return self.render_one(plan.metadata, root="metadata")
+
+    @action(detail=True, methods=["delete"], url_path=r"metadata/(?P<key>[^/]+)")
+    def metadata_key(self, request, code=None, key=None):
+        """Remove one key of a plan's metadata; answers what is left."""
+        plan = plan_metadata_delete_key(plan=plan_get(code=code), key=key)
         return self.render_one(plan.metadata, root="metadata")

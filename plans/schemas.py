@@ -244,6 +244,7 @@ PLAN_VIEWS = {
         op("Merge into a plan's metadata", METADATA_ONE, METADATA_BODY, methods=["PATCH"]),
         op("Clear a plan's metadata", METADATA_ONE, methods=["DELETE"]),
     ],
+    "metadata_key": op("Remove one key of a plan's metadata", METADATA_ONE),
 }
 
 ADD_ON_VIEWS = crud_ops("add-on", "add_on", "add_ons", AddOn, AddOnInput)

@@ -26,3 +26,15 @@ def query_date(params, name: str) -> date | None:
     if day is None:
         raise ValidationFailed({name: ["invalid_date"]})
     return day
+
+
+def query_cents(params, name: str) -> int | None:
+    """An amount in minor units (an integer, at most 18 digits), None when absent;
+    `invalid_format` otherwise (never a float, never a database overflow)."""
+    raw = params.get(name)
+    if not raw:
+        return None
+    digits = raw[1:] if raw[:1] in "+-" else raw
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        raise ValidationFailed({name: ["invalid_format"]})
+    return int(raw)

@@ -32,7 +32,11 @@ class LagoViewSet(viewsets.GenericViewSet):
     def render_one(self, data: dict, status: int = 200, root: str | None = None) -> Response:
         return Response({root or self.lago_root: data}, status=status)
 
-    def render_page(self, queryset, to_json) -> Response:
-        """Paginate `queryset` and render each row with `to_json(row)`."""
+    def render_page(self, queryset, to_json, plural: str | None = None) -> Response:
+        """Paginate `queryset` and render each row with `to_json(row)`, under `plural` when a
+        route lists another resource than the viewset's (GET /customers/{id}/invoices)."""
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response([to_json(row) for row in page])
+        data = [to_json(row) for row in page]
+        if plural:
+            return Response({plural: data, "meta": self.paginator.meta()})
+        return self.get_paginated_response(data)

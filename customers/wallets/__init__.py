@@ -27,6 +27,7 @@ from customers.wallets.recurring import due_occurrence, wallets_refresh, wallets
 from customers.wallets.selectors import (
     WalletBalances,
     customer_wallet_balances,
+    customer_wallet_get,
     customers_with_active_wallets,
     wallet_balances,
     wallet_get,
@@ -46,6 +47,7 @@ __all__ = [
     "credit_sums",
     "credits_of",
     "customer_wallet_balances",
+    "customer_wallet_get",
     "customers_with_active_wallets",
     "due_occurrence",
     "money_amount",

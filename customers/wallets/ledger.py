@@ -6,19 +6,27 @@ shown (customers.wallets.selectors) both build on it. Lock order: wallets by pk,
 customer and before their transactions.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DecimalField, Q, Sum, Value
+from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from core.locks import lock
 from core.money import from_minor_units, to_minor_units
 from customers.alerts.services import alerts_flag_wallets
-from customers.models import CREDIT_DIGITS, Wallet, WalletTransaction
+from customers.models import (
+    CREDIT_DIGITS,
+    Wallet,
+    WalletTransaction,
+    WalletTransactionConsumption,
+)
 
+logger = logging.getLogger(__name__)
 Tx = WalletTransaction
+Consumption = WalletTransactionConsumption
 ZERO = Decimal(0)
 CREDIT_STEP = Decimal(1).scaleb(-CREDIT_DIGITS["decimal_places"])  # 0.00001 credit
 
@@ -125,17 +133,119 @@ def share_out(wallets, balances: dict[int, int], items: dict, cap: int | None = 
     return shares
 
 
+# --- consumptions: which inbound credits each outbound took ----------------------------------
+
+
+def consumption_order() -> tuple:
+    """Lago's order (WalletTransaction.in_consumption_order; no transaction priorities here):
+    granted credits before purchased ones, then the oldest first."""
+    granted = Case(When(transaction_status=Tx.TransactionStatus.GRANTED, then=0), default=1)
+    return (granted, "created_at", "id")
+
+
+def with_consumed(transactions):
+    """Transactions annotated with consumed_credits and consumed_cents, what consumptions took
+    of each (zero for an outbound one or an untouched inbound), in one query."""
+    credits = Coalesce(
+        Sum("consumptions__credit_amount"), Value(ZERO), output_field=DecimalField(**CREDIT_DIGITS)
+    )
+    cents = Coalesce(Sum("consumptions__amount_cents"), Value(0))
+    return transactions.annotate(consumed_credits=credits, consumed_cents=cents)
+
+
+def available_inbounds(wallet: Wallet) -> list[tuple[int, Decimal]]:
+    """(id, remaining credits) of the wallet's settled inbound transactions with credits left,
+    in consumption order; remaining = credits - consumptions, summed in SQL."""
+    inbound = Tx.objects.filter(
+        wallet_id=wallet.pk, transaction_type=Tx.TransactionType.INBOUND, status=Tx.Status.SETTLED
+    )
+    rows = (
+        with_consumed(inbound)
+        .annotate(remaining=F("credit_amount") - F("consumed_credits"))
+        .filter(remaining__gt=0)
+        .order_by(*consumption_order())
+    )
+    return [(row.pk, row.remaining) for row in rows]
+
+
+def fifo_parts(available: list[tuple[int, Decimal]], credits: Decimal) -> list[tuple[int, Decimal]]:
+    """Take `credits` from the available (id, remaining) in order: [(id, credits taken)].
+    Pure; takes less when not enough is available (the caller decides what that means)."""
+    parts, left = [], credits
+    for key, remaining in available:
+        if left <= 0:
+            break
+        take = min(remaining, left)
+        parts.append((key, take))
+        left -= take
+    return parts
+
+
+def cents_parts(credits: list[Decimal], total_cents: int, wallet: Wallet) -> list[int]:
+    """The outbound's money shared over its parts: each part is the difference of the rounded
+    running totals, the last closes on `total_cents`, so the parts add up to it exactly and
+    none is negative (one rounding rule: core.money through money_cents)."""
+    shares, running, previous = [], ZERO, 0
+    for index, part in enumerate(credits):
+        running += part
+        last = index == len(credits) - 1
+        cumulative = total_cents if last else min(total_cents, money_cents(running, wallet))
+        shares.append(cumulative - previous)
+        previous = cumulative
+    return shares
+
+
+def track_consumption(outbound: WalletTransaction, wallet: Wallet) -> list:
+    """Record which inbound credits a settled outbound transaction took (Lago's
+    TrackConsumptionService by priority). Runs under the wallet's lock, right after the
+    outbound is written; a second call for the same outbound writes nothing."""
+    if outbound.fundings.exists():
+        return []
+    parts = fifo_parts(available_inbounds(wallet), outbound.credit_amount)
+    missing = outbound.credit_amount - sum((c for _, c in parts), ZERO)
+    if missing > 0:  # cannot happen while every outbound is tracked; never blocks a write
+        logger.warning(
+            "wallet %s: outbound %s has %s credits no inbound funds",
+            wallet.pk,
+            outbound.pk,
+            missing,
+        )
+    total = to_minor_units(outbound.amount, wallet.currency)
+    cents = cents_parts([c for _, c in parts], total, wallet)
+    rows = [
+        Consumption(
+            inbound_id=key,
+            outbound=outbound,
+            credit_amount=credits,
+            amount_cents=share,
+            created_at=outbound.created_at,
+        )
+        for (key, credits), share in zip(parts, cents, strict=True)
+    ]
+    return Consumption.objects.bulk_create(rows)
+
+
+def outbound_create(wallet: Wallet, **fields) -> WalletTransaction:
+    """Write a settled outbound transaction and the consumptions that fund it."""
+    outbound = Tx.objects.create(
+        wallet=wallet,
+        transaction_type=Tx.TransactionType.OUTBOUND,
+        status=Tx.Status.SETTLED,
+        **fields,
+    )
+    track_consumption(outbound, wallet)
+    return outbound
+
+
 # --- voids ------------------------------------------------------------------------------------
 
 
 def void_credits(wallet: Wallet, credits: Decimal, now: datetime, **extra) -> WalletTransaction:
     """Remove credits from a wallet (an outbound, settled, voided transaction)."""
     alerts_flag_wallets([wallet.pk])  # its balance alerts look at it next run
-    return Tx.objects.create(
-        wallet=wallet,
-        transaction_type=Tx.TransactionType.OUTBOUND,
+    return outbound_create(
+        wallet,
         transaction_status=Tx.TransactionStatus.VOIDED,
-        status=Tx.Status.SETTLED,
         credit_amount=credits,
         amount=money_amount(credits, wallet),
         settled_at=now,

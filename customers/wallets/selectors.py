@@ -36,6 +36,20 @@ def wallet_get(*, lago_id: str) -> Wallet:
     return wallet
 
 
+def customer_wallet_get(*, customer: Customer, code: str) -> Wallet:
+    """A customer's wallet by code (Lago's /customers/{id}/wallets/{code}): the active one,
+    else the newest terminated one with that code (codes are unique among active wallets)."""
+    wallet = (
+        Wallet.objects.select_related("customer")
+        .filter(customer=customer, code=code)
+        .order_by("status", "-created_at", "-id")  # "active" sorts before "terminated"
+        .first()
+    )
+    if wallet is None:
+        raise NotFound("wallet")
+    return wallet
+
+
 def _uuid(value) -> str | None:
     try:
         return str(uuid.UUID(str(value)))

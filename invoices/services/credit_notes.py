@@ -38,7 +38,7 @@ from core import display, hooks
 from core.errors import NotFound, RuleViolation, ValidationFailed
 from core.locks import lock_one
 from core.money import round_minor_units, round_places
-from core.validation import Errors
+from core.validation import Errors, check_item_metadata
 from invoices.models import (
     CreditNote,
     CreditNoteApplication,
@@ -648,6 +648,8 @@ def credit_note_update(*, note: CreditNote, data: dict) -> CreditNote:
     note = lock_one(CreditNote, note.pk)
     fields = ["updated_at"]
     if isinstance(data.get("metadata"), dict):
+        if check_item_metadata(data["metadata"]):
+            raise ValidationFailed({"metadata": ["invalid_format"]})
         note.metadata, fields = data["metadata"], [*fields, "metadata"]
     status = data.get("refund_status")
     if status is not None:
@@ -657,4 +659,21 @@ def credit_note_update(*, note: CreditNote, data: dict) -> CreditNote:
         if status == CreditNote.RefundStatus.SUCCEEDED:
             note.refunded_at, fields = timezone.now(), [*fields, "refunded_at"]
     note.save(update_fields=fields)
+    return note
+
+
+@transaction.atomic
+def credit_note_metadata_set(
+    *, note: CreditNote, metadata: dict | None, merge: bool = False, key: str | None = None
+) -> CreditNote:
+    """Lago's /credit_notes/{id}/metadata: replace, merge (`merge`), clear (None) or remove
+    one `key`. Keys are strings up to 100 characters, values null or strings up to 255."""
+    note = CreditNote.objects.select_for_update().get(pk=note.pk)
+    if metadata is None:
+        note.metadata = {k: v for k, v in note.metadata.items() if key is not None and k != key}
+    else:
+        if check_item_metadata(metadata):
+            raise ValidationFailed({"metadata": ["invalid_format"]})
+        note.metadata = {**note.metadata, **metadata} if merge else dict(metadata)
+    note.save(update_fields=["metadata", "updated_at"])
     return note

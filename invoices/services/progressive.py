@@ -15,7 +15,13 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Subscription
-from invoices.models import AppliedUsageThreshold, Fee, Invoice, InvoiceSubscription
+from invoices.models import (
+    AppliedUsageThreshold,
+    Fee,
+    Invoice,
+    InvoiceSubscription,
+    LifetimeUsage,
+)
 from invoices.services.close import billing_invoice_create
 from invoices.services.deltas import unbilled_usage_fees
 from invoices.services.fees import BillingPlan
@@ -57,15 +63,22 @@ def invoiced_usage_cents(subscription: Subscription, before: datetime) -> int:
     return total or 0
 
 
+def historical_usage_cents(subscription: Subscription) -> int:
+    """Usage billed before this system (Lago's historical_usage_amount_cents, set through
+    PUT /subscriptions/{id}/lifetime_usage): counted as invoiced at earlier period ends."""
+    row = LifetimeUsage.objects.filter(subscription=subscription).first()
+    return row.historical_usage_amount_cents if row else 0
+
+
 def _new_crossings(subscription: Subscription, lower: datetime, period_cents: int) -> list:
     """Steps the lifetime usage reached that no progressive invoice billed and that usage
-    invoiced at earlier period ends had not passed already (Lago's rule)."""
+    invoiced at earlier period ends (or before this system) had not passed already (Lago)."""
     done = set(
         AppliedUsageThreshold.objects.filter(subscription=subscription).values_list(
             "usage_threshold_id", "occurrence"
         )
     )
-    earlier = invoiced_usage_cents(subscription, lower)
+    earlier = historical_usage_cents(subscription) + invoiced_usage_cents(subscription, lower)
     thresholds = list(subscription.plan.usage_thresholds.all())
     return [
         (t, n)

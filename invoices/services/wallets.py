@@ -23,6 +23,7 @@ from customers.wallets.ledger import (
     credit_sums,
     lock_wallets,
     money_cents,
+    outbound_create,
     share_out,
     wallet_usable,
 )
@@ -91,11 +92,9 @@ def _consume(wallet: Wallet, cents: int, invoice: Invoice, now: datetime) -> Wal
     if cents < money_cents(credits, wallet):
         credits = min(credits, cents_to_credits(cents, wallet))
     alerts_flag_wallets([wallet.pk])  # its balance alerts look at it next run
-    return Tx.objects.create(
-        wallet=wallet,
-        transaction_type=Tx.TransactionType.OUTBOUND,
+    return outbound_create(
+        wallet,
         transaction_status=Tx.TransactionStatus.INVOICED,
-        status=Tx.Status.SETTLED,
         credit_amount=credits,
         amount=from_minor_units(cents, wallet.currency),
         invoice=invoice,

@@ -72,6 +72,11 @@ class PaymentProvider(Protocol):
     def charge(self, *, invoice, payment, amount_cents: int, method: str) -> Charge:
         """Charge off-session (ProviderDecline or ProviderError otherwise)."""
 
+    def payment_url(self, *, invoice, payment, amount_cents: int, success_url: str) -> str:
+        """A hosted page where the customer pays `amount_cents` of the invoice now (ProviderError
+        otherwise); the payment made there carries `payment`'s id and attempt, so its webhook
+        is recognised as this payment's."""
+
     def payment_status(self, status: str) -> str:
         """The provider's payment status as a Payment.Status value."""
 

@@ -148,6 +148,36 @@ class StripeProvider:
             raise ProviderError(str(exc)) from exc
         return Charge(intent.id, intent.status, _charge_id(intent), _intent_error(intent))
 
+    def payment_url(self, *, invoice, payment, amount_cents: int, success_url: str) -> str:
+        """A Stripe Checkout session for the amount (Lago's payment_url for Stripe)."""
+        line = {
+            "quantity": 1,
+            "price_data": {
+                "currency": invoice.currency.lower(),
+                "unit_amount": amount_cents,
+                "product_data": {"name": f"Invoice {invoice.number}"},
+            },
+        }
+        metadata = {
+            "lago_invoice_id": str(invoice.lago_id),
+            "invoice_number": invoice.number or "",
+            "payment_id": str(payment.lago_id),
+            "attempt": str(payment.attempts),
+        }
+        try:
+            session = stripe_client().checkout.sessions.create(
+                params={
+                    "mode": "payment",
+                    "customer": invoice.customer.provider_customer_id,
+                    "line_items": [line],
+                    "success_url": success_url,
+                    "payment_intent_data": {"metadata": metadata},
+                }
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+        return session.url
+
     def payment_status(self, status: str) -> str:
         return INTENT_STATUS.get(status, Payment.Status.PROCESSING)
 

@@ -5,12 +5,14 @@ Every provider call carries an idempotency key derived from our own rows; our ro
 guard against double charges (a Stripe-compatible server, like a retried network call, may not
 honour idempotency keys)."""
 
+import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.errors import NotAllowed, RuleViolation
+from core.errors import NotAllowed, RuleViolation, ValidationFailed
 from core.locks import lock_one
 from invoices.models import Invoice
 from invoices.selectors import invoice_due_cents
@@ -20,6 +22,7 @@ from payments.providers.base import ProviderDecline, ProviderError
 from payments.services.events import payment_apply_intent, payment_record_failure
 from payments.services.sync import collects, customer_provider_sync, default_payment_method
 
+logger = logging.getLogger(__name__)
 Status = Payment.Status
 
 
@@ -128,3 +131,32 @@ def payment_retry_now(*, invoice: Invoice) -> Payment:
             "An attempt is running or waits for the customer (3-D Secure).",
         )
     return payment
+
+
+NOT_PAYABLE = "invalid_invoice_status_or_payment_status"
+
+
+def invoice_payment_url(*, invoice: Invoice) -> tuple[str, str]:
+    """(provider name, a hosted page where the customer pays what the invoice still owes), as
+    Lago's GeneratePaymentUrlService: 422 base codes when there is no provider, the invoice is
+    not payable, the customer is unknown to the provider or the provider fails."""
+    provider = provider_for(invoice.customer)
+    if provider is None:
+        raise ValidationFailed({"base": ["no_linked_payment_provider"]})
+    if invoice.status != Invoice.Status.FINALIZED or invoice.payment_status == "succeeded":
+        raise ValidationFailed({"base": [NOT_PAYABLE]})
+    amount = invoice_due_cents(invoice)
+    if amount <= 0:
+        raise ValidationFailed({"base": [NOT_PAYABLE]})
+    if not invoice.customer.provider_customer_id:
+        raise ValidationFailed({"base": ["missing_payment_provider_customer"]})
+    payment = _payment_for(invoice, provider.name)
+    success_url = settings.PUBLIC_BASE_URL.rstrip("/") + "/"
+    try:
+        url = provider.payment_url(
+            invoice=invoice, payment=payment, amount_cents=amount, success_url=success_url
+        )
+    except ProviderError as exc:
+        logger.warning("payment_url for invoice %s failed: %s", invoice.lago_id, exc)
+        raise ValidationFailed({"base": ["payment_provider_error"]}) from exc
+    return provider.name, url

@@ -588,3 +588,14 @@ def plan_metadata_set(*, plan: Plan, metadata: dict | None, merge: bool = False)
     plan.metadata = {**plan.metadata, **metadata} if merge else dict(metadata)
     plan.save(update_fields=["metadata", "updated_at"])
     return plan
+
+
+@transaction.atomic
+def plan_metadata_delete_key(*, plan: Plan, key: str) -> Plan:
+    """Remove one key from a plan's metadata (Lago's DeleteItemKeyService: an absent key
+    changes nothing)."""
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    if key in plan.metadata:
+        plan.metadata = {k: v for k, v in plan.metadata.items() if k != key}
+        plan.save(update_fields=["metadata", "updated_at"])
+    return plan

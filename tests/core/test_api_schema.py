@@ -13,6 +13,7 @@ BODYLESS = {
     ("put", "/api/v1/invoices/{lago_id}/finalize"),
     ("put", "/api/v1/invoices/{lago_id}/refresh"),
     ("post", "/api/v1/invoices/{lago_id}/retry_payment"),
+    ("post", "/api/v1/wallet_transactions/{lago_id}/payment_url"),
 }
 
 PAGE = {"page", "per_page"}
@@ -23,8 +24,13 @@ LISTS = {
     "/api/v1/applied_coupons": {"external_customer_id", "status", "coupon_code[]"},
     "/api/v1/billable_metrics": set(),
     "/api/v1/coupons": set(),
-    "/api/v1/credit_notes": {"external_customer_id"},
+    "/api/v1/credit_notes": {"external_customer_id", "reason", "credit_status", "invoice_number"},
     "/api/v1/customers": set(),
+    "/api/v1/customers/{external_id}/applied_coupons": {"status", "coupon_code[]"},
+    "/api/v1/customers/{external_id}/credit_notes": {"reason", "credit_status", "amount_from"},
+    "/api/v1/customers/{external_id}/invoices": {"status", "amount_from", "issuing_date_from"},
+    "/api/v1/customers/{external_id}/subscriptions": {"plan_code", "status[]"},
+    "/api/v1/customers/{external_id}/wallets": {"status", "currency"},
     "/api/v1/customers/{external_id}/past_usage": {"external_subscription_id"},
     "/api/v1/events": {"external_subscription_id", "code", "timestamp_from", "timestamp_to"},
     "/api/v1/invoices": {
@@ -36,6 +42,8 @@ LISTS = {
         "payment_overdue",
         "issuing_date_from",
         "issuing_date_to",
+        "amount_from",
+        "amount_to",
     },
     "/api/v1/plans": set(),
     "/api/v1/subscriptions": {"external_customer_id", "plan_code", "status", "status[]"},
