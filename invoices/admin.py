@@ -19,6 +19,7 @@ from core.exports import Exportable
 from core.models import BulkJob
 from core.money import from_minor_units
 from invoices.models import BillingFailure, CreditNote, Fee, Invoice, InvoiceSubscription
+from invoices.selectors import invoice_is_overdue, overdue_q
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
 
 
@@ -60,7 +61,11 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
-            return queryset.filter(payment_overdue=self.value() == "yes")
+            return (
+                queryset.filter(overdue_q())
+                if self.value() == "yes"
+                else queryset.exclude(overdue_q())
+            )
         return queryset
 
 
@@ -99,7 +104,7 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
         "issuing_date",
         "status",
         "payment_status",
-        "payment_overdue",
+        "overdue",
         "total",
         "invoice_type",
     ]
@@ -133,7 +138,7 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
         "invoice_type",
         "status",
         "payment_status",
-        "payment_overdue",
+        "overdue",
         "currency",
         "issuing_date",
         "payment_due_date",
@@ -160,6 +165,20 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
         finally:
             _viewing_user.reset(token)
 
+    def get_export_resource_classes(self, request):
+        (resource,) = super().get_export_resource_classes(request)
+
+        def dehydrate_payment_overdue(self, invoice: Invoice) -> bool:
+            return invoice_is_overdue(invoice)  # the definition, as the list shows it
+
+        return [
+            type(
+                resource.__name__,
+                (resource,),
+                {"dehydrate_payment_overdue": dehydrate_payment_overdue},
+            )
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != Invoice.Status.DRAFT:
             return [*self.readonly_fields, "metadata"]  # issued invoices never change
@@ -170,6 +189,10 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="payment overdue", boolean=True)
+    def overdue(self, invoice: Invoice) -> bool:
+        return invoice_is_overdue(invoice)
 
     @admin.display(description="fees")
     def fees_amount(self, invoice: Invoice) -> str:

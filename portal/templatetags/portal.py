@@ -10,6 +10,7 @@ from django.utils import translation
 
 from core.charts import bar_chart
 from core.money import from_minor_units
+from invoices.selectors import invoice_is_overdue
 
 register = template.Library()
 PRECISION = 80  # digits: any stored figure (numeric(38, x), bigint) formats without error
@@ -80,3 +81,9 @@ def plain(value) -> str:
         return ""
     number = Decimal(value).normalize()
     return format(number, "f")
+
+
+@register.filter
+def overdue(invoice) -> bool:
+    """The one definition of overdue (invoices.selectors), not the flag a beat run sets later."""
+    return invoice_is_overdue(invoice)
