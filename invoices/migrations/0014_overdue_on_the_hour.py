@@ -2,6 +2,7 @@
 the day after their due date, not up to an hour after an interval that started at deploy time."""
 
 from django.db import migrations
+from django.utils import timezone
 
 NAME = "Mark overdue invoices"
 
@@ -21,6 +22,14 @@ def on_the_hour(apps, schema_editor):
         name=NAME,
         defaults={"task": "invoices.mark_overdue", "crontab": hourly, "interval": None},
     )
+    _tell_beat(apps)
+
+
+def _tell_beat(apps):
+    """A running beat (DatabaseScheduler) reloads its schedule when this stamp moves."""
+    apps.get_model("django_celery_beat", "PeriodicTasks").objects.update_or_create(
+        ident=1, defaults={"last_update": timezone.now()}
+    )
 
 
 def every_hour(apps, schema_editor):
@@ -28,6 +37,7 @@ def every_hour(apps, schema_editor):
     task_model = apps.get_model("django_celery_beat", "PeriodicTask")
     every, _ = interval_model.objects.get_or_create(every=3600, period="seconds")
     task_model.objects.filter(name=NAME).update(interval=every, crontab=None)
+    _tell_beat(apps)
 
 
 class Migration(migrations.Migration):
