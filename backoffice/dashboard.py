@@ -381,16 +381,18 @@ class Receivables:
 
 def receivables(today: date, currency: str) -> Receivables:
     """Unpaid finalized invoices (what is still due on them) by days past their due date;
-    failed payments."""
+    failed payments. "Not due" is exactly the invoices that are not overdue
+    (`invoices.selectors.overdue_q`, as the API, the admin and the portal say); one flagged
+    overdue before its due date (after the last payment retry) counts in the first bucket."""
     from django.db.models import Case, CharField, Value, When
 
-    from invoices.selectors import unpaid_invoices_with_due
+    from invoices.selectors import overdue_q, unpaid_invoices_with_due
     from payments.models import Payment
 
     convert = Converter(currency)
     day = timedelta(days=1)
     bucket = Case(
-        When(payment_due_date__gte=today, then=Value("not due")),
+        When(~overdue_q(today), then=Value("not due")),
         When(payment_due_date__gte=today - 30 * day, then=Value("0-30")),
         When(payment_due_date__gte=today - 60 * day, then=Value("31-60")),
         When(payment_due_date__gte=today - 90 * day, then=Value("61-90")),

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from djmoney.money import Money
 
 from core.errors import ValidationFailed
 from core.models import ApiKey
@@ -17,7 +18,7 @@ from core.services import api_key_create
 from customers.models import Customer, Subscription
 from customers.services import customer_upsert, subscription_create
 from plans.models import BillableMetric, Plan
-from plans.services import billable_metric_create, plan_create
+from plans.services import billable_metric_create, billable_metric_update, plan_create
 from usage.services import events_ingest
 
 DEMO_KEY_NAME = "demo"
@@ -63,6 +64,16 @@ METRICS = [
         "expression": "round(event.properties.duration_ms / 60000, 2)",
     },
 ]
+
+
+# What each unit costs the demo company to serve (inference, GPU rental, hosting), so the
+# dashboard's gross margin has something to show: revenue minus units x unit cost.
+UNIT_COSTS = {
+    "llm_tokens": "0.000004",  # $4 per million tokens
+    "gpu_seconds": "0.0003",  # about $1.08 per GPU hour
+    "api_calls": "0.00002",  # $0.20 per 10,000 requests
+    "hosted_models": "6",  # per model kept deployed for the month
+}
 
 
 def _included_then(per_unit: str, included: int) -> dict:
@@ -270,6 +281,10 @@ def demo_catalog() -> Iterator[str]:
     for data in METRICS:
         if not BillableMetric.objects.live().filter(code=data["code"]).exists():
             billable_metric_create(data=data)
+    for code, cost in UNIT_COSTS.items():  # also on a demo loaded before the costs existed
+        metric = BillableMetric.objects.live().filter(code=code, unit_cost__isnull=True).first()
+        if metric is not None:
+            billable_metric_update(metric=metric, data={"unit_cost": Money(cost, "USD")})
     metric_ids = {m.code: str(m.lago_id) for m in BillableMetric.objects.live()}
     for data in _plans(metric_ids):
         if not Plan.objects.live().filter(code=data["code"], parent__isnull=True).exists():

@@ -44,10 +44,62 @@ class StaffLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
         return cleaned
 
 
+# The index and the sidebar lead with billing, in the order finance staff work, each app's main
+# models first; the login machinery (Django's users, Axes, django-otp) comes last, readably named.
+# Apps not listed here come after the listed billing ones, before the login machinery.
+APP_ORDER = [
+    "customers",
+    "invoices",
+    "usage",
+    "plans",
+    "payments",
+    "taxes",
+    "webhooks",
+    "portal",
+    "core",
+    "django_celery_beat",
+]
+LAST_APPS = ["auth", "axes", "otp_totp"]
+APP_NAMES = {
+    "auth": "Staff logins and roles",
+    "axes": "Login attempts and lockouts (Axes)",
+    "otp_totp": "Two-factor devices (TOTP)",
+}
+MODEL_ORDER = {
+    "customers": ["Customer", "Subscription", "Wallet", "WalletTransaction"],
+    "invoices": ["Invoice", "CreditNote", "Fee", "BillingFailure"],
+    "plans": ["Plan", "BillableMetric", "Charge", "AddOn", "Coupon", "AppliedCoupon"],
+    "payments": ["Payment", "Refund", "ReconciliationIssue", "StripeEvent"],
+}
+
+
+def _app_rank(app: dict) -> tuple[int, int, str]:
+    label = app["app_label"]
+    if label in APP_ORDER:
+        return (0, APP_ORDER.index(label), "")
+    if label in LAST_APPS:
+        return (2, LAST_APPS.index(label), "")
+    return (1, 0, app["name"])
+
+
+def _model_rank(order: list[str], model: dict) -> tuple[int, str]:
+    name = model["object_name"]
+    return (order.index(name) if name in order else len(order), str(model["name"]))
+
+
 class BillingAdminSite(admin.AdminSite):
     site_header = site_title = "Billing back-office"
     index_title = "Billing administration"
     login_form = StaffLoginForm
+
+    def get_app_list(self, request, app_label=None):
+        """Billing first (APP_ORDER, MODEL_ORDER), the login machinery last (APP_NAMES)."""
+        apps = super().get_app_list(request, app_label)
+        for app in apps:
+            app["name"] = APP_NAMES.get(app["app_label"], app["name"])
+            order = MODEL_ORDER.get(app["app_label"], [])
+            app["models"].sort(key=lambda model: _model_rank(order, model))
+        return sorted(apps, key=_app_rank)
 
     def has_permission(self, request) -> bool:
         """Staff with a second factor must have used it in this session."""

@@ -28,6 +28,11 @@ class Chart:
     height: int = HEIGHT
     baseline: int = HEIGHT - PAD_BOTTOM
 
+    @property
+    def empty(self) -> bool:
+        """Nothing above zero to draw: the page says so instead of showing an empty box."""
+        return not self.bars or self.peak <= 0
+
 
 def bar_chart(points: list[tuple[date | str, Decimal]]) -> Chart:
     """One bar per day, heights relative to the busiest day; empty days keep their slot."""
@@ -75,6 +80,10 @@ class StackedChart:
     height: int = HEIGHT
     baseline: int = HEIGHT - PAD_BOTTOM
     label_x: list = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.segments or self.peak <= 0
 
 
 def stacked_chart(labels: list, series: list[list[Decimal]]) -> StackedChart:

@@ -11,6 +11,7 @@ from core.errors import NotFound, RuleViolation
 from invoices.links import pdf_url
 from invoices.models import Invoice
 from invoices.schemas import INVOICE_VIEWS
+from invoices.selectors import overdue_q
 from invoices.serializers import invoice_json
 from invoices.services import invoice_finalize, invoice_refresh, invoice_update, invoice_void
 
@@ -43,7 +44,9 @@ def invoice_rows(params):
         if params.get(field):
             rows = rows.filter(**{field: params[field]})
     if params.get("payment_overdue") in ("true", "True", "1"):
-        rows = rows.filter(payment_overdue=True)
+        rows = rows.filter(overdue_q())
+    elif params.get("payment_overdue") in ("false", "False", "0"):
+        rows = rows.exclude(overdue_q())
     if issued_from := query_date(params, "issuing_date_from"):
         rows = rows.filter(issuing_date__gte=issued_from)
     if issued_to := query_date(params, "issuing_date_to"):

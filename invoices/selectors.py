@@ -2,10 +2,20 @@
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from django.db.models import BigIntegerField, Count, F, OuterRef, Subquery, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from core.fx import fx_rate_or_none
 from core.money import from_minor_units, to_minor_units
@@ -147,3 +157,47 @@ def events_in_invoiced_periods(
                 late[key] = invoice_id
                 break
     return late
+
+
+# --- overdue -------------------------------------------------------------------------------------
+# One definition, read by the API, the admin, the portal and the dashboard: an invoice is overdue
+# when it is finalized, something is to be paid on it (total above zero, not paid, no lost
+# dispute) and its payment due date has passed, i.e. is before today (UTC, the day the billing
+# clock and the dashboard count in); or when collection flagged it after the last retry. The
+# stored `payment_overdue` flag follows (`invoices_mark_overdue`, at the first beat run of the
+# day and when an invoice is finalized already past due) and carries the webhook; reads do not
+# wait for it, so none of them can disagree with another, or lag behind the calendar.
+
+
+def overdue_today(now: datetime | None = None) -> date:
+    """The day due dates are compared with: the UTC date of `now`."""
+    return (now or timezone.now()).astimezone(UTC).date()
+
+
+def past_due_q(today: date) -> Q:
+    """Finalized, unpaid invoices with an amount whose due date is before `today`."""
+    return Q(
+        status=Invoice.Status.FINALIZED,
+        payment_due_date__lt=today,
+        total_amount_cents__gt=0,
+        payment_dispute_lost_at__isnull=True,
+    ) & ~Q(payment_status=Invoice.PaymentStatus.SUCCEEDED)
+
+
+def overdue_q(today: date | None = None) -> Q:
+    """Overdue on `today` (default: now): past due, or flagged by collection."""
+    return Q(payment_overdue=True) | past_due_q(today or overdue_today())
+
+
+def invoice_is_overdue(invoice: Invoice, today: date | None = None) -> bool:
+    """The same definition for one invoice already loaded."""
+    if invoice.payment_overdue:
+        return True
+    return (
+        invoice.status == Invoice.Status.FINALIZED
+        and invoice.payment_due_date is not None
+        and invoice.payment_due_date < (today or overdue_today())
+        and invoice.total_amount_cents > 0
+        and invoice.payment_dispute_lost_at is None
+        and invoice.payment_status != Invoice.PaymentStatus.SUCCEEDED
+    )

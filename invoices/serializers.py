@@ -8,7 +8,7 @@ from core.api.formats import decimal_str, iso, iso_date
 from core.money import round_places
 from core.selectors import organization_get
 from invoices.models import Fee, Invoice
-from invoices.selectors import invoice_due_cents
+from invoices.selectors import invoice_due_cents, invoice_is_overdue
 from taxes.models import Tax
 
 
@@ -139,7 +139,7 @@ def invoice_json(invoice: Invoice, *, file_url: str | None = None, with_fees: bo
         "invoice_type": invoice.invoice_type,
         "status": invoice.status,
         "payment_status": invoice.payment_status,
-        "payment_overdue": invoice.payment_overdue,
+        "payment_overdue": invoice_is_overdue(invoice),
         "payment_dispute_lost_at": iso(invoice.payment_dispute_lost_at),
         "currency": invoice.currency,
         "fees_amount_cents": invoice.fees_amount_cents,

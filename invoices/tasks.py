@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from invoices.models import Invoice
+from invoices.selectors import overdue_today
 from invoices.services import (
     invoices_mark_overdue,
     subscriptions_due,
@@ -53,8 +54,8 @@ def finalize_invoice(invoice_id: int) -> None:
 
 @shared_task(name="invoices.mark_overdue", acks_late=True, ignore_result=True)
 def mark_overdue() -> int:
-    """Beat: flag unpaid invoices past their due date."""
-    return invoices_mark_overdue(today=timezone.now().date())
+    """Beat (on the hour, UTC): flag unpaid invoices past their due date."""
+    return invoices_mark_overdue(today=overdue_today())
 
 
 @shared_task(name="invoices.deliver_finalized_invoice", acks_late=True, ignore_result=True)

@@ -83,13 +83,14 @@ class ChargePropertiesMixin(forms.ModelForm):
         required=False, help_text="Comma-separated event properties: one fee per value."
     )
 
-    def charge_model_value(self) -> str:
+    def saved_charge_model(self) -> str | None:
+        """The charge model the saved row's properties are for (None on an add form)."""
         raise NotImplementedError
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         properties = self.instance.properties if self.instance.pk else {}
-        model = self.instance.charge_model if self.instance.pk else None
+        model = self.saved_charge_model() if self.instance.pk else None
         for name in SCALAR_FIELDS.get(model, ()):
             self.initial.setdefault(name, properties.get(name))
         if model in RANGE_KEYS:
@@ -138,6 +139,9 @@ class ChargeForm(ChargePropertiesMixin):
             "tax_codes",
         ]
 
+    def saved_charge_model(self) -> str | None:
+        return self.instance.charge_model
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["billable_metric"].queryset = BillableMetric.objects.live()
@@ -167,6 +171,10 @@ class ChargeFilterForm(ChargePropertiesMixin):
     class Meta:
         model = ChargeFilter
         fields = ["invoice_display_name"]
+
+    def saved_charge_model(self) -> str | None:
+        """A filter prices with its charge's model (it has none of its own)."""
+        return self.instance.charge.charge_model if self.instance.charge_id else None
 
     def __init__(self, *args, charge: Charge | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from core.money import round_minor_units
 from core.selectors import organization_get
 from taxes.models import Tax, TaxRule
 from taxes.vat import is_eu
@@ -66,6 +67,23 @@ def explicit_taxes(code_levels: list[list[str]]) -> list[TaxLine] | None:
     defaults = Tax.objects.filter(applied_to_organization=True)
     lines = [TaxLine(t.code, t.name, t.rate) for t in defaults]
     return lines or None
+
+
+def code_levels(*, fee=(), add_on=(), charge=(), plan=(), customer=()) -> list[list[str]]:
+    """The explicit tax codes of a fee, most specific first: the fee's own, its add-on's, its
+    charge's, its plan's (or minimum commitment's), the customer's."""
+    return [list(codes or []) for codes in (fee, add_on, charge, plan, customer)]
+
+
+def fee_taxes(code_levels: list[list[str]], automatic: list[TaxLine]) -> list[TaxLine]:
+    """The taxes of one fee: the explicit codes by precedence, else the automatic rules."""
+    return explicit_taxes(code_levels) or automatic
+
+
+def tax_cents(base_cents: int, rate: Decimal) -> int:
+    """One fee's tax at one rate: base x rate / 100, rounded half-up to the minor unit by the
+    money helper (per fee and rate; an invoice's taxes are the sum of these)."""
+    return round_minor_units(Decimal(base_cents) * rate / 100)
 
 
 def _rule(kind: str, country: str, region: str, on: date) -> TaxRule | None:

@@ -92,15 +92,16 @@ def tax_rules_load(*, path: Path = RULES_FILE) -> tuple[int, int]:
     return created, updated
 
 
-def tax_id_verdict(*, customer) -> bool | None:
+def tax_id_verdict(*, customer, online: bool = True) -> bool | None:
     """Whether the customer's EU VAT number is valid: the offline check (python-stdnum), then,
-    when the organization enables it, VIES online (a network call, hence a service and not the
-    selector; an unavailable VIES never blocks). None: no number, or not an EU country."""
+    when the organization enables it and `online`, VIES (a network call, hence a service and
+    not the selector; an unavailable VIES never blocks). None: no number, or not an EU country.
+    Estimates read on every request (current usage) pass online=False."""
     country = (customer.country or "").upper()
     tax_id = customer.tax_identification_number.strip()
     if not tax_id or not vat.is_eu(country):
         return None
     valid = vat.vat_number_valid(tax_id, country)
-    if valid and organization_get().vies_check_enabled:
+    if valid and online and organization_get().vies_check_enabled:
         valid = vat.vies_confirms(tax_id) is not False
     return valid

@@ -152,7 +152,7 @@ class CustomerUsageActions:
     @CURRENT_USAGE
     @action(detail=True, methods=["get"], url_path="current_usage")
     def current_usage(self, request, external_id=None):
-        """Usage of the current period, priced (taxes come with the tax capability)."""
+        """Usage of the current period, priced and taxed as its invoice will be."""
         subscription = requested_subscription(request, external_id)
         if subscription.status != Subscription.Status.ACTIVE:
             raise NotFound("subscription")

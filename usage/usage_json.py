@@ -5,9 +5,11 @@ from datetime import timedelta
 from core.api.formats import decimal_str, iso
 from core.errors import ValidationFailed
 from core.limits import OUT_OF_RANGE, amount_fits, number_fits
+from core.money import round_places
 from customers.selectors import customer_timezone
 from plans import periods
 from usage.reports import ChargeUsage, FeeLine, UsageReport
+from usage.taxes import usage_taxes_cents
 
 ONE_SECOND = timedelta(seconds=1)
 
@@ -93,13 +95,16 @@ def check_in_range(report: UsageReport) -> None:
         raise ValidationFailed({"amount_cents": [OUT_OF_RANGE]})
 
 
-def usage_json(report: UsageReport, taxes_amount_cents: int = 0) -> dict:
+def usage_json(report: UsageReport) -> dict:
+    """The usage with its taxes, computed as the period's invoice computes them (usage/taxes.py)."""
     check_in_range(report)
     tz = customer_timezone(report.subscription.customer)
+    issuing_date = periods.local_date(report.to_datetime, tz)
+    taxes_amount_cents = usage_taxes_cents(report, issuing_date)
     return {
         "from_datetime": iso(report.from_datetime),
         "to_datetime": iso(report.to_datetime - ONE_SECOND),
-        "issuing_date": periods.local_date(report.to_datetime, tz).isoformat(),
+        "issuing_date": issuing_date.isoformat(),
         "lago_invoice_id": None,
         "currency": report.currency,
         "amount_cents": report.amount_cents,
@@ -109,6 +114,12 @@ def usage_json(report: UsageReport, taxes_amount_cents: int = 0) -> dict:
     }
 
 
+def projected_units_str(units) -> str:
+    """Lago's projected_units: rounded to 2 decimals (half-up), trailing zeros trimmed, at
+    least one decimal ("1234.57", "300.0"); the amount is priced on the unrounded units."""
+    return decimal_str(round_places(units, 2).normalize())
+
+
 def projected_usage_json(current: UsageReport, projected: UsageReport) -> dict:
     """Lago's customer_projected_usage: the current usage with, per charge and in total, the
     units and amount projected to the period's end."""
@@ -116,6 +127,6 @@ def projected_usage_json(current: UsageReport, projected: UsageReport) -> dict:
     body = usage_json(current)
     body["projected_amount_cents"] = projected.amount_cents
     for entry, charge in zip(body["charges_usage"], projected.charges, strict=True):
-        entry["projected_units"] = decimal_str(charge.units)
+        entry["projected_units"] = projected_units_str(charge.units)
         entry["projected_amount_cents"] = charge.amount_cents
     return body

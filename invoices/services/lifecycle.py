@@ -12,6 +12,7 @@ from core.errors import RuleViolation, ValidationFailed
 from core.selectors import organization_get
 from invoices.locks import lock_invoice
 from invoices.models import Invoice
+from invoices.selectors import past_due_q
 from invoices.services.numbering import next_invoice_number
 
 Status = Invoice.Status
@@ -280,22 +281,24 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
     return invoice
 
 
-def invoices_mark_overdue(*, today: date) -> int:
-    """Flag finalized, unpaid invoices whose due date has passed; one webhook each."""
-    due = Invoice.objects.filter(
-        status=Status.FINALIZED,
-        payment_overdue=False,
-        payment_due_date__lt=today,
-        total_amount_cents__gt=0,
-    ).exclude(payment_status=PaymentStatus.SUCCEEDED)
+def invoices_mark_overdue(*, today: date, batch: int = 1000) -> int:
+    """Flag the invoices past their due date on `today` (`invoices.selectors.past_due_q`), in
+    set-based updates of up to `batch` rows; one webhook each. Idempotent: the rows are locked
+    and re-read as unflagged before the update, so a run at the same time flags none twice."""
+    pending = Invoice.objects.filter(past_due_q(today), payment_overdue=False)
     count = 0
-    for invoice in due:
+    while True:
         with transaction.atomic():
-            invoice = lock_invoice(invoice.pk)
-            if invoice.payment_overdue:
-                continue
-            invoice.payment_overdue = True
-            invoice.save(update_fields=["payment_overdue", "updated_at"])
-            notify(invoice, "invoice.payment_overdue")
-            count += 1
-    return count
+            ids = list(
+                pending.select_for_update().order_by("pk").values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                return count
+            Invoice.objects.filter(pk__in=ids).update(
+                payment_overdue=True, updated_at=timezone.now()
+            )
+            for invoice in Invoice.objects.filter(pk__in=ids).select_related("customer"):
+                notify(invoice, "invoice.payment_overdue")
+            count += len(ids)
+        if len(ids) < batch:
+            return count

@@ -4,12 +4,17 @@ of its progressive-billing credit and coupon share and rounded per fee and rate 
 helper; the invoice breakdown per rate is the exact sum of those."""
 
 from collections import defaultdict
-from decimal import Decimal
 
-from core.money import round_minor_units
 from invoices.models import AppliedTax, Fee, FeeAppliedTax, Invoice
 from invoices.services.progressive import progressive_credit_shares
-from taxes.selectors import TaxLine, automatic_taxes, explicit_taxes, tax_context
+from taxes.selectors import (
+    TaxLine,
+    automatic_taxes,
+    code_levels,
+    fee_taxes,
+    tax_cents,
+    tax_context,
+)
 from taxes.services import tax_id_verdict
 
 
@@ -36,17 +41,13 @@ def _plan_codes(fee: Fee) -> list[str]:
 
 def fee_code_levels(fee: Fee, invoice: Invoice) -> list[list[str]]:
     """Explicit tax codes, most specific first: fee, add-on, charge, plan, customer."""
-    return [
-        list((fee.amount_details or {}).get("tax_codes") or []),
-        _add_on_codes(fee),
-        list(fee.charge.tax_codes or []) if fee.charge_id else [],
-        _plan_codes(fee),
-        list(invoice.customer.tax_codes or []),
-    ]
-
-
-def _tax(base: int, rate: Decimal) -> int:
-    return round_minor_units(Decimal(base) * rate / 100)
+    return code_levels(
+        fee=(fee.amount_details or {}).get("tax_codes"),
+        add_on=_add_on_codes(fee),
+        charge=fee.charge.tax_codes if fee.charge_id else (),
+        plan=_plan_codes(fee),
+        customer=invoice.customer.tax_codes,
+    )
 
 
 def taxes_apply(*, invoice: Invoice) -> int:
@@ -62,11 +63,11 @@ def taxes_apply(*, invoice: Invoice) -> int:
     breakdown: dict[tuple, list] = defaultdict(lambda: [0, 0, ""])
     total = 0
     for fee in invoice.fees.select_related("charge", "subscription__plan"):
-        lines: list[TaxLine] = explicit_taxes(fee_code_levels(fee, invoice)) or automatic
+        lines: list[TaxLine] = fee_taxes(fee_code_levels(fee, invoice), automatic)
         base = fee.amount_cents - credited[fee.pk] - fee.coupons_amount_cents
         fee.taxes_amount_cents = 0
         for line in lines:
-            amount = _tax(base, line.rate)
+            amount = tax_cents(base, line.rate)
             FeeAppliedTax.objects.create(
                 fee=fee,
                 tax_code=line.code,

@@ -8,6 +8,7 @@ from django.utils import translation
 
 from core import display
 from core.charts import bar_chart
+from invoices.selectors import invoice_is_overdue
 
 register = template.Library()
 
@@ -58,3 +59,9 @@ def plain(value) -> str:
         return ""
     number = Decimal(value).normalize()
     return format(number, "f")
+
+
+@register.filter
+def overdue(invoice) -> bool:
+    """The one definition of overdue (invoices.selectors), not the flag a beat run sets later."""
+    return invoice_is_overdue(invoice)

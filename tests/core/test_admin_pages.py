@@ -3,6 +3,8 @@
 The demo data set gives each model at least one row, so change pages are exercised too.
 """
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -67,3 +69,24 @@ def test_revoke_action_revokes(admin_client):
     )
     key.refresh_from_db()
     assert key.revoked_at is not None
+
+
+def test_admin_index_leads_with_billing_and_ends_with_the_login_machinery(admin_client):
+    html = admin_client.get("/admin/").content.decode()
+    main = html.split('id="content"')[1]  # the page, not the sidebar
+    sections = re.findall(r'<caption>\s*<a href="/admin/(\w+)/"[^>]*>([^<]+)</a>', main)
+    labels = [label for label, _ in sections]
+    assert labels[:5] == ["customers", "invoices", "usage", "plans", "payments"]
+    assert labels[-3:] == ["auth", "axes", "otp_totp"]
+    names = dict(sections)
+    assert [names["auth"], names["axes"], names["otp_totp"]] == [
+        "Staff logins and roles",
+        "Login attempts and lockouts (Axes)",
+        "Two-factor devices (TOTP)",
+    ]
+    assert main.index(">Dashboard</a>") < main.index('href="/admin/customers/"')
+    customers = main.split('href="/admin/customers/"')[1].split("</table>")[0]
+    assert customers.index(">Customers<") < customers.index(">Subscriptions<")
+    assert customers.index(">Subscriptions<") < customers.index(">Wallets<")
+    invoices = main.split('href="/admin/invoices/"')[1].split("</table>")[0]
+    assert invoices.index(">Invoices<") < invoices.index(">Credit notes<")

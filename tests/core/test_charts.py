@@ -23,3 +23,15 @@ def test_no_usage_draws_flat_bars_and_no_points_nothing():
     chart = bar_chart([(date(2024, 5, 1), D(0)), (date(2024, 5, 2), D(0))])
     assert [bar.height for bar in chart.bars] == [0, 0]
     assert bar_chart([]).bars == []
+
+
+def test_a_chart_with_nothing_above_zero_is_empty():
+    from core.charts import stacked_chart
+
+    days = [date(2024, 5, 1), date(2024, 5, 2)]
+    assert bar_chart([]).empty
+    assert bar_chart([(day, D(0)) for day in days]).empty
+    assert not bar_chart([(days[0], D(0)), (days[1], D("0.5"))]).empty
+    assert stacked_chart([], []).empty
+    assert stacked_chart(days, [[D(0), D(0)], [D(0), D(-3)]]).empty
+    assert not stacked_chart(days, [[D(0), D(1)], [D(0), D(0)]]).empty

@@ -3,6 +3,7 @@ hand), the page per role, and each CSV parsed back."""
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -271,3 +272,17 @@ def test_the_dashboard_page_and_its_csvs_for_a_finance_viewer(client):
 def test_no_role_no_dashboard(client):
     staff(client, None)
     assert client.get("/admin/dashboard/").status_code == 403
+
+
+def test_empty_charts_say_so_instead_of_drawing_an_empty_box(client):
+    staff(client, roles.VIEWER)
+    html = client.get("/admin/dashboard/?start=2024-01-01&end=2024-02-29&currency=USD")
+    html = html.content.decode()
+    assert '<svg class="dash-chart"' not in html
+    said = re.findall(r'data-testid="chart-empty"[^>]*>([^<]+)</p>', html)
+    assert said == [
+        "No MRR in this range.",
+        "No revenue invoiced in this range.",
+        "Nothing outstanding.",
+        "No events in the last hour.",
+    ]

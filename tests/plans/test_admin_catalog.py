@@ -185,3 +185,26 @@ def test_subscribe_from_the_admin_goes_through_the_service(admin_client):
     customer.refresh_from_db()
     assert customer.currency == "EUR"
     assert Subscription.objects.get(external_id="s2").status == "active"
+
+
+def test_a_charge_with_filters_opens_with_each_filters_own_price(admin_client):
+    metric = make_metric("tokens", filters=[{"key": "model", "values": ["gpt-4o", "mini"]}])
+    plan = make_plan(
+        "ai",
+        charges=[
+            {
+                "billable_metric_id": str(metric.lago_id),
+                "charge_model": "standard",
+                "properties": {"amount": "0.01"},
+                "filters": [
+                    {"values": {"model": ["gpt-4o"]}, "properties": {"amount": "0.0375"}},
+                ],
+            }
+        ],
+    )
+    charge = plan.charges.get()
+    page = admin_client.get(reverse("admin:plans_charge_change", args=[charge.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="filters-0-amount"' in html and 'value="0.0375"' in html
+    assert "model = gpt-4o" in html

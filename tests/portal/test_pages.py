@@ -145,3 +145,23 @@ def test_two_users_of_one_customer_see_the_same_customer(client, world, at_now):
         {"username": "cfo@acme.example", "password": "correct horse battery staple 7"},
     )
     assert world.acme_invoice.number in client.get("/portal/invoices").content.decode()
+
+
+def test_a_metric_with_no_usage_yet_says_so_instead_of_an_empty_chart(client, at_now, world):
+    # Other Corp used nothing this month; Acme used every metric.
+    portal_user(world.other, "second@other.example")
+    client.post(
+        "/portal/login",
+        {"username": "second@other.example", "password": "correct horse battery staple 7"},
+    )
+    html = client.get("/portal/").content.decode()
+    assert '<svg class="bars"' not in html
+    empty = by_testid(html, "chart-empty")
+    assert len(empty) == html.count('<figure class="chart">') > 0
+    assert set(empty) == {"Pas encore de consommation sur cette période."}  # Other reads French
+
+
+def test_metrics_with_usage_draw_their_chart(acme_client):
+    html = acme_client.get("/portal/").content.decode()
+    assert 'data-testid="chart-empty"' not in html
+    assert html.count('<svg class="bars"') == html.count('<figure class="chart">') > 0
