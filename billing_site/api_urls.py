@@ -11,6 +11,7 @@ from payments.api import PayableInvoiceViewSet
 from payments.api_customers import CustomerCheckoutActions
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
+from plans.api_charges import PlanChargeFilterViewSet, PlanChargeViewSet
 from plans.api_coupons import CouponViewSet
 from portal.api import CustomerPortalActions
 from taxes.api import TaxViewSet
@@ -33,6 +34,12 @@ class CustomerViewSet(
 router = SimpleRouter(trailing_slash=False)
 router.register("billable_metrics", BillableMetricViewSet, basename="billable_metric")
 router.register("plans", PlanViewSet, basename="plan")
+router.register(r"plans/(?P<plan_code>[^/]+)/charges", PlanChargeViewSet, basename="plan_charge")
+router.register(
+    r"plans/(?P<plan_code>[^/]+)/charges/(?P<charge_code>[^/]+)/filters",
+    PlanChargeFilterViewSet,
+    basename="plan_charge_filter",
+)
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("events", EventViewSet, basename="event")

@@ -73,6 +73,8 @@ def charge_json(charge: Charge) -> dict:
         "filters": [charge_filter_json(f) for f in charge.filters.all() if f.deleted_at is None],
         "tax_codes": charge.tax_codes,
         "taxes": [],
+        "regroup_paid_fees": None,
+        "lago_parent_id": str(charge.parent.lago_id) if charge.parent_id else None,
     }
 
 

@@ -124,6 +124,28 @@ class Plan(PlanInput):
     active_subscriptions_count = Int()
 
 
+class ChargeCreateInput(ChargeInput):
+    cascade_updates = Bool(required=False, help_text="Also in the plan's overrides")
+
+
+class Charge(ChargeInput):
+    lago_id = Str()
+    lago_billable_metric_id = Str()
+    billable_metric_code = Str()
+    lago_parent_id = Str(allow_null=True)
+    created_at = DateTime()
+
+
+class ChargeFilterCreateInput(ChargeFilterInput):
+    cascade_updates = Bool(required=False, help_text="Also in the plan's overrides")
+
+
+class ChargeFilter(ChargeFilterInput):
+    lago_id = Str()
+    charge_code = Str()
+    created_at = DateTime()
+
+
 METADATA_BODY = inline_serializer(name="PlanMetadataInput", fields={"metadata": Dict()})
 METADATA_ONE = inline_serializer(name="PlanMetadataEnvelope", fields={"metadata": Dict()})
 
@@ -210,6 +232,11 @@ PLAN_VIEWS = {
         op("Clear a plan's metadata", METADATA_ONE, methods=["DELETE"]),
     ],
 }
+
+CHARGE_VIEWS = crud_ops("charge", "charge", "charges", Charge, ChargeCreateInput)
+CHARGE_FILTER_VIEWS = crud_ops(
+    "charge filter", "filter", "filters", ChargeFilter, ChargeFilterCreateInput
+)
 
 ADD_ON_VIEWS = crud_ops("add-on", "add_on", "add_ons", AddOn, AddOnInput)
 
