@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from customers import api as customers_api
 from customers.api import SubscriptionViewSet
+from customers.api_charges import SubscriptionChargeFilterViewSet, SubscriptionChargeViewSet
 from customers.api_coupons import AppliedCouponViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
@@ -42,6 +43,16 @@ router.register(
 )
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
+router.register(
+    r"subscriptions/(?P<external_id>[^/]+)/charges",
+    SubscriptionChargeViewSet,
+    basename="subscription_charge",
+)
+router.register(
+    r"subscriptions/(?P<external_id>[^/]+)/charges/(?P<charge_code>[^/]+)/filters",
+    SubscriptionChargeFilterViewSet,
+    basename="subscription_charge_filter",
+)
 router.register("events", EventViewSet, basename="event")
 router.register("invoices", PayableInvoiceViewSet, basename="invoice")  # + retry_payment
 router.register("credit_notes", CreditNoteViewSet, basename="credit_note")

@@ -19,7 +19,15 @@ from django.utils import timezone
 from core.errors import ValidationFailed
 from core.validation import Errors
 from plans.charge_properties import validate_properties
-from plans.models import BillableMetric, Charge, ChargeFilter, Plan
+from plans.models import (
+    BillableMetric,
+    Charge,
+    ChargeFilter,
+    ChargePrice,
+    Plan,
+    PlanPrice,
+    UsageThreshold,
+)
 from plans.services.changes import catalog_changed_on_commit
 from plans.services.plans import (
     CHARGE_FIELDS,
@@ -29,6 +37,7 @@ from plans.services.plans import (
     _save_charge,
     _unique_charge_code,
     charge_errors,
+    plan_override_create,
 )
 
 OVERRIDABLE_FIELDS = ("invoice_display_name", "min_amount_cents", "properties", "tax_codes")
@@ -212,7 +221,10 @@ def _filter_errors(charge: Charge, data: dict) -> Errors:
     return errors
 
 
-def _same_values(charge: Charge, values, exclude: ChargeFilter | None = None) -> ChargeFilter:
+def filter_with_values(
+    charge: Charge, values, exclude: ChargeFilter | None = None
+) -> ChargeFilter | None:
+    """The charge's live filter with exactly these values (in any order), if any."""
     if not isinstance(values, dict):
         return None
     key = _filter_key(values)
@@ -242,14 +254,14 @@ def charge_filter_create(*, charge: Charge, data: dict, cascade: bool = False) -
     catalog_changed_on_commit()
     _lock_plan(charge.plan)
     errors = _filter_errors(charge, data)
-    if not errors and _same_values(charge, data["values"]):
+    if not errors and filter_with_values(charge, data["values"]):
         errors.add("values", "value_already_exists")
     if errors:
         raise ValidationFailed(errors)
     row = _write_filter(ChargeFilter(charge=charge), data)
     if cascade:
         for child in Charge.objects.live().filter(parent=charge, plan__deleted_at__isnull=True):
-            if _same_values(child, row.values) is None:
+            if filter_with_values(child, row.values) is None:
                 _write_filter(ChargeFilter(charge=child), filter_as_data(row))
     return row
 
@@ -268,7 +280,7 @@ def charge_filter_update(
         given["invoice_display_name"] = data["invoice_display_name"]
     merged = {**filter_as_data(charge_filter), **given}
     errors = _filter_errors(charge, merged)
-    if not errors and _same_values(charge, merged["values"], exclude=charge_filter):
+    if not errors and filter_with_values(charge, merged["values"], exclude=charge_filter):
         errors.add("values", "value_already_exists")
     if errors:
         raise ValidationFailed(errors)
@@ -276,7 +288,7 @@ def charge_filter_update(
     _write_filter(charge_filter, given)
     if cascade:
         for child in Charge.objects.live().filter(parent=charge, plan__deleted_at__isnull=True):
-            row = _same_values(child, before["values"])
+            row = filter_with_values(child, before["values"])
             if row is not None and row.properties == before["properties"]:
                 _write_filter(row, {k: v for k, v in given.items() if k != "invoice_display_name"})
     return charge_filter
@@ -291,9 +303,34 @@ def charge_filter_delete(*, charge_filter: ChargeFilter, cascade: bool = False) 
     rows = [charge_filter.pk]
     if cascade:
         for child in Charge.objects.live().filter(parent=charge):
-            row = _same_values(child, charge_filter.values)
+            row = filter_with_values(child, charge_filter.values)
             if row is not None:
                 rows.append(row.pk)
     ChargeFilter.objects.filter(pk__in=rows, deleted_at__isnull=True).update(deleted_at=now)
     charge_filter.refresh_from_db()
     return charge_filter
+
+
+@transaction.atomic
+def plan_override_copy(*, parent: Plan) -> Plan:
+    """A hidden child plan identical to `parent` (charges, filters, commitment, usage
+    thresholds, prices in other currencies), for a subscription about to override one charge:
+    what it is billed does not change until an override does."""
+    child = plan_override_create(parent=parent, overrides={})
+    for threshold in parent.usage_thresholds.all():
+        UsageThreshold.objects.create(
+            plan=child,
+            amount_cents=threshold.amount_cents,
+            recurring=threshold.recurring,
+            threshold_display_name=threshold.threshold_display_name,
+        )
+    for price in parent.prices.all():
+        PlanPrice.objects.create(
+            plan=child, currency=price.currency, amount_cents=price.amount_cents
+        )
+    copies = {c.parent_id: c for c in child.charges.live()}
+    for price in ChargePrice.objects.filter(charge__plan=parent, charge__deleted_at__isnull=True):
+        ChargePrice.objects.create(
+            charge=copies[price.charge_id], currency=price.currency, properties=price.properties
+        )
+    return child
