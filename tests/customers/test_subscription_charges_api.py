@@ -5,6 +5,7 @@ without, same plan, same usage, same period, each to the cent."""
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from customers.models import Subscription
 from customers.services import customer_upsert
@@ -320,3 +321,15 @@ def test_in_advance_usage_billed_before_the_first_override_is_not_billed_again(
         ("API calls", 2, 50),
     ]
     assert may.fees.filter(fee_type="charge").count() == 0  # nothing left to sweep
+
+
+def test_the_subscription_admin_shows_what_is_overridden(api, setup, admin_client):
+    api.put(f"{BASE}/tokens_std", {"charge": {"min_amount_cents": 5000}}, format="json")
+    pages = {}
+    for external_id in ("sub_a", "sub_b"):
+        subscription = Subscription.objects.get(external_id=external_id)
+        url = reverse("admin:customers_subscription_change", args=[subscription.pk])
+        pages[external_id] = admin_client.get(url).content.decode()
+    assert "tokens_std" in pages["sub_a"] and "tokens_std" in pages["sub_b"]
+    assert "overridden: min_amount_cents" in pages["sub_a"]
+    assert "as the plan" in pages["sub_b"] and "overridden" not in pages["sub_b"]
