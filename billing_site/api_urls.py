@@ -4,7 +4,11 @@ from rest_framework.routers import SimpleRouter
 
 from customers import api as customers_api
 from customers.api import SubscriptionViewSet
-from customers.api_charges import SubscriptionChargeFilterViewSet, SubscriptionChargeViewSet
+from customers.api_charges import (
+    SubscriptionChargeFilterViewSet,
+    SubscriptionChargeViewSet,
+    SubscriptionFixedChargeViewSet,
+)
 from customers.api_coupons import AppliedCouponViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
@@ -12,7 +16,7 @@ from payments.api import PayableInvoiceViewSet
 from payments.api_customers import CustomerCheckoutActions
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
-from plans.api_charges import PlanChargeFilterViewSet, PlanChargeViewSet
+from plans.api_charges import PlanChargeFilterViewSet, PlanChargeViewSet, PlanFixedChargeViewSet
 from plans.api_coupons import CouponViewSet
 from portal.api import CustomerPortalActions
 from taxes.api import TaxViewSet
@@ -37,6 +41,11 @@ router.register("billable_metrics", BillableMetricViewSet, basename="billable_me
 router.register("plans", PlanViewSet, basename="plan")
 router.register(r"plans/(?P<plan_code>[^/]+)/charges", PlanChargeViewSet, basename="plan_charge")
 router.register(
+    r"plans/(?P<plan_code>[^/]+)/fixed_charges",
+    PlanFixedChargeViewSet,
+    basename="plan_fixed_charge",
+)
+router.register(
     r"plans/(?P<plan_code>[^/]+)/charges/(?P<charge_code>[^/]+)/filters",
     PlanChargeFilterViewSet,
     basename="plan_charge_filter",
@@ -47,6 +56,11 @@ router.register(
     r"subscriptions/(?P<external_id>[^/]+)/charges",
     SubscriptionChargeViewSet,
     basename="subscription_charge",
+)
+router.register(
+    r"subscriptions/(?P<external_id>[^/]+)/fixed_charges",
+    SubscriptionFixedChargeViewSet,
+    basename="subscription_fixed_charge",
 )
 router.register(
     r"subscriptions/(?P<external_id>[^/]+)/charges/(?P<charge_code>[^/]+)/filters",

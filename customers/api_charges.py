@@ -11,12 +11,18 @@ from customers.charge_overrides import (
     subscription_charge_filter_update,
     subscription_charge_get,
     subscription_charge_override,
+    subscription_fixed_charge_get,
+    subscription_fixed_charge_units_set,
 )
-from customers.schemas import SUBSCRIPTION_CHARGE_FILTER_VIEWS, SUBSCRIPTION_CHARGE_VIEWS
-from customers.selectors import subscription_get
-from plans.api import charge_json
+from customers.schemas import (
+    SUBSCRIPTION_CHARGE_FILTER_VIEWS,
+    SUBSCRIPTION_CHARGE_VIEWS,
+    SUBSCRIPTION_FIXED_CHARGE_VIEWS,
+)
+from customers.selectors import subscription_fixed_charges, subscription_get
+from plans.api import charge_json, fixed_charge_json
 from plans.api_charges import charge_filter_full_json, charges_page
-from plans.models import Charge, ChargeFilter
+from plans.models import Charge, ChargeFilter, FixedCharge
 from plans.selectors import charge_filter_get
 
 
@@ -87,3 +93,34 @@ class SubscriptionChargeFilterViewSet(_SubscriptionScoped):
             subscription=self._subscription(), code=charge_code, filter_id=filter_id
         )
         return self.render_one(charge_filter_full_json(row))
+
+
+@extend_schema_view(**SUBSCRIPTION_FIXED_CHARGE_VIEWS)
+class SubscriptionFixedChargeViewSet(_SubscriptionScoped):
+    lago_root, lago_plural = "fixed_charge", "fixed_charges"
+    lookup_field = "fixed_charge_code"
+    queryset = FixedCharge.objects.none()
+
+    def list(self, request, external_id=None):
+        subscription = self._subscription()
+        units = {row.pk: value for row, value in subscription_fixed_charges(subscription)}
+        rows = (
+            subscription.plan.fixed_charges.live()
+            .select_related("add_on", "parent")
+            .order_by("-created_at", "-id")
+        )
+        return self.render_page(rows, lambda row: fixed_charge_json(row, units[row.pk]))
+
+    def retrieve(self, request, external_id=None, fixed_charge_code=None):
+        row, units = subscription_fixed_charge_get(
+            subscription=self._subscription(), code=fixed_charge_code
+        )
+        return self.render_one(fixed_charge_json(row, units))
+
+    def update(self, request, external_id=None, fixed_charge_code=None):
+        row, units = subscription_fixed_charge_units_set(
+            subscription=self._subscription(),
+            code=fixed_charge_code,
+            data=self.root_payload(request),
+        )
+        return self.render_one(fixed_charge_json(row, units))

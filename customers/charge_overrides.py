@@ -11,11 +11,13 @@ A subscription created with `plan_overrides` already has its child plan and uses
 
 from django.db import transaction
 
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
+from core.validation import Errors, parse_decimal
 from customers.locks import lock_subscription
-from customers.models import Subscription
+from customers.models import Subscription, SubscriptionFixedChargeUnits
+from customers.selectors import subscription_fixed_charges
 from plans.models import Charge, ChargeFilter
-from plans.selectors import charge_filter_get, plan_charge_get
+from plans.selectors import charge_filter_get, plan_charge_get, plan_fixed_charge_get
 from plans.services.charges import (
     charge_filter_create,
     charge_filter_delete,
@@ -25,6 +27,7 @@ from plans.services.charges import (
     filter_with_values,
     plan_override_copy,
 )
+from plans.services.fixed_charges import MAX_UNITS
 
 
 def subscription_charge_get(*, subscription: Subscription, code: str) -> Charge:
@@ -94,3 +97,43 @@ def subscription_charge_filter_delete(
     if row is None:
         raise NotFound("charge_filter")
     return charge_filter_delete(charge_filter=row)
+
+
+# --- fixed charges: the subscription's own units ------------------------------------------------
+
+OVERRIDE_FIELDS_NOT_SUPPORTED = ("invoice_display_name", "properties", "tax_codes")
+
+
+def subscription_fixed_charge_get(*, subscription: Subscription, code: str):
+    """(fixed charge, effective units) of the subscription by the fixed charge's code."""
+    for row, units in subscription_fixed_charges(subscription):
+        if row.code == code:
+            return row, units
+    raise NotFound("fixed_charge")
+
+
+@transaction.atomic
+def subscription_fixed_charge_units_set(*, subscription: Subscription, code: str, data: dict):
+    """Lago's PUT /subscriptions/{id}/fixed_charges/{code} with `units`: this subscription's
+    own units of that fixed charge (the plan is untouched). Billed in arrears, they apply to
+    the whole period billed next. Overriding the price or name per subscription is not
+    supported here (422 `not_supported`)."""
+    subscription = lock_subscription(subscription.pk)
+    row = plan_fixed_charge_get(plan=subscription.plan, code=code)
+    errors = Errors()
+    units = parse_decimal(data.get("units"))
+    if units is None or units < 0 or units >= MAX_UNITS:
+        errors.add("units", "value_is_invalid")
+    for field in OVERRIDE_FIELDS_NOT_SUPPORTED:
+        if data.get(field) is not None:
+            errors.add(field, "not_supported")
+    if errors:
+        raise ValidationFailed(errors)
+    target = row.parent if row.parent_id else row
+    SubscriptionFixedChargeUnits.objects.filter(
+        subscription=subscription, fixed_charge__in=[row.pk, target.pk]
+    ).exclude(fixed_charge=target).delete()
+    SubscriptionFixedChargeUnits.objects.update_or_create(
+        subscription=subscription, fixed_charge=target, defaults={"units": units}
+    )
+    return subscription_fixed_charge_get(subscription=subscription, code=code)

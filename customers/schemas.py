@@ -24,7 +24,13 @@ from core.api.schema import (
     required_query,
     wrapped,
 )
-from plans.schemas import Charge, ChargeFilter, ChargeFilterCreateInput, ChargeFilterInput
+from plans.schemas import (
+    Charge,
+    ChargeFilter,
+    ChargeFilterCreateInput,
+    ChargeFilterInput,
+    FixedCharge,
+)
 
 # --- customers -------------------------------------------------------------------------------
 
@@ -374,4 +380,28 @@ SUBSCRIPTION_CHARGE_FILTER_VIEWS = {
         paginated("SubscriptionChargeFilterPage", "filters", ChargeFilter),
         parameters=[*PAGE, SUBSCRIPTION_STATUS],
     )
+}
+
+
+class FixedChargeUnitsInput(serializers.Serializer):
+    units = decimal_string()
+
+
+SUBSCRIPTION_FIXED_CHARGE_VIEWS = {
+    "list": op(
+        "List a subscription's fixed charges (with its own units)",
+        paginated("SubscriptionFixedChargePage", "fixed_charges", FixedCharge),
+        parameters=[*PAGE, SUBSCRIPTION_STATUS],
+    ),
+    "retrieve": op(
+        "Retrieve a subscription's fixed charge",
+        wrapped("FixedChargeEnvelope", "fixed_charge", FixedCharge()),
+        parameters=[SUBSCRIPTION_STATUS],
+    ),
+    "update": op(
+        "Set a subscription's own units of a fixed charge",
+        wrapped("FixedChargeEnvelope", "fixed_charge", FixedCharge()),
+        wrapped("FixedChargeUnitsInputEnvelope", "fixed_charge", FixedChargeUnitsInput()),
+        parameters=[SUBSCRIPTION_STATUS],
+    ),
 }

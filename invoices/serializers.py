@@ -23,6 +23,7 @@ def fee_json(fee: Fee) -> dict:
         "lago_id": str(fee.lago_id),
         "lago_charge_id": str(charge.lago_id) if charge else None,
         "lago_charge_filter_id": str(fee.charge_filter.lago_id) if fee.charge_filter else None,
+        "lago_fixed_charge_id": str(fee.fixed_charge.lago_id) if fee.fixed_charge_id else None,
         "lago_invoice_id": str(fee.invoice.lago_id),
         "lago_true_up_parent_fee_id": (
             str(fee.true_up_parent.lago_id) if fee.true_up_parent_id else None

@@ -34,6 +34,7 @@ from plans.models import (
     CouponApplication,
     CouponFrequency,
     CouponType,
+    FixedCharge,
     Plan,
     UsageThreshold,
 )
@@ -119,6 +120,23 @@ class UsageThresholdInline(admin.TabularInline):
     fields = ["threshold_display_name", "amount_cents", "recurring"]
 
 
+class FixedChargeInline(admin.TabularInline):
+    """Read here; written through the API (/plans/{code}/fixed_charges or the plan's
+    `fixed_charges`), whose service validates the properties."""
+
+    model = FixedCharge
+    extra = 0
+    fields = ["code", "add_on", "charge_model", "properties", "units", "prorated"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(deleted_at__isnull=True)
+
+
 class OverrideFilter(admin.SimpleListFilter):
     title, parameter_name = "kind", "kind"
 
@@ -148,7 +166,7 @@ class PlanAdmin(admin.ModelAdmin):
     list_filter = ["interval", "amount_currency", "pay_in_advance", OverrideFilter, LiveFilter]
     search_fields = ["name", "code"]
     list_select_related = ["parent"]
-    inlines = [ChargeInline, CommitmentInline, UsageThresholdInline]
+    inlines = [ChargeInline, FixedChargeInline, CommitmentInline, UsageThresholdInline]
     readonly_fields = ["lago_id", "parent", "created_at", "pending_deletion", "deleted_at"]
     actions = ["delete_plans"]
 

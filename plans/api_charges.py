@@ -5,10 +5,10 @@ Parse, call one service (plans/services/charges.py), render."""
 from drf_spectacular.utils import extend_schema_view
 
 from core.api.viewsets import LagoViewSet
-from plans.api import charge_filter_json, charge_json
-from plans.models import Charge, ChargeFilter
-from plans.schemas import CHARGE_FILTER_VIEWS, CHARGE_VIEWS
-from plans.selectors import charge_filter_get, plan_charge_get, plan_get
+from plans.api import charge_filter_json, charge_json, fixed_charge_json
+from plans.models import Charge, ChargeFilter, FixedCharge
+from plans.schemas import CHARGE_FILTER_VIEWS, CHARGE_VIEWS, FIXED_CHARGE_VIEWS
+from plans.selectors import charge_filter_get, plan_charge_get, plan_fixed_charge_get, plan_get
 from plans.services.charges import (
     charge_create,
     charge_delete,
@@ -16,6 +16,11 @@ from plans.services.charges import (
     charge_filter_delete,
     charge_filter_update,
     charge_update,
+)
+from plans.services.fixed_charges import (
+    fixed_charge_create,
+    fixed_charge_delete,
+    fixed_charge_update,
 )
 
 
@@ -116,3 +121,51 @@ class PlanChargeFilterViewSet(LagoViewSet):
         row = charge_filter_get(charge=self._charge(), filter_id=filter_id)
         row = charge_filter_delete(charge_filter=row, cascade=cascade_flag(request, "filter"))
         return self.render_one(charge_filter_full_json(row))
+
+
+@extend_schema_view(**FIXED_CHARGE_VIEWS)
+class PlanFixedChargeViewSet(LagoViewSet):
+    lago_root, lago_plural = "fixed_charge", "fixed_charges"
+    lookup_field = "fixed_charge_code"
+    queryset = FixedCharge.objects.none()
+
+    def _plan(self):
+        return plan_get(code=self.kwargs["plan_code"])
+
+    def _one(self, code: str) -> FixedCharge:
+        return plan_fixed_charge_get(plan=self._plan(), code=code)
+
+    def create(self, request, plan_code=None):
+        row = fixed_charge_create(
+            plan=self._plan(),
+            data=self.root_payload(request),
+            cascade=cascade_flag(request, "fixed_charge"),
+        )
+        return self.render_one(fixed_charge_json(row))
+
+    def list(self, request, plan_code=None):
+        rows = (
+            self._plan()
+            .fixed_charges.live()
+            .select_related("add_on", "parent")
+            .order_by("-created_at", "-id")
+        )
+        return self.render_page(rows, fixed_charge_json)
+
+    def retrieve(self, request, plan_code=None, fixed_charge_code=None):
+        return self.render_one(fixed_charge_json(self._one(fixed_charge_code)))
+
+    def update(self, request, plan_code=None, fixed_charge_code=None):
+        row = fixed_charge_update(
+            fixed_charge=self._one(fixed_charge_code),
+            data=self.root_payload(request),
+            cascade=cascade_flag(request, "fixed_charge"),
+        )
+        return self.render_one(fixed_charge_json(row))
+
+    def destroy(self, request, plan_code=None, fixed_charge_code=None):
+        row = fixed_charge_delete(
+            fixed_charge=self._one(fixed_charge_code),
+            cascade=cascade_flag(request, "fixed_charge"),
+        )
+        return self.render_one(fixed_charge_json(row))

@@ -25,6 +25,7 @@ from plans.models import (
     CouponExpiration,
     CouponFrequency,
     CouponType,
+    FixedChargeModel,
     Interval,
     RoundingFunction,
 )
@@ -99,6 +100,20 @@ class PriceInput(serializers.Serializer):
     charges = List(child=Dict(), required=False, help_text="[{charge_code, properties}]")
 
 
+class FixedChargeInput(serializers.Serializer):
+    add_on_id = Str(required=False)
+    add_on_code = Str(required=False)
+    code = Str(required=False)
+    charge_model = Choice(FixedChargeModel.values)
+    pay_in_advance = Bool(required=False, help_text="Only false here (billed in arrears)")
+    prorated = Bool(required=False)
+    invoice_display_name = Str(required=False, allow_null=True)
+    units = decimal_string(required=False)
+    properties = Json(required=False)
+    tax_codes = codes(required=False)
+    cascade_updates = Bool(required=False)
+
+
 class PlanInput(serializers.Serializer):
     name = Str()
     code = Str()
@@ -115,6 +130,7 @@ class PlanInput(serializers.Serializer):
     charges = ChargeInput(many=True, required=False)
     minimum_commitment = CommitmentInput(required=False, allow_null=True)
     usage_thresholds = ThresholdInput(many=True, required=False)
+    fixed_charges = FixedChargeInput(many=True, required=False)
     prices = PriceInput(many=True, required=False)
 
 
@@ -143,6 +159,13 @@ class ChargeFilterCreateInput(ChargeFilterInput):
 class ChargeFilter(ChargeFilterInput):
     lago_id = Str()
     charge_code = Str()
+    created_at = DateTime()
+
+
+class FixedCharge(FixedChargeInput):
+    lago_id = Str()
+    lago_add_on_id = Str()
+    lago_parent_id = Str(allow_null=True)
     created_at = DateTime()
 
 
@@ -236,6 +259,10 @@ PLAN_VIEWS = {
 CHARGE_VIEWS = crud_ops("charge", "charge", "charges", Charge, ChargeCreateInput)
 CHARGE_FILTER_VIEWS = crud_ops(
     "charge filter", "filter", "filters", ChargeFilter, ChargeFilterCreateInput
+)
+
+FIXED_CHARGE_VIEWS = crud_ops(
+    "fixed charge", "fixed_charge", "fixed_charges", FixedCharge, FixedChargeInput
 )
 
 ADD_ON_VIEWS = crud_ops("add-on", "add_on", "add_ons", AddOn, AddOnInput)

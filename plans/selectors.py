@@ -8,7 +8,7 @@ from core.errors import NotFound
 from core.money import from_minor_units, to_minor_units
 from core.validation import parse_decimal
 from plans import pricing
-from plans.models import BillableMetric, Charge, ChargeFilter, Plan
+from plans.models import BillableMetric, Charge, ChargeFilter, FixedCharge, Plan
 
 
 def metric_get(*, code: str) -> BillableMetric:
@@ -76,3 +76,11 @@ def charge_filter_get(*, charge: Charge, filter_id: str) -> ChargeFilter:
     if charge_filter is None:
         raise NotFound("charge_filter")
     return charge_filter
+
+
+def plan_fixed_charge_get(*, plan: Plan, code: str) -> FixedCharge:
+    """A live fixed charge of `plan` by its code."""
+    row = plan.fixed_charges.live().filter(code=code).select_related("add_on", "plan").first()
+    if row is None:
+        raise NotFound("fixed_charge")
+    return row

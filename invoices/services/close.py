@@ -71,6 +71,7 @@ def _save_fees(invoice: Invoice, plan: BillingPlan) -> None:
             subscription=plan.subscription,
             charge=spec.charge,
             charge_filter=spec.charge_filter,
+            fixed_charge=spec.fixed_charge,
             fee_type=spec.fee_type,
             description=spec.description[:255],
             invoice_display_name=spec.invoice_display_name[:255],

@@ -15,11 +15,13 @@ from core.money import from_minor_units, to_minor_units
 from customers.models import Subscription
 from customers.selectors import (
     subscription_currency,
+    subscription_fixed_charges,
     subscription_handed_over,
     subscription_last_day,
 )
 from invoices.models import Fee, Invoice, InvoiceSubscription
 from invoices.schedule import Schedule
+from plans import pricing
 from plans.models import Plan
 from plans.price_lists import PriceList, price_list
 from usage.reports import ChargeUsage, FeeLine, subscription_usage
@@ -49,6 +51,7 @@ class FeeSpec:
     amount_details: dict = field(default_factory=dict)
     pay_in_advance: bool = False
     true_up_of: "FeeSpec | None" = None
+    fixed_charge: object = None
 
 
 @dataclass
@@ -191,6 +194,96 @@ def _base_fee(
             "period_days": period.days,
         },
     )
+
+
+def fixed_charges_billed_until(
+    subscription: Subscription, schedule: Schedule, before_invoice_id: int | None = None
+) -> date | None:
+    """The last local day fixed-charge fees of the subscription paid for (voided invoices
+    excluded; with `before_invoice_id`, only invoices created before it)."""
+    fees = Fee.objects.filter(subscription=subscription, fee_type=Fee.FeeType.FIXED_CHARGE)
+    fees = fees.exclude(invoice__status=Invoice.Status.VOIDED)
+    if before_invoice_id is not None:
+        fees = fees.filter(invoice_id__lt=before_invoice_id)
+    days = [covered_days(fee, schedule)[1] for fee in fees.only("amount_details", "to_datetime")]
+    return max(days, default=None)
+
+
+def _fixed_charge_fees(
+    subscription: Subscription,
+    schedule: Schedule,
+    period,
+    last_day: date,
+    prices: PriceList,
+    before_invoice_id: int | None,
+) -> list[FeeSpec]:
+    """Fixed charges (in arrears) for the days of `period` from the subscription's start (or
+    the day after what earlier fixed-charge fees paid for) to `last_day`: the charge model
+    on the subscription's units; `prorated` ones by units x days / period days (Lago). One fee
+    per fixed charge, zero amounts included (they record the days billed)."""
+    rows = subscription_fixed_charges(subscription)
+    if not rows:
+        return []
+    first = schedule.day(subscription.started_at)
+    until = fixed_charges_billed_until(subscription, schedule, before_invoice_id)
+    first = max(first, _day_after(until)) if until else first
+    first, last = max(first, period.start), min(last_day, period.end)
+    if first > last:
+        return []
+    days = (last - first).days + 1
+    start, end = schedule.bounds(period)
+    fees = []
+    for row, units in rows:
+        usage = pricing.UsageInput(units=units)
+        if row.prorated:
+            proration = pricing.Proration(
+                period_days=period.days, unit_days=((days, units),), peak=units
+            )
+            usage = pricing.UsageInput(units=units, proration=proration)
+        result = pricing.price(row.charge_model, row.properties, usage)
+        precise = prices.convert(None, result.amount)  # plan-currency prices, as the minimums
+        name = row.invoice_display_name or row.add_on.invoice_display_name or row.add_on.name
+        fees.append(
+            FeeSpec(
+                fee_type=Fee.FeeType.FIXED_CHARGE,
+                amount_cents=to_minor_units(precise, prices.currency),
+                precise_amount=precise,
+                units=units,
+                precise_unit_amount=precise / units if units else ZERO,
+                description=row.add_on.name,
+                invoice_display_name=name,
+                from_datetime=max(start, subscription.started_at),
+                to_datetime=end,
+                fixed_charge=row,
+                total_aggregated_units=units,
+                amount_details={
+                    "add_on_code": row.add_on.code,
+                    "fixed_charge_code": row.code,
+                    "charge_model": row.charge_model,
+                    "prorated": row.prorated,
+                    "from_date": first.isoformat(),
+                    "to_date": last.isoformat(),
+                    "days": days,
+                    "period_days": period.days,
+                    **({"tiers": _tiers(result)} if result.tiers else {}),
+                },
+            )
+        )
+    return fees
+
+
+def _tiers(result) -> list[dict]:
+    return [
+        {
+            "from_value": _text(t.from_value),
+            "to_value": None if t.to_value is None else _text(t.to_value),
+            "units": _text(t.units),
+            "per_unit_amount": _text(t.per_unit_amount),
+            "flat_amount": _text(t.flat_amount),
+            "amount": _text(t.amount),
+        }
+        for t in result.tiers
+    ]
 
 
 def _line_name(line: FeeLine) -> str:
@@ -443,6 +536,9 @@ def period_plan(
     if base_end or terminating:
         true_up = _commitment_fee(subscription, schedule, base_period, last_day, fees, prices)
         fees += [true_up] if true_up else []
+        fees += _fixed_charge_fees(
+            subscription, schedule, base_period, last_day, prices, before_invoice_id
+        )
     next_to = boundary
     renews = plan.pay_in_advance and base_end and not terminating
     if renews and not _successor_starts_at(subscription, boundary):
