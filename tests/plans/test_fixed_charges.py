@@ -263,6 +263,11 @@ def test_fixed_charge_fees_to_the_cent(api, plan):
     fee = api.get(f"/api/v1/invoices/{final.lago_id}").json()["invoice"]["fees"]
     seats_fee = next(f for f in fee if f["item"]["code"] == "seat")
     assert seats_fee["item"]["type"] == "fixed_charge"
+    assert seats_fee["item"]["item_type"] == "AddOn"
+    assert seats_fee["item"]["lago_item_id"] == str(
+        plan.fixed_charges.get(code="seats").add_on.lago_id
+    )
+    assert seats_fee["lago_fixed_charge_id"] == str(plan.fixed_charges.get(code="seats").lago_id)
     assert seats_fee["amount_cents"] == 5357
 
 
