@@ -127,6 +127,8 @@ def subscription_fixed_charge_units_set(*, subscription: Subscription, code: str
     for field in OVERRIDE_FIELDS_NOT_SUPPORTED:
         if data.get(field) is not None:
             errors.add(field, "not_supported")
+    if data.get("apply_units_immediately") is True and row.pay_in_advance:
+        errors.add("apply_units_immediately", "not_supported")  # no mid-period fee here
     if errors:
         raise ValidationFailed(errors)
     target = row.parent if row.parent_id else row

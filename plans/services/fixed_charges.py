@@ -4,8 +4,8 @@ nested `fixed_charges` list (plan create/update). `cascade` reaches the plan's o
 charges (plans/services/charges.py): created and deleted in each; on update an override
 follows `properties` and `units` only where it still had the parent's old ones.
 
-Not as Lago: `pay_in_advance: true` is refused (`pay_in_advance: not_supported`); fixed
-charges are billed in arrears, with the base period (invoices/services/fees.py)."""
+Billed each base period, in advance or in arrears (invoices/services/fees.py); Lago's rules:
+no volume in advance, no prorated graduated in advance."""
 
 import uuid
 from decimal import Decimal
@@ -58,8 +58,11 @@ def fixed_charge_errors(data: dict, add_on: AddOn | None) -> Errors:
     for flag in ("pay_in_advance", "prorated"):
         if data.get(flag) is not None and not isinstance(data.get(flag), bool):
             errors.add(flag, "value_is_invalid")
-    if data.get("pay_in_advance"):
-        errors.add("pay_in_advance", "not_supported")
+    if data.get("pay_in_advance") and model == FixedChargeModel.VOLUME:
+        errors.add("pay_in_advance", "invalid_charge_model")
+    advance_graduated = data.get("pay_in_advance") and model == FixedChargeModel.GRADUATED
+    if data.get("prorated") and advance_graduated:
+        errors.add("prorated", "invalid_charge_model")
     if data.get("code") is not None:
         errors.add("code", check_code(data["code"]))
     if not isinstance(data.get("tax_codes") or [], list):

@@ -130,7 +130,7 @@ def test_fixed_charge_crud_and_reason_codes(api, plan, add_ons, spec):  # noqa: 
     for payload, details in [
         ({"units": "-1"}, {"units": ["value_is_invalid"]}),
         ({"charge_model": "package"}, {"charge_model": ["value_is_invalid"]}),
-        ({"pay_in_advance": True}, {"pay_in_advance": ["not_supported"]}),
+        ({"pay_in_advance": True}, {"pay_in_advance": ["invalid_charge_model"]}),  # volume
         ({"code": "seats"}, {"code": ["value_already_exist"]}),
     ]:
         refused = api.put(f"{base}/seat", {"fixed_charge": payload}, format="json")
@@ -274,3 +274,92 @@ def test_fixed_charge_fees_to_the_cent(api, plan):
 def test_the_plan_admin_lists_its_fixed_charges(plan, admin_client):
     page = admin_client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
     assert "seats" in page and "Support" in page
+
+
+def test_fixed_charges_in_advance(api, add_ons):
+    """Seats $25 each in advance, prorated (2, then 3 for this subscription); a $10 pack in
+    advance, in full. From January 10: the start bills 2 x 25 x 22/31 = 35.4838… -> $35.48
+    and $10.00; February 1 bills February ahead with the new units: 3 x $25 = $75.00 and
+    $10.00. A termination on February 15 bills no fixed charge again (Lago credits nothing)."""
+    make_plan(
+        "adv",
+        0,
+        fixed_charges=[
+            {
+                "add_on_code": "seat",
+                "code": "seats",
+                "charge_model": "standard",
+                "properties": {"amount": "25"},
+                "units": "2",
+                "pay_in_advance": True,
+                "prorated": True,
+            },
+            {
+                "add_on_code": "support",
+                "code": "pack",
+                "charge_model": "standard",
+                "properties": {"amount": "10"},
+                "units": "1",
+                "pay_in_advance": True,
+            },
+        ],
+    )
+    customer_upsert(data={"external_id": "cust_a", "currency": "USD"})
+    subscribe(at(2025, 1, 10), "adv", external_id="sub_a", customer="cust_a")
+    run_beat(at(2025, 1, 10, 0, 5))
+    start = Invoice.objects.get(billings__invoicing_reason="subscription_starting")
+    assert _fixed_fees(start) == {"seats": (2, 3548), "pack": (1, 1000)}
+    assert start.total_amount_cents == 4548
+    assert start.fees.filter(fee_type="subscription").count() == 0  # the base fee is in arrears
+    seats = start.fees.get(amount_details__fixed_charge_code="seats")
+    assert seats.pay_in_advance
+    assert (seats.amount_details["from_date"], seats.amount_details["to_date"]) == (
+        "2025-01-10",
+        "2025-01-31",
+    )
+
+    with time_machine.travel(at(2025, 1, 20), tick=False):
+        api.put(
+            "/api/v1/subscriptions/sub_a/fixed_charges/seats",
+            {"fixed_charge": {"units": "3"}},
+            format="json",
+        )
+        at_once = api.put(
+            "/api/v1/subscriptions/sub_a/fixed_charges/seats",
+            {"fixed_charge": {"units": "5", "apply_units_immediately": True}},
+            format="json",
+        )
+    assert at_once.json()["error_details"] == {"apply_units_immediately": ["not_supported"]}
+    [february] = run_beat(at(2025, 2, 1, 0, 5))
+    assert _fixed_fees(february) == {"seats": (3, 7500), "pack": (1, 1000)}
+    assert february.total_amount_cents == 8500
+    seats = february.fees.get(amount_details__fixed_charge_code="seats")
+    assert (seats.amount_details["from_date"], seats.amount_details["to_date"]) == (
+        "2025-02-01",
+        "2025-02-28",
+    )
+
+    with time_machine.travel(at(2025, 2, 15, 12), tick=False):
+        subscription_terminate(subscription=Subscription.objects.get(external_id="sub_a"))
+    run_beat(at(2025, 2, 15, 12, 5))
+    fixed = Fee.objects.filter(fee_type="fixed_charge")
+    assert fixed.count() == 4  # nothing billed again at the termination
+    assert sum(fixed.values_list("amount_cents", flat=True)) == 3548 + 1000 + 7500 + 1000
+
+
+def test_lagos_rules_for_fixed_charges_in_advance(api, plan):
+    response = api.post(
+        "/api/v1/plans/team/fixed_charges",
+        {
+            "fixed_charge": {
+                "add_on_code": "support",
+                "code": "grad",
+                "charge_model": "graduated",
+                "properties": {"graduated_ranges": RANGES},
+                "pay_in_advance": True,
+                "prorated": True,
+            }
+        },
+        format="json",
+    )
+    assert response.json()["error_details"] == {"prorated": ["invalid_charge_model"]}
