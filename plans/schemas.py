@@ -25,7 +25,6 @@ from plans.models import (
     CouponExpiration,
     CouponFrequency,
     CouponType,
-    FixedChargeModel,
     Interval,
     RoundingFunction,
 )
@@ -104,7 +103,8 @@ class FixedChargeInput(serializers.Serializer):
     add_on_id = Str(required=False)
     add_on_code = Str(required=False)
     code = Str(required=False)
-    charge_model = Choice(FixedChargeModel.values)
+    # a plain string: a second `charge_model` enum would rename the charges' ChargeModelEnum
+    charge_model = Str(help_text="standard, graduated or volume")
     pay_in_advance = Bool(required=False, help_text="Only false here (billed in arrears)")
     prorated = Bool(required=False)
     invoice_display_name = Str(required=False, allow_null=True)
