@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import orjson
 from djmoney.money import Money
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
@@ -93,7 +94,8 @@ def fixed_charge_json(row: FixedCharge, units: Decimal | None = None) -> dict:
         "pay_in_advance": row.pay_in_advance,
         "prorated": row.prorated,
         "properties": row.properties,
-        "units": float(row.units if units is None else units),
+        # a JSON number with the exact digits (a float would round a long decimal)
+        "units": orjson.Fragment(decimal_str(row.units if units is None else units).encode()),
         "lago_parent_id": str(row.parent.lago_id) if row.parent_id else None,
         "tax_codes": row.tax_codes,
         "taxes": [],
