@@ -333,3 +333,22 @@ def test_the_subscription_admin_shows_what_is_overridden(api, setup, admin_clien
     assert "tokens_std" in pages["sub_a"] and "tokens_std" in pages["sub_b"]
     assert "overridden: min_amount_cents" in pages["sub_a"]
     assert "as the plan" in pages["sub_b"] and "overridden" not in pages["sub_b"]
+
+
+def test_a_subscription_created_with_plan_overrides_keeps_its_one_copy(api, setup):
+    catalog = setup.charges.get()
+    customer_upsert(data={"external_id": "cust_c", "currency": "USD"})
+    overrides = {"charges": [{"id": str(catalog.lago_id), "properties": {"amount": "0.5"}}]}
+    subscribe(
+        at(2025, 1, 1), "pro", external_id="sub_c", customer="cust_c", plan_overrides=overrides
+    )
+    child = _plan_of("sub_c")
+    response = api.put(
+        "/api/v1/subscriptions/sub_c/charges/tokens_std",
+        {"charge": {"min_amount_cents": 100}},
+        format="json",
+    )
+    charge = response.json()["charge"]
+    assert (charge["properties"], charge["min_amount_cents"]) == ({"amount": "0.5"}, 100)
+    assert _plan_of("sub_c") == child
+    assert Plan.objects.filter(parent=setup).count() == 1

@@ -11,6 +11,7 @@ from customers.services import customer_upsert, subscription_terminate
 from invoices.models import Fee, Invoice
 from plans.addons import add_on_create
 from plans.models import FixedCharge
+from plans.services import plan_override_create
 from plans.services.charges import plan_override_copy
 from tests.billing_clock import at, run_beat, subscribe
 from tests.compat.test_lago_openapi_credit_notes import spec, unexpected  # noqa: F401
@@ -363,3 +364,38 @@ def test_lagos_rules_for_fixed_charges_in_advance(api, plan):
         format="json",
     )
     assert response.json()["error_details"] == {"prorated": ["invalid_charge_model"]}
+
+
+def test_cascade_updates_reach_the_plans_overrides(api, plan):
+    child = plan_override_create(parent=plan, overrides={})
+    assert sorted(child.fixed_charges.values_list("code", flat=True)) == [
+        "pack",
+        "seats",
+        "support",
+    ]
+    base = "/api/v1/plans/team/fixed_charges"
+    api.put(f"{base}/seats", {"fixed_charge": {"units": "6"}}, format="json")
+    assert child.fixed_charges.get(code="seats").units == 3  # no cascade: kept
+    FixedCharge.objects.filter(plan=child, code="seats").update(units=6)
+    api.put(
+        f"{base}/seats",
+        {"fixed_charge": {"units": "7", "cascade_updates": True}},
+        format="json",
+    )
+    assert child.fixed_charges.get(code="seats").units == 7  # it had the parent's: follows
+    api.post(
+        base,
+        {
+            "fixed_charge": {
+                "add_on_code": "seat",
+                "code": "extra",
+                "charge_model": "standard",
+                "properties": {"amount": "1"},
+                "cascade_updates": True,
+            }
+        },
+        format="json",
+    )
+    assert child.fixed_charges.live().get(code="extra").parent.plan == plan
+    api.delete(f"{base}/extra", {"fixed_charge": {"cascade_updates": True}}, format="json")
+    assert not FixedCharge.objects.live().filter(code="extra").exists()
