@@ -455,6 +455,84 @@ def demo_plan_change(now: datetime | None = None) -> Iterator[str]:
     yield "Plan change: Lumen Labs upgraded Starter -> Pro today (credit note for unused days)."
 
 
+def demo_fixed_charges_and_overrides(now: datetime | None = None) -> Iterator[str]:
+    """Plan Team: $200/month in arrears, tokens metered, seats as a fixed charge ($20 each, 5
+    included in the plan, in advance, prorated). Kestrel AI subscribes today with 8 seats of
+    its own and a negotiated token price (a charge override: its own copy of the plan)."""
+    from customers.charge_overrides import (
+        subscription_charge_override,
+        subscription_fixed_charge_units_set,
+    )
+    from plans.addons import add_on_create
+    from plans.models import AddOn
+
+    now = now or datetime.now(UTC)
+    if not AddOn.objects.live().filter(code="seat").exists():
+        add_on_create(
+            data={"code": "seat", "name": "Seat", "amount_cents": 2000, "amount_currency": "USD"}
+        )
+    if not Plan.objects.live().filter(code="team", parent__isnull=True).exists():
+        tokens = BillableMetric.objects.live().get(code="llm_tokens")
+        plan_create(
+            data={
+                "name": "Team",
+                "code": "team",
+                "interval": "monthly",
+                "amount_cents": 20000,
+                "amount_currency": "USD",
+                "charges": [
+                    {
+                        "billable_metric_id": str(tokens.lago_id),
+                        "code": "tokens",
+                        "charge_model": "standard",
+                        "properties": {"amount": "0.00002"},
+                    }
+                ],
+                "fixed_charges": [
+                    {
+                        "add_on_code": "seat",
+                        "code": "seats",
+                        "charge_model": "standard",
+                        "properties": {"amount": "20"},
+                        "units": "5",
+                        "pay_in_advance": True,
+                        "prorated": True,
+                    }
+                ],
+            }
+        )
+    if not Customer.objects.live().filter(external_id="kestrel_ai").exists():
+        customer_upsert(
+            data={
+                "external_id": "kestrel_ai",
+                "name": "Kestrel AI",
+                "customer_type": "company",
+                "country": "US",
+                "currency": "USD",
+                "timezone": "UTC",
+            }
+        )
+    if not Subscription.objects.filter(external_id="kestrel_ai_main").exists():
+        subscription = subscription_create(
+            data={
+                "external_customer_id": "kestrel_ai",
+                "external_id": "kestrel_ai_main",
+                "plan_code": "team",
+                "name": "Main",
+            },
+            now=now,
+        )
+        subscription_fixed_charge_units_set(
+            subscription=subscription, code="seats", data={"units": "8"}
+        )
+        subscription_charge_override(
+            subscription=subscription,
+            code="tokens",
+            data={"properties": {"amount": "0.000015"}, "invoice_display_name": "Tokens"},
+        )
+    yield "Team plan: Kestrel AI with 8 seats (fixed charge) and its own token price (override)."
+
+
 def demo_organization() -> Iterator[str]:
     """A US seller registered for sales tax in California and New York."""
     from core.services import organization_update
@@ -683,6 +761,7 @@ def demo_load(usage_scale: float = 1.0, now: datetime | None = None) -> Iterator
     yield from demo_usage(now, scale=usage_scale)
     yield from demo_invoices(now)
     yield from demo_plan_change(now)
+    yield from demo_fixed_charges_and_overrides(now)
     yield from demo_credits_and_discounts(now)
     yield from demo_alerts(now)
     yield from demo_portal_users()

@@ -5,6 +5,11 @@ from rest_framework.routers import SimpleRouter
 
 from core.api_organization import OrganizationViewSet as CoreOrganizationViewSet
 from customers import api as customers_api
+from customers.api_charges import (
+    SubscriptionChargeFilterViewSet,
+    SubscriptionChargeViewSet,
+    SubscriptionFixedChargeViewSet,
+)
 from customers.api_coupons import AppliedCouponViewSet
 from customers.api_wallets import WalletTransactionViewSet as CoreWalletTransactionViewSet
 from customers.api_wallets import WalletViewSet
@@ -16,6 +21,7 @@ from payments.api_customers import CustomerCheckoutActions, CustomerPaymentActio
 from payments.api_wallet_transactions import WalletTransactionPaymentActions
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
+from plans.api_charges import PlanChargeFilterViewSet, PlanChargeViewSet, PlanFixedChargeViewSet
 from plans.api_coupons import CouponViewSet
 from portal.api import CustomerPortalActions
 from taxes.api import TaxViewSet
@@ -56,8 +62,34 @@ class OrganizationViewSet(OrganizationWebhookActions, CoreOrganizationViewSet):
 router = SimpleRouter(trailing_slash=False)
 router.register("billable_metrics", BillableMetricViewSet, basename="billable_metric")
 router.register("plans", PlanViewSet, basename="plan")
+router.register(r"plans/(?P<plan_code>[^/]+)/charges", PlanChargeViewSet, basename="plan_charge")
+router.register(
+    r"plans/(?P<plan_code>[^/]+)/fixed_charges",
+    PlanFixedChargeViewSet,
+    basename="plan_fixed_charge",
+)
+router.register(
+    r"plans/(?P<plan_code>[^/]+)/charges/(?P<charge_code>[^/]+)/filters",
+    PlanChargeFilterViewSet,
+    basename="plan_charge_filter",
+)
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
+router.register(
+    r"subscriptions/(?P<external_id>[^/]+)/charges",
+    SubscriptionChargeViewSet,
+    basename="subscription_charge",
+)
+router.register(
+    r"subscriptions/(?P<external_id>[^/]+)/fixed_charges",
+    SubscriptionFixedChargeViewSet,
+    basename="subscription_fixed_charge",
+)
+router.register(
+    r"subscriptions/(?P<external_id>[^/]+)/charges/(?P<charge_code>[^/]+)/filters",
+    SubscriptionChargeFilterViewSet,
+    basename="subscription_charge_filter",
+)
 router.register("events", EventViewSet, basename="event")
 router.register("invoices", PayableInvoiceViewSet, basename="invoice")  # + retry_payment
 router.register("credit_notes", CreditNoteViewSet, basename="credit_note")

@@ -175,10 +175,44 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "canceled_at",
         "trial_ended_at",
         "previous_subscription",
+        "charges_billed",
         "lifecycle_actions",
         "created_at",
     ]
     fields = ["name", "ending_at", *readonly_fields]
+
+    @admin.display(description="charges billed")
+    def charges_billed(self, obj: Subscription) -> str:
+        """The charges this subscription is billed with; on an override plan, what differs
+        from the catalog plan's charge (API: PUT /subscriptions/{id}/charges/{code})."""
+        rows = []
+        for charge in obj.plan.charges.live().select_related("parent", "billable_metric"):
+            parent = charge.parent
+            changed = [
+                field
+                for field in ("properties", "min_amount_cents", "invoice_display_name", "tax_codes")
+                if parent is not None and getattr(charge, field) != getattr(parent, field)
+            ]
+            rows.append(
+                (
+                    charge.code,
+                    charge.charge_model,
+                    charge.properties,
+                    charge.min_amount_cents,
+                    f"overridden: {', '.join(changed)}" if changed else "as the plan",
+                )
+            )
+        if not rows:
+            return "—"
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            rows,
+        )
+        head = format_html_join(
+            "", "<th>{}</th>", [(t,) for t in ("code", "model", "properties", "minimum", "")]
+        )
+        return format_html("<table><tr>{}</tr>{}</table>", head, body)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -196,6 +196,34 @@ class Subscription(models.Model):
 CREDIT_DIGITS = {"max_digits": 30, "decimal_places": 5}  # Lago's precision for credits
 
 
+class SubscriptionFixedChargeUnits(models.Model):
+    """A subscription's own units of one fixed charge of its plan (Lago's
+    Subscription::FixedChargeUnitsOverride); without a row the plan's units apply."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="fixed_charge_units"
+    )
+    fixed_charge = models.ForeignKey(
+        "plans.FixedCharge", on_delete=models.CASCADE, related_name="subscription_units"
+    )
+    units = models.DecimalField(max_digits=30, decimal_places=10)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "fixed_charge"], name="one_units_override_per_fixed_charge"
+            ),
+            models.CheckConstraint(condition=Q(units__gte=0), name="units_override_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fixed_charge.code}: {self.units}"
+
+
 class Wallet(models.Model):
     """Prepaid credits of a customer in one currency. The balance is never stored: it is the sum
     of the wallet's settled transactions (customers.wallets computes it in SQL)."""

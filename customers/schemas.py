@@ -24,6 +24,13 @@ from core.api.schema import (
     required_query,
     wrapped,
 )
+from plans.schemas import (
+    Charge,
+    ChargeFilter,
+    ChargeFilterCreateInput,
+    ChargeFilterInput,
+    FixedCharge,
+)
 
 # --- customers -------------------------------------------------------------------------------
 
@@ -470,3 +477,83 @@ WALLET_OF_CUSTOMER = _stacked(
     op("Terminate a customer's wallet by code", _WALLET_ONE, methods=["DELETE"]),
 )
 WALLET_METADATA_OF_CUSTOMER = _stacked(*_metadata_ops("customer's wallet"))
+
+
+# --- one subscription's charges (overrides) -----------------------------------------------------
+
+
+class ChargeOverrideInput(serializers.Serializer):
+    invoice_display_name = Str(required=False, allow_null=True)
+    min_amount_cents = Int(required=False)
+    properties = Json(required=False, help_text="Per charge model (amount, graduated_ranges…)")
+    filters = ChargeFilterInput(many=True, required=False)
+    tax_codes = codes(required=False)
+
+
+SUBSCRIPTION_STATUS = query(
+    "subscription_status", description="pending, active (default), terminated or canceled"
+)
+
+SUBSCRIPTION_CHARGE_VIEWS = {
+    "list": op(
+        "List a subscription's charges (its overrides where it has them)",
+        paginated("SubscriptionChargePage", "charges", Charge),
+        parameters=[*PAGE, SUBSCRIPTION_STATUS],
+    ),
+    "retrieve": op(
+        "Retrieve a subscription's charge",
+        wrapped("ChargeEnvelope", "charge", Charge()),
+        parameters=[SUBSCRIPTION_STATUS],
+    ),
+    "update": op(
+        "Override a charge for one subscription",
+        wrapped("ChargeEnvelope", "charge", Charge()),
+        wrapped("ChargeOverrideInputEnvelope", "charge", ChargeOverrideInput()),
+        parameters=[SUBSCRIPTION_STATUS],
+    ),
+}
+
+SUBSCRIPTION_CHARGE_FILTER_VIEWS = {
+    name: op(
+        f"{name.title()} a filter of a subscription's charge",
+        wrapped("ChargeFilterEnvelope", "filter", ChargeFilter()),
+        None if name in ("retrieve", "destroy") else body,
+        parameters=[SUBSCRIPTION_STATUS],
+    )
+    for name, body in (
+        ("create", wrapped("ChargeFilterCreateInputEnvelope", "filter", ChargeFilterCreateInput())),
+        ("update", wrapped("ChargeFilterCreateInputEnvelope", "filter", ChargeFilterCreateInput())),
+        ("retrieve", None),
+        ("destroy", None),
+    )
+} | {
+    "list": op(
+        "List the filters of a subscription's charge",
+        paginated("SubscriptionChargeFilterPage", "filters", ChargeFilter),
+        parameters=[*PAGE, SUBSCRIPTION_STATUS],
+    )
+}
+
+
+class FixedChargeUnitsInput(serializers.Serializer):
+    units = decimal_string()
+
+
+SUBSCRIPTION_FIXED_CHARGE_VIEWS = {
+    "list": op(
+        "List a subscription's fixed charges (with its own units)",
+        paginated("SubscriptionFixedChargePage", "fixed_charges", FixedCharge),
+        parameters=[*PAGE, SUBSCRIPTION_STATUS],
+    ),
+    "retrieve": op(
+        "Retrieve a subscription's fixed charge",
+        wrapped("FixedChargeEnvelope", "fixed_charge", FixedCharge()),
+        parameters=[SUBSCRIPTION_STATUS],
+    ),
+    "update": op(
+        "Set a subscription's own units of a fixed charge",
+        wrapped("FixedChargeEnvelope", "fixed_charge", FixedCharge()),
+        wrapped("FixedChargeUnitsInputEnvelope", "fixed_charge", FixedChargeUnitsInput()),
+        parameters=[SUBSCRIPTION_STATUS],
+    ),
+}

@@ -84,3 +84,12 @@ def subscription_last_day(subscription: Subscription, tz: str):
     if subscription_handed_over(subscription):
         return periods.local_date(subscription.terminated_at, tz) - timedelta(days=1)
     return periods.local_date(subscription.terminated_at - timedelta(microseconds=1), tz)
+
+
+def subscription_fixed_charges(subscription: Subscription) -> list[tuple]:
+    """(fixed charge, units) of the subscription's plan: its own units where it has an override
+    (set on that fixed charge, or on the catalog one its override plan copies), else the
+    plan's."""
+    own = {o.fixed_charge_id: o.units for o in subscription.fixed_charge_units.all()}
+    rows = subscription.plan.fixed_charges.live().select_related("add_on", "parent")
+    return [(row, own.get(row.pk, own.get(row.parent_id, row.units))) for row in rows]

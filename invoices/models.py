@@ -145,6 +145,7 @@ class Fee(models.Model):
         COMMITMENT = "commitment", "minimum commitment true-up"
         ADD_ON = "add_on", "add-on"
         CREDIT = "credit", "credit"
+        FIXED_CHARGE = "fixed_charge", "fixed charge"
 
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="fees")
@@ -157,6 +158,9 @@ class Fee(models.Model):
     )
     true_up_parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="true_ups"
+    )
+    fixed_charge = models.ForeignKey(
+        "plans.FixedCharge", null=True, blank=True, on_delete=models.PROTECT
     )
     fee_type = models.CharField(max_length=16, choices=FeeType.choices)
     description = models.CharField(max_length=255, blank=True)

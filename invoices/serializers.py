@@ -23,6 +23,7 @@ def fee_json(fee: Fee) -> dict:
         "lago_id": str(fee.lago_id),
         "lago_charge_id": str(charge.lago_id) if charge else None,
         "lago_charge_filter_id": str(fee.charge_filter.lago_id) if fee.charge_filter else None,
+        "lago_fixed_charge_id": str(fee.fixed_charge.lago_id) if fee.fixed_charge_id else None,
         "lago_invoice_id": str(fee.invoice.lago_id),
         "lago_true_up_parent_fee_id": (
             str(fee.true_up_parent.lago_id) if fee.true_up_parent_id else None
@@ -64,8 +65,8 @@ def fee_json(fee: Fee) -> dict:
                 fee.charge_filter.invoice_display_name or None if fee.charge_filter else None
             ),
             "filters": fee.charge_filter.values if fee.charge_filter else None,
-            "lago_item_id": str(charge.lago_id) if charge else None,
-            "item_type": "BillableMetric" if charge else "Subscription",
+            "lago_item_id": _item_id(fee),
+            "item_type": _item_type(fee),
             "grouped_by": fee.grouped_by,
         },
         "applied_taxes": [
@@ -100,6 +101,20 @@ def applied_taxes_json(invoice: Invoice) -> list[dict]:
         }
         for t in invoice.applied_taxes.all()
     ]
+
+
+def _item_id(fee: Fee) -> str | None:
+    if fee.charge_id:
+        return str(fee.charge.lago_id)
+    if fee.fixed_charge_id:
+        return str(fee.fixed_charge.add_on.lago_id)  # Lago: the fixed charge's add-on
+    return None
+
+
+def _item_type(fee: Fee) -> str:
+    if fee.charge_id:
+        return "BillableMetric"
+    return "AddOn" if fee.fixed_charge_id else "Subscription"
 
 
 def _item_code(fee: Fee) -> str:

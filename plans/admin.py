@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from core import display
 from plans.addons import ADD_ON_FIELDS, add_on_delete, add_on_errors
@@ -157,11 +158,40 @@ class PlanAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     list_select_related = ["parent"]
     inlines = [ChargeInline, CommitmentInline, UsageThresholdInline]
-    readonly_fields = ["lago_id", "parent", "created_at", "pending_deletion", "deleted_at"]
+    readonly_fields = [
+        "lago_id",
+        "parent",
+        "created_at",
+        "pending_deletion",
+        "deleted_at",
+        "fixed_charges_list",
+    ]
     actions = ["delete_plans"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # deletion terminates subscriptions: the action below, as a job
+
+    @admin.display(description="fixed charges")
+    def fixed_charges_list(self, plan: Plan) -> str:
+        """Read here; written through the API (/plans/{code}/fixed_charges or the plan's
+        `fixed_charges`), whose service validates the properties."""
+        rows = (
+            [
+                (f.code, f.add_on.name, f.charge_model, f.properties, f.units, f.pay_in_advance)
+                for f in plan.fixed_charges.live().select_related("add_on")
+            ]
+            if plan.pk
+            else []
+        )
+        if not rows:
+            return "—"
+        head = format_html_join(
+            "",
+            "<th>{}</th>",
+            [(t,) for t in ("code", "add-on", "model", "properties", "units", "in advance")],
+        )
+        body = format_html_join("", "<tr>" + "<td>{}</td>" * 6 + "</tr>", rows)
+        return format_html("<table><tr>{}</tr>{}</table>", head, body)
 
     @admin.action(description="Delete the plans (terminate and bill their subscriptions)")
     def delete_plans(self, request, queryset):

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import orjson
 from djmoney.money import Money
 from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
@@ -10,7 +11,7 @@ from core.api.formats import decimal_str, iso
 from core.api.viewsets import LagoViewSet
 from core.errors import ValidationFailed
 from core.validation import check_currency, parse_decimal
-from plans.models import BillableMetric, Charge, ChargeFilter, ChargePrice, Plan
+from plans.models import BillableMetric, Charge, ChargeFilter, ChargePrice, FixedCharge, Plan
 from plans.schemas import BILLABLE_METRIC_VIEWS, PLAN_VIEWS
 from plans.selectors import metric_get, plan_get
 from plans.services import (
@@ -75,6 +76,31 @@ def charge_json(charge: Charge) -> dict:
         "filters": [charge_filter_json(f) for f in charge.filters.all() if f.deleted_at is None],
         "tax_codes": charge.tax_codes,
         "taxes": [],
+        "regroup_paid_fees": None,
+        "lago_parent_id": str(charge.parent.lago_id) if charge.parent_id else None,
+    }
+
+
+def fixed_charge_json(row: FixedCharge, units: Decimal | None = None) -> dict:
+    """Lago's FixedChargeObject; `units` a subscription's own (its override) when given."""
+    return {
+        "lago_id": str(row.lago_id),
+        "lago_add_on_id": str(row.add_on.lago_id),
+        "add_on_code": row.add_on.code,
+        "code": row.code,
+        "invoice_display_name": row.invoice_display_name
+        or row.add_on.invoice_display_name
+        or row.add_on.name,
+        "created_at": iso(row.created_at),
+        "charge_model": row.charge_model,
+        "pay_in_advance": row.pay_in_advance,
+        "prorated": row.prorated,
+        "properties": row.properties,
+        # a JSON number with the exact digits (a float would round a long decimal)
+        "units": orjson.Fragment(decimal_str(row.units if units is None else units).encode()),
+        "lago_parent_id": str(row.parent.lago_id) if row.parent_id else None,
+        "tax_codes": row.tax_codes,
+        "taxes": [],
     }
 
 
@@ -96,6 +122,9 @@ def plan_json(plan: Plan) -> dict:
         "pending_deletion": plan.pending_deletion,
         "active_subscriptions_count": plan.subscriptions.filter(status="active").count(),
         "charges": [charge_json(c) for c in plan.charges.all() if c.deleted_at is None],
+        "fixed_charges": [
+            fixed_charge_json(f) for f in plan.fixed_charges.live().select_related("add_on")
+        ],
         "minimum_commitment": commitment
         and {
             "lago_id": str(commitment.lago_id),

@@ -455,3 +455,51 @@ class ChargePrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge} {self.currency}"
+
+
+class FixedChargeModel(models.TextChoices):
+    STANDARD = "standard", "standard"
+    GRADUATED = "graduated", "graduated"
+    VOLUME = "volume", "volume"
+
+
+class FixedCharge(models.Model):
+    """Lago 1.51's fixed charge: an add-on sold in a plan by `units` (seats, a support pack),
+    priced by a charge model on those units and billed each base period, prorated or not;
+    a subscription may have its own units (customers.SubscriptionFixedChargeUnits)."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="fixed_charges")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="overrides"
+    )
+    add_on = models.ForeignKey(AddOn, on_delete=models.PROTECT, related_name="fixed_charges")
+    code = models.CharField(max_length=255)
+    charge_model = models.CharField(max_length=16, choices=FixedChargeModel.choices)
+    properties = models.JSONField(default=dict, blank=True)  # validated per model
+    units = models.DecimalField(max_digits=30, decimal_places=10, default=0)
+    pay_in_advance = models.BooleanField(default=False)
+    prorated = models.BooleanField(default=False)
+    invoice_display_name = models.CharField(max_length=255, blank=True)
+    tax_codes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "code"],
+                condition=Q(deleted_at__isnull=True),
+                name="fixed_charge_code_per_plan_uniq",
+            ),
+            models.CheckConstraint(
+                condition=Q(units__gte=0), name="fixed_charge_units_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.charge_model} x {self.units}"

@@ -106,6 +106,21 @@ class PriceInput(serializers.Serializer):
     charges = List(child=Dict(), required=False, help_text="[{charge_code, properties}]")
 
 
+class FixedChargeInput(serializers.Serializer):
+    add_on_id = Str(required=False)
+    add_on_code = Str(required=False)
+    code = Str(required=False)
+    # a plain string: a second `charge_model` enum would rename the charges' ChargeModelEnum
+    charge_model = Str(help_text="standard, graduated or volume")
+    pay_in_advance = Bool(required=False, help_text="Only false here (billed in arrears)")
+    prorated = Bool(required=False)
+    invoice_display_name = Str(required=False, allow_null=True)
+    units = decimal_string(required=False)
+    properties = Json(required=False)
+    tax_codes = codes(required=False)
+    cascade_updates = Bool(required=False)
+
+
 class PlanInput(serializers.Serializer):
     name = Str()
     code = Str()
@@ -122,6 +137,7 @@ class PlanInput(serializers.Serializer):
     charges = ChargeInput(many=True, required=False)
     minimum_commitment = CommitmentInput(required=False, allow_null=True)
     usage_thresholds = ThresholdInput(many=True, required=False)
+    fixed_charges = FixedChargeInput(many=True, required=False)
     prices = PriceInput(many=True, required=False)
 
 
@@ -129,6 +145,35 @@ class Plan(PlanInput):
     lago_id = Str()
     created_at = DateTime()
     active_subscriptions_count = Int()
+
+
+class ChargeCreateInput(ChargeInput):
+    cascade_updates = Bool(required=False, help_text="Also in the plan's overrides")
+
+
+class Charge(ChargeInput):
+    lago_id = Str()
+    lago_billable_metric_id = Str()
+    billable_metric_code = Str()
+    lago_parent_id = Str(allow_null=True)
+    created_at = DateTime()
+
+
+class ChargeFilterCreateInput(ChargeFilterInput):
+    cascade_updates = Bool(required=False, help_text="Also in the plan's overrides")
+
+
+class ChargeFilter(ChargeFilterInput):
+    lago_id = Str()
+    charge_code = Str()
+    created_at = DateTime()
+
+
+class FixedCharge(FixedChargeInput):
+    lago_id = Str()
+    lago_add_on_id = Str()
+    lago_parent_id = Str(allow_null=True)
+    created_at = DateTime()
 
 
 METADATA_BODY = inline_serializer(name="PlanMetadataInput", fields={"metadata": Dict()})
@@ -246,6 +291,15 @@ PLAN_VIEWS = {
     ],
     "metadata_key": op("Remove one key of a plan's metadata", METADATA_ONE),
 }
+
+CHARGE_VIEWS = crud_ops("charge", "charge", "charges", Charge, ChargeCreateInput)
+CHARGE_FILTER_VIEWS = crud_ops(
+    "charge filter", "filter", "filters", ChargeFilter, ChargeFilterCreateInput
+)
+
+FIXED_CHARGE_VIEWS = crud_ops(
+    "fixed charge", "fixed_charge", "fixed_charges", FixedCharge, FixedChargeInput
+)
 
 ADD_ON_VIEWS = crud_ops("add-on", "add_on", "add_ons", AddOn, AddOnInput)
 

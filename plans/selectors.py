@@ -1,12 +1,14 @@
 """Reads of the catalog."""
 
+import uuid
+
 from django.db.models import F
 
 from core.errors import NotFound
 from core.money import from_minor_units, to_minor_units
 from core.validation import parse_decimal
 from plans import pricing
-from plans.models import BillableMetric, Charge, Plan
+from plans.models import BillableMetric, Charge, ChargeFilter, FixedCharge, Plan
 
 
 def metric_get(*, code: str) -> BillableMetric:
@@ -48,3 +50,37 @@ def charge_price_preview(*, charge: Charge, units: str) -> dict:
         "currency": currency,
         "tiers": result.tiers,
     }
+
+
+def plan_charge_get(*, plan: Plan, code: str) -> Charge:
+    """A live charge of `plan` by its code (Lago's `charge_code`)."""
+    charge = (
+        plan.charges.live()
+        .filter(code=code)
+        .select_related("plan", "billable_metric")
+        .prefetch_related("filters")
+        .first()
+    )
+    if charge is None:
+        raise NotFound("charge")
+    return charge
+
+
+def charge_filter_get(*, charge: Charge, filter_id: str) -> ChargeFilter:
+    """A live filter of `charge` by its lago_id."""
+    try:
+        lago_id = uuid.UUID(str(filter_id))
+    except ValueError:
+        raise NotFound("charge_filter") from None
+    charge_filter = charge.filters.live().filter(lago_id=lago_id).select_related("charge").first()
+    if charge_filter is None:
+        raise NotFound("charge_filter")
+    return charge_filter
+
+
+def plan_fixed_charge_get(*, plan: Plan, code: str) -> FixedCharge:
+    """A live fixed charge of `plan` by its code."""
+    row = plan.fixed_charges.live().filter(code=code).select_related("add_on", "plan").first()
+    if row is None:
+        raise NotFound("fixed_charge")
+    return row

@@ -22,7 +22,7 @@ from customers.selectors import subscription_currency
 from customers.services import subscription_terminate
 from invoices.models import Fee, Invoice, InvoiceSubscription
 from invoices.schedule import Schedule
-from invoices.services.fees import BillingPlan, next_boundary, plan_for
+from invoices.services.fees import BillingPlan, bills_at_start, next_boundary, plan_for
 from invoices.services.lifecycle import invoice_finalize, invoice_totals, notify
 from invoices.services.termination import termination_credit_notes
 
@@ -71,6 +71,7 @@ def _save_fees(invoice: Invoice, plan: BillingPlan) -> None:
             subscription=plan.subscription,
             charge=spec.charge,
             charge_filter=spec.charge_filter,
+            fixed_charge=spec.fixed_charge,
             fee_type=spec.fee_type,
             description=spec.description[:255],
             invoice_display_name=spec.invoice_display_name[:255],
@@ -234,7 +235,7 @@ def subscription_schedule(*, subscription: Subscription) -> None:
         return
     started, created = subscription.started_at, subscription.created_at
     backdated = started < created - timedelta(hours=1)
-    if subscription.plan.pay_in_advance and not backdated:
+    if bills_at_start(subscription) and not backdated:
         subscription.next_billing_at = started
     else:
         after = created if backdated else started
@@ -250,7 +251,7 @@ def subscription_catch_up(*, subscription: Subscription, now: datetime | None = 
         if subscription.status != Status.ACTIVE or subscription.billings.exists():
             return []
         started = subscription.started_at
-        advance = subscription.plan.pay_in_advance
+        advance = bills_at_start(subscription)
         subscription.next_billing_at = started if advance else next_boundary(subscription, started)
         subscription.save(update_fields=["next_billing_at", "updated_at"])
     return subscription_bill_due(subscription_id=subscription.pk, now=now)

@@ -17,18 +17,28 @@ from plans.price_lists import price_list
 from usage.reports import charge_usage, usage_window
 
 
-def _bucket(filter_id, group: dict) -> tuple:
-    return (filter_id or 0, tuple(sorted(group.items())))
+def _bucket(filter_values: dict | None, group: dict) -> tuple:
+    """A filter by its values, not its row: a subscription moved to its override plan (a copy
+    of the charge and its filters, `Charge.parent`) mid-period keeps what it was billed."""
+    values = tuple(sorted((k, tuple(sorted(v))) for k, v in (filter_values or {}).items()))
+    return (values, tuple(sorted(group.items())))
 
 
 def _billed(fees) -> dict:
-    """(filter id, group) -> [cents, units, precise amount] per charge billed by `fees`."""
+    """(filter values, group) -> [cents, units, precise amount] per catalog charge (the charge,
+    or the one an override copies) billed by `fees`."""
     billed: dict = defaultdict(lambda: defaultdict(lambda: [0, 0, Decimal(0)]))
     rows = fees.exclude(invoice__status=Invoice.Status.VOIDED).values_list(
-        "charge_id", "charge_filter_id", "grouped_by", "amount_cents", "units", "precise_amount"
+        "charge_id",
+        "charge__parent_id",
+        "charge_filter__values",
+        "grouped_by",
+        "amount_cents",
+        "units",
+        "precise_amount",
     )
-    for charge_id, filter_id, grouped_by, cents, units, precise in rows:
-        entry = billed[charge_id][_bucket(filter_id, grouped_by)]
+    for charge_id, parent_id, filter_values, grouped_by, cents, units, precise in rows:
+        entry = billed[parent_id or charge_id][_bucket(filter_values, grouped_by)]
         entry[0] += cents
         entry[1] += units
         entry[2] += precise
@@ -52,8 +62,8 @@ def unbilled_usage_fees(
     fees = []
     for charge in charges.select_related("billable_metric").prefetch_related("filters"):
         for line in charge_usage(charge, window, currency, prices).lines:
-            key = _bucket(line.charge_filter.pk if line.charge_filter else None, line.group)
-            cents, units, precise = billed[charge.pk][key]
+            key = _bucket(line.charge_filter.values if line.charge_filter else None, line.group)
+            cents, units, precise = billed[charge.parent_id or charge.pk][key]
             if line.amount_cents <= cents:
                 continue
             name = charge.invoice_display_name or charge.billable_metric.name

@@ -15,11 +15,13 @@ from core.money import from_minor_units, to_minor_units
 from customers.models import Subscription
 from customers.selectors import (
     subscription_currency,
+    subscription_fixed_charges,
     subscription_handed_over,
     subscription_last_day,
 )
 from invoices.models import Fee, Invoice, InvoiceSubscription
 from invoices.schedule import Schedule
+from plans import pricing
 from plans.models import Plan
 from plans.price_lists import PriceList, price_list
 from usage.reports import ChargeUsage, FeeLine, subscription_usage
@@ -49,6 +51,7 @@ class FeeSpec:
     amount_details: dict = field(default_factory=dict)
     pay_in_advance: bool = False
     true_up_of: "FeeSpec | None" = None
+    fixed_charge: object = None
 
 
 @dataclass
@@ -191,6 +194,109 @@ def _base_fee(
             "period_days": period.days,
         },
     )
+
+
+def fixed_charges_billed_until(
+    subscription: Subscription, schedule: Schedule, before_invoice_id: int | None = None
+) -> dict[int, date]:
+    """The last local day fixed-charge fees of the subscription paid for, per catalog fixed
+    charge (the one an override plan copies, else itself); voided invoices excluded, and with
+    `before_invoice_id` only invoices created before it."""
+    fees = Fee.objects.filter(subscription=subscription, fee_type=Fee.FeeType.FIXED_CHARGE)
+    fees = fees.exclude(invoice__status=Invoice.Status.VOIDED)
+    if before_invoice_id is not None:
+        fees = fees.filter(invoice_id__lt=before_invoice_id)
+    until: dict[int, date] = {}
+    for fee in fees.select_related("fixed_charge").only(
+        "amount_details", "to_datetime", "fixed_charge__parent_id"
+    ):
+        key = fee.fixed_charge.parent_id or fee.fixed_charge_id
+        last = covered_days(fee, schedule)[1]
+        until[key] = max(until.get(key, last), last)
+    return until
+
+
+def _fixed_charge_fees(
+    subscription: Subscription,
+    schedule: Schedule,
+    period,
+    last_day: date,
+    prices: PriceList,
+    before_invoice_id: int | None,
+    advance: bool,
+) -> list[FeeSpec]:
+    """The fixed charges billed in advance (`advance`) or in arrears, for the days of
+    `period` from the subscription's start (or the day after what earlier fees of the same
+    fixed charge paid for) to `last_day`: the charge model on the subscription's units;
+    `prorated` ones by units x days / period days (Lago), the others in full. One fee per
+    fixed charge, zero amounts included (they record the days billed)."""
+    rows = [
+        (r, u) for r, u in subscription_fixed_charges(subscription) if r.pay_in_advance == advance
+    ]
+    if not rows:
+        return []
+    until = fixed_charges_billed_until(subscription, schedule, before_invoice_id)
+    start, end = schedule.bounds(period)
+    fees = []
+    for row, units in rows:
+        first = schedule.day(subscription.started_at)
+        paid = until.get(row.parent_id or row.pk)
+        first = max(first, _day_after(paid)) if paid else first
+        first, last = max(first, period.start), min(last_day, period.end)
+        if first > last:
+            continue
+        days = (last - first).days + 1
+        usage = pricing.UsageInput(units=units)
+        if row.prorated:
+            proration = pricing.Proration(
+                period_days=period.days, unit_days=((days, units),), peak=units
+            )
+            usage = pricing.UsageInput(units=units, proration=proration)
+        result = pricing.price(row.charge_model, row.properties, usage)
+        precise = prices.convert(None, result.amount)  # plan-currency prices, as the minimums
+        name = row.invoice_display_name or row.add_on.invoice_display_name or row.add_on.name
+        fees.append(
+            FeeSpec(
+                fee_type=Fee.FeeType.FIXED_CHARGE,
+                amount_cents=to_minor_units(precise, prices.currency),
+                precise_amount=precise,
+                units=units,
+                precise_unit_amount=precise / units if units else ZERO,
+                description=row.add_on.name,
+                invoice_display_name=name,
+                from_datetime=max(start, subscription.started_at),
+                to_datetime=end,
+                fixed_charge=row,
+                total_aggregated_units=units,
+                pay_in_advance=advance,
+                amount_details={
+                    "add_on_code": row.add_on.code,
+                    "fixed_charge_code": row.code,
+                    "charge_model": row.charge_model,
+                    "prorated": row.prorated,
+                    "from_date": first.isoformat(),
+                    "to_date": last.isoformat(),
+                    "days": days,
+                    "period_days": period.days,
+                    **({"tiers": _tiers(result)} if result.tiers else {}),
+                },
+            )
+        )
+    return fees
+
+
+def _tiers(result) -> list[dict]:
+    return [
+        {
+            "from_value": _text(t.from_value),
+            "to_value": None if t.to_value is None else _text(t.to_value),
+            "units": _text(t.units),
+            "per_unit_amount": _text(t.per_unit_amount),
+            "flat_amount": _text(t.flat_amount),
+            "amount": _text(t.amount),
+        }
+        for t in result.tiers
+    ]
 
 
 def _line_name(line: FeeLine) -> str:
@@ -367,14 +473,21 @@ def _last_billable_day(subscription: Subscription, schedule: Schedule, day: date
 
 
 def starting_plan(subscription: Subscription, before_invoice_id: int | None = None) -> BillingPlan:
-    """The invoice at the start of a plan with its base fee in advance."""
+    """The invoice at the start of a plan with its base fee or fixed charges in advance."""
     schedule = Schedule.of(subscription)
     start_day = schedule.day(subscription.started_at)
     period = schedule.base_period(start_day)
     prices = price_list(subscription.plan, subscription_currency(subscription), start_day)
     covered = coverage(subscription, schedule, before_invoice_id)
-    days = (_day_after(covered.base_until), _last_billable_day(subscription, schedule, period.end))
-    fee = _base_fee(subscription, schedule, period, days, advance=True, prices=prices)
+    last = _last_billable_day(subscription, schedule, period.end)
+    days = (_day_after(covered.base_until), last)
+    fees = []
+    if subscription.plan.pay_in_advance:
+        fee = _base_fee(subscription, schedule, period, days, advance=True, prices=prices)
+        fees += [fee] if fee else []
+    fees += _fixed_charge_fees(
+        subscription, schedule, period, last, prices, before_invoice_id, True
+    )
     return BillingPlan(
         subscription=subscription,
         boundary=subscription.started_at,
@@ -383,8 +496,8 @@ def starting_plan(subscription: Subscription, before_invoice_id: int | None = No
         to_datetime=schedule.end(period),
         charges_from=subscription.started_at,
         charges_to=subscription.started_at,
-        fees=[fee] if fee else [],
-        fx_details=prices.fx_details() if fee else {},
+        fees=fees,
+        fx_details=prices.fx_details() if fees else {},
     )
 
 
@@ -443,14 +556,22 @@ def period_plan(
     if base_end or terminating:
         true_up = _commitment_fee(subscription, schedule, base_period, last_day, fees, prices)
         fees += [true_up] if true_up else []
+        fees += _fixed_charge_fees(
+            subscription, schedule, base_period, last_day, prices, before_invoice_id, False
+        )
     next_to = boundary
-    renews = plan.pay_in_advance and base_end and not terminating
-    if renews and not _successor_starts_at(subscription, boundary):
+    continues = base_end and not terminating and not _successor_starts_at(subscription, boundary)
+    if continues:
         following = schedule.base_period(schedule.day(boundary))
-        days = (first_unbilled, _last_billable_day(subscription, schedule, following.end))
-        fee = _base_fee(subscription, schedule, following, days, True, prices)
-        fees += [fee] if fee else []
-        next_to = schedule.end(following)
+        following_last = _last_billable_day(subscription, schedule, following.end)
+        if plan.pay_in_advance:
+            days = (first_unbilled, following_last)
+            fee = _base_fee(subscription, schedule, following, days, True, prices)
+            fees += [fee] if fee else []
+            next_to = schedule.end(following)
+        fees += _fixed_charge_fees(
+            subscription, schedule, following, following_last, prices, before_invoice_id, True
+        )
     return BillingPlan(
         subscription=subscription,
         boundary=boundary,
@@ -474,6 +595,12 @@ def plan_for(
     if reason == Reason.STARTING:
         return starting_plan(subscription, before_invoice_id)
     return period_plan(subscription, boundary, before_invoice_id)
+
+
+def bills_at_start(subscription: Subscription) -> bool:
+    """A start has an invoice of its own: the base fee or a fixed charge is paid in advance."""
+    plan = subscription.plan
+    return plan.pay_in_advance or plan.fixed_charges.live().filter(pay_in_advance=True).exists()
 
 
 def next_boundary(subscription: Subscription, after: datetime) -> datetime:

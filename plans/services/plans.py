@@ -29,6 +29,11 @@ from plans.models import (
     UsageThreshold,
 )
 from plans.services.changes import catalog_changed_on_commit
+from plans.services.fixed_charges import (
+    fixed_charges_copy,
+    fixed_charges_errors,
+    fixed_charges_sync,
+)
 
 ALL_FILTER_VALUES = "__ALL_FILTER_VALUES__"
 IN_ADVANCE_AGGREGATIONS = aggregation_types.IN_ADVANCE  # count, sum, unique count
@@ -405,6 +410,8 @@ def _validate_all(data: dict, instance: Plan | None) -> dict[str, BillableMetric
         errors.merge(_commitment_errors(data["minimum_commitment"]))
     if "usage_thresholds" in data:
         errors.merge(_threshold_errors(data["usage_thresholds"]))
+    if "fixed_charges" in data:
+        errors.merge(fixed_charges_errors(data["fixed_charges"])[0])
     if "prices" in data:
         errors.merge(
             _prices_errors(
@@ -439,6 +446,8 @@ def _write_children(plan: Plan, data: dict, metrics: dict[str, BillableMetric]) 
         _sync_commitment(plan, data["minimum_commitment"])
     if "usage_thresholds" in data:
         _sync_thresholds(plan, data["usage_thresholds"])
+    if "fixed_charges" in data:
+        fixed_charges_sync(plan, data["fixed_charges"])
     if "prices" in data:
         _sync_prices(plan, data["prices"])
 
@@ -461,7 +470,7 @@ def plan_update(*, plan: Plan, data: dict) -> Plan:
     plan = lock_one(Plan, plan.pk)
     current = {field: getattr(plan, field) for field in PLAN_FIELDS}
     merged = _normalise_plan({**current, **{k: v for k, v in data.items() if v is not None}})
-    for key in ("charges", "minimum_commitment", "usage_thresholds", "prices"):
+    for key in ("charges", "minimum_commitment", "usage_thresholds", "fixed_charges", "prices"):
         if key in data:
             merged[key] = data[key]
     metrics = _validate_all(merged, plan)
@@ -568,6 +577,7 @@ def plan_override_create(*, parent: Plan, overrides: dict) -> Plan:
         charge = Charge(plan=child, code=charge_data["code"], parent=charge_data["parent"])
         metric = metrics[charge_data["billable_metric_id"]]
         _save_charge(charge, charge_data, metric)
+    fixed_charges_copy(parent, child)
     parent_commitment = getattr(parent, "minimum_commitment", None)
     if commitment is not None:
         _sync_commitment(child, commitment)
