@@ -273,7 +273,7 @@ def _fixed_charge_fees(
                     "add_on_code": row.add_on.code,
                     "fixed_charge_code": row.code,
                     "charge_model": row.charge_model,
-                    "prorated": row.prorated,
+                    "prorated_by_days": row.prorated,  # not "prorated": that key lists day lines
                     "from_date": first.isoformat(),
                     "to_date": last.isoformat(),
                     "days": days,
