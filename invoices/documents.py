@@ -23,6 +23,7 @@ from django.utils import timezone
 from weasyprint.urls import URLFetcher
 
 from core import display
+from core.addresses import party_address_lines
 from core.errors import RuleViolation
 from core.money import to_minor_units
 from core.selectors import organization_get
@@ -67,23 +68,12 @@ def units_format(units: Decimal, locale: str) -> str:
 # --- document content ------------------------------------------------------------------------
 
 
-def _country(code: str, locale: str) -> str:
-    return Locale.parse(locale).territories.get(code.upper(), code) if code else ""
-
-
-def _address(party, locale: str) -> list[str]:
-    """Organization and Customer share these field names."""
-    city = " ".join(part for part in (party.zipcode, party.city) if part)
-    lines = [party.address_line1, party.address_line2, city, party.state]
-    return [line for line in [*lines, _country(party.country, locale)] if line]
-
-
 def _seller(organization, locale: str) -> dict:
     legal_name = organization.legal_name if organization.legal_name != organization.name else ""
     return {
         "name": organization.name,
         "legal_name": legal_name,
-        "address": _address(organization, locale),
+        "address": party_address_lines(organization, locale),
         "tax_id": organization.tax_identification_number,
         "email": organization.email,
     }
@@ -94,7 +84,7 @@ def _buyer(customer, locale: str) -> dict:
     return {
         "name": customer.display_name,
         "legal_name": legal_name,
-        "address": _address(customer, locale),
+        "address": party_address_lines(customer, locale),
         "tax_id": customer.tax_identification_number,
         "metadata": list(customer.metadata.filter(display_in_invoice=True).order_by("key")),
     }
