@@ -17,6 +17,7 @@ from core.bulk_admin import bulk_action
 from core.errors import BillingError
 from core.exports import Exportable
 from core.models import BulkJob
+from invoices.invoice_page import invoice_page_context
 from invoices.models import BillingFailure, CreditNote, Fee, Invoice, InvoiceSubscription
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
 
@@ -112,6 +113,7 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
         "total_amount_cents",
     ]
     change_list_template = "admin/invoices/invoice/change_list.html"
+    change_form_template = "admin/invoices/invoice/change_form.html"
     list_display = [
         "__str__",
         "customer",
@@ -171,6 +173,9 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         token = _viewing_user.set(request.user)  # lifecycle_actions shows what they may do
+        invoice = self.get_object(request, object_id)
+        if invoice is not None:  # the read-only document section at the top of the page
+            extra_context = {**(extra_context or {}), "invoice_page": invoice_page_context(invoice)}
         try:
             response = super().change_view(request, object_id, form_url, extra_context)
             if hasattr(response, "render"):

@@ -327,7 +327,8 @@ def _status_stamp(invoice: Invoice, locale: str) -> str:
     return label(locale, "draft") if invoice.number is None else ""
 
 
-def _context(invoice: Invoice) -> dict:
+def invoice_document_context(invoice: Invoice) -> dict:
+    """What the document prints (the invoice admin page shows the same lines)."""
     locale = invoice_locale(invoice)
     return {
         "language": Locale.parse(locale).language,
@@ -395,7 +396,7 @@ class _LocalOnlyFetcher(URLFetcher):
 
 def invoice_html_render(*, invoice: Invoice) -> str:
     """The document as HTML: what the PDF shows, and what tests can read."""
-    return render_to_string(TEMPLATE, _context(invoice))
+    return render_to_string(TEMPLATE, invoice_document_context(invoice))
 
 
 def invoice_pdf_render(*, invoice: Invoice) -> bytes:
