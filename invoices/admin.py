@@ -47,6 +47,9 @@ class FeeDisplay:
         return f"{fee.precise_unit_amount} {fee.amount_currency}"
 
 
+BROKEN_DOWN = {"graduated", "graduated_percentage", "volume", "package", "percentage"}
+
+
 class FeeInline(admin.TabularInline):
     model = Fee
     extra = 0
@@ -54,8 +57,18 @@ class FeeInline(admin.TabularInline):
     fields = ["invoice_display_name", "fee_type", "quantity", "unit_price", "amount"]
     readonly_fields = fields
     quantity = FeeDisplay.quantity
-    unit_price = FeeDisplay.unit_price
     amount = FeeDisplay.amount
+
+    @admin.display(description="unit price")
+    def unit_price(self, fee: Fee) -> str:
+        """No blended price for a fee priced by tiers, packages or a rate: its lines are in the
+        document section above."""
+        if fee.charge_id and fee.charge.charge_model in BROKEN_DOWN:
+            return "see its lines above"
+        return FeeDisplay.unit_price(self, fee)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("charge")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

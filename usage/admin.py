@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 
+from core import display
 from core.exports import Exportable
 from usage.models import Event
 from usage.selectors import readable_events
@@ -77,7 +78,7 @@ class EventAdmin(Exportable, admin.ModelAdmin):
         "external_subscription_id",
         "code",
         "timestamp",
-        "value",
+        "quantity",
         "error_code",
         "already_billed",
         "created_at",
@@ -95,6 +96,18 @@ class EventAdmin(Exportable, admin.ModelAdmin):
     list_per_page = 50
     ordering = ["-created_at"]
     readonly_fields = [field.name for field in Event._meta.fields]
+
+    @admin.display(description="value", ordering="value")
+    def quantity(self, event: Event) -> str:
+        """The value without the 12 stored decimals (7000, not 7000.000000000000)."""
+        return display.units(event.value)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """One subscription's events (a drill-down from an invoice's fee) are counted for
+        real: the (subscription, code, timestamp) index serves it. The whole table is not."""
+        if request.GET.get("external_subscription_id"):
+            return Paginator(queryset, per_page, orphans, allow_empty_first_page)
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
     def get_queryset(self, request):
         return readable_events()  # a 1 BC timestamp stored long ago cannot be read back

@@ -20,8 +20,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def invoice():
-    WebhookEndpoint.objects.create(webhook_url="http://127.0.0.1:9/hooks")
     customer_upsert(data={"external_id": "cust", "currency": "USD"})
+    return january_invoice()
+
+
+def january_invoice():
+    """Customer "cust" (created by the caller) billed for January: a graduated charge over
+    three tiers and a standard one, with other events around that are not its fee's."""
+    WebhookEndpoint.objects.create(webhook_url="http://127.0.0.1:9/hooks")
     customer_upsert(data={"external_id": "other", "currency": "USD"})
     calls, other = make_metric("calls"), make_metric("storage")
     graduated = {
@@ -72,6 +78,7 @@ def test_the_page_shows_the_lines_as_the_pdf_with_each_tier(admin_client, invoic
     assert "Nothing deducted." in page
     assert "No credit note on this invoice." in page
     assert "Payment attempts" in page  # the payments app's section, through the hook
+    assert "$0.010833" not in page  # no blended unit price, in the fees' inline either
     assert "invoice.created" in page  # the webhook sent about it
 
 
