@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from customers.services import customer_upsert
 from invoices.invoice_page import fee_events_query
+from invoices.services.credit_notes import credit_note_create
 from tests.billing_clock import at, run_beat, send, subscribe
 from tests.factories import make_metric, make_plan, standard_charge
 from tests.invoices.test_document_breakdown import THREE_TIERS
@@ -105,3 +106,23 @@ def test_the_drill_down_lists_exactly_the_events_of_the_fee(admin_client, invoic
 def test_fees_without_events_have_no_drill_down(invoice):
     base_and_true_ups = invoice.fees.exclude(fee_type="charge")
     assert all(fee_events_query(fee) is None for fee in base_and_true_ups)
+
+
+def test_credit_notes_issued_and_consumed_in_order(admin_client, invoice):
+    calls = invoice.fees.get(charge__billable_metric__code="calls")
+    note = credit_note_create(
+        data={
+            "invoice_id": str(invoice.lago_id),
+            "reason": "other",
+            "items": [{"fee_id": str(calls.lago_id), "amount_cents": 3000}],
+        }
+    )
+    january = _page(admin_client, invoice)
+    assert note.number in january and "No credit note on this invoice." not in january
+    send(at(2025, 2, 10), "storage", 50)  # February: $50 of storage, $30 of it credited
+    [february] = [i for i in run_beat(at(2025, 3, 1, 0, 5)) if i.customer.external_id == "cust"]
+    assert (february.credit_notes_amount_cents, february.total_amount_cents) == (3000, 2000)
+    deductions = _cells(_page(admin_client, february), "deduction")
+    assert deductions == [
+        ["Credit note", f"{note.number} (credit from invoice {invoice})", "-$30.00"]
+    ]
