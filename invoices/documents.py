@@ -258,7 +258,7 @@ def fee_rows(invoice: Invoice, locale: str) -> list[dict]:
     """The invoice's lines as its document prints them (the admin's invoice page shows the
     same): a fee with a breakdown shows no blended unit price, its lines do the arithmetic."""
     rows = []
-    fees = invoice.fees.select_related("charge", "subscription", "charge__billable_metric")
+    fees = invoice.fees.select_related("charge__billable_metric", "charge_filter", "subscription")
     for fee in fees.order_by("id"):
         breakdown = _breakdown(fee, invoice.currency, locale) if fee.charge_id else []
         unit_price = unit_price_format(fee.precise_unit_amount, invoice.currency, locale)

@@ -47,10 +47,10 @@ def fee_events_query(fee: Fee) -> dict[str, str] | None:
         "timestamp__lt": fee.to_datetime.isoformat(),
         "already_billed__exact": "0",
     }
-    if fee.charge_filter_id is not None:
+    if fee.charge_filter is not None:
         for key, values in sorted(fee.charge_filter.values.items()):
-            if ALL_VALUES in values:
-                query["properties__has_key"] = key
+            if ALL_VALUES in values:  # any value: the key is there
+                query[f"properties__{key}__isnull"] = "0"
             else:
                 query[f"properties__{key}__in"] = ",".join(str(value) for value in values)
     for key, value in sorted((fee.grouped_by or {}).items()):

@@ -4,16 +4,19 @@ exactly the events it priced."""
 
 import html
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
 
 from customers.services import customer_upsert
-from invoices.invoice_page import fee_events_query
+from invoices.invoice_page import ALL_VALUES, fee_events_query
 from invoices.services.credit_notes import credit_note_create
+from plans.models import ChargeFilter
 from tests.billing_clock import at, run_beat, send, subscribe
 from tests.factories import make_metric, make_plan, standard_charge
 from tests.invoices.test_document_breakdown import THREE_TIERS
+from usage.services import events_ingest
 from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +129,37 @@ def test_credit_notes_issued_and_consumed_in_order(admin_client, invoice):
     assert deductions == [
         ["Credit note", f"{note.number} (credit from invoice {invoice})", "-$30.00"]
     ]
+
+
+def test_a_filtered_fee_drills_down_to_the_events_of_its_filter(admin_client, invoice):
+    # a fee of the charge's filter {region: eu|us, tier: any} and pricing group {tier: gold}
+    fee = invoice.fees.get(charge__billable_metric__code="calls")
+    fee.charge_filter = ChargeFilter(values={"region": ["eu", "us"], "tier": [ALL_VALUES]})
+    fee.grouped_by = {"tier": "gold"}
+    query = fee_events_query(fee)
+    assert (query["properties__region__in"], query["properties__tier"]) == ("eu,us", "gold")
+    assert query["properties__tier__isnull"] == "0"  # the filter's "any value" of a key
+    raws = [
+        ("eu-gold", {"region": "eu", "tier": "gold"}),
+        ("us-gold", {"region": "us", "tier": "gold"}),
+        ("asia-gold", {"region": "asia", "tier": "gold"}),
+        ("eu-free", {"region": "eu", "tier": "free"}),
+        ("eu-none", {"region": "eu"}),
+    ]
+    events_ingest(
+        raws=[
+            {
+                "transaction_id": name,
+                "external_subscription_id": "sub",
+                "code": "calls",
+                "timestamp": at(2025, 1, 15).isoformat(),
+                "properties": {"value": 1, **properties},
+            }
+            for name, properties in raws
+        ],
+        now=at(2025, 1, 15),
+    )
+    url = reverse("admin:usage_event_changelist") + "?" + urlencode(query)
+    body = admin_client.get(url).content.decode()
+    shown = re.findall(r'<th class="field-transaction_id"><a [^>]*>([^<]+)</a>', body)
+    assert sorted(shown) == ["eu-gold", "us-gold"]
