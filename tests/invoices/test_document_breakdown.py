@@ -92,6 +92,12 @@ VOLUME = {
         {"from_value": 101, "to_value": None, "per_unit_amount": "0.5", "flat_amount": "10"},
     ]
 }
+GRADUATED_PERCENTAGE = {
+    "graduated_percentage_ranges": [
+        {"from_value": 0, "to_value": 100, "rate": "1", "flat_amount": "0"},
+        {"from_value": 101, "to_value": None, "rate": "0.5", "flat_amount": "1"},
+    ]
+}
 PACKAGE = {"package_size": 100, "amount": "5", "free_units": 50}
 PERCENTAGE = {"rate": "2", "fixed_amount": "0.1", "free_units_per_events": 1}
 
@@ -99,6 +105,17 @@ PERCENTAGE = {"rate": "2", "fixed_amount": "0.1", "free_units_per_events": 1}
 @pytest.mark.parametrize(
     ("model", "properties", "values", "cents", "expected"),
     [
+        (  # 100 at 1% = $1, 200 at 0.5% = $1, plus the second tier's $1 flat fee
+            "graduated_percentage",
+            GRADUATED_PERCENTAGE,
+            (100, 200),
+            300,
+            [
+                ["Units 0 \u2013 100", "100", "1%", "$1.00"],
+                ["Units from 101", "200", "0.5%", "$1.00"],
+                ["Flat fee (Units from 101)", "1", "$1.00", "$1.00"],
+            ],
+        ),
         (  # all 150 units at the second tier's $0.50, plus its $10 flat fee
             "volume",
             VOLUME,
@@ -132,9 +149,7 @@ PERCENTAGE = {"rate": "2", "fixed_amount": "0.1", "free_units_per_events": 1}
         ),
     ],
 )
-def test_volume_package_and_percentage_fees_print_their_parts(
-    model, properties, values, cents, expected
-):
+def test_other_models_print_their_parts(model, properties, values, cents, expected):
     invoice, fee = _bill(model, properties, *values)
     assert fee.amount_cents == cents
     lines = _rows(invoice_html_render(invoice=invoice), "breakdown")
