@@ -17,6 +17,7 @@ from core.bulk_admin import bulk_action
 from core.errors import BillingError
 from core.exports import Exportable
 from core.models import BulkJob
+from invoices.invoice_page import invoice_page_context
 from invoices.models import BillingFailure, CreditNote, Fee, Invoice, InvoiceSubscription
 from invoices.selectors import invoice_is_overdue, overdue_q
 from invoices.services import invoice_finalize, invoice_refresh, invoice_void
@@ -47,6 +48,9 @@ class FeeDisplay:
         return f"{fee.precise_unit_amount} {fee.amount_currency}"
 
 
+BROKEN_DOWN = {"graduated", "graduated_percentage", "volume", "package", "percentage"}
+
+
 class FeeInline(admin.TabularInline):
     model = Fee
     extra = 0
@@ -54,8 +58,18 @@ class FeeInline(admin.TabularInline):
     fields = ["invoice_display_name", "fee_type", "quantity", "unit_price", "amount"]
     readonly_fields = fields
     quantity = FeeDisplay.quantity
-    unit_price = FeeDisplay.unit_price
     amount = FeeDisplay.amount
+
+    @admin.display(description="unit price")
+    def unit_price(self, fee: Fee) -> str:
+        """No blended price for a fee priced by tiers, packages or a rate: its lines are in the
+        document section above."""
+        if fee.charge_id and fee.charge.charge_model in BROKEN_DOWN:
+            return "see its lines above"
+        return FeeDisplay.unit_price(self, fee)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("charge")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -117,6 +131,7 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
         "total_amount_cents",
     ]
     change_list_template = "admin/invoices/invoice/change_list.html"
+    change_form_template = "admin/invoices/invoice/change_form.html"
     # Fits a 1280-pixel screen beside the sidebars (core/static/core/admin.css): the payment
     # status sits under the status, names wrap, numbers and amounts do not.
     list_display = [
@@ -177,6 +192,9 @@ class InvoiceAdmin(Exportable, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         token = _viewing_user.set(request.user)  # lifecycle_actions shows what they may do
+        invoice = self.get_object(request, object_id)
+        if invoice is not None:  # the read-only document section at the top of the page
+            extra_context = {**(extra_context or {}), "invoice_page": invoice_page_context(invoice)}
         try:
             response = super().change_view(request, object_id, form_url, extra_context)
             if hasattr(response, "render"):

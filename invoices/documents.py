@@ -23,9 +23,12 @@ from django.utils import timezone
 from weasyprint.urls import URLFetcher
 
 from core import display
+from core.addresses import party_address_lines
 from core.errors import RuleViolation
+from core.money import to_minor_units
 from core.selectors import organization_get
 from customers.selectors import customer_timezone
+from invoices.amount_details import graduated_ranges
 from invoices.labels import label
 from invoices.models import Invoice
 
@@ -65,23 +68,12 @@ def units_format(units: Decimal, locale: str) -> str:
 # --- document content ------------------------------------------------------------------------
 
 
-def _country(code: str, locale: str) -> str:
-    return Locale.parse(locale).territories.get(code.upper(), code) if code else ""
-
-
-def _address(party, locale: str) -> list[str]:
-    """Organization and Customer share these field names."""
-    city = " ".join(part for part in (party.zipcode, party.city) if part)
-    lines = [party.address_line1, party.address_line2, city, party.state]
-    return [line for line in [*lines, _country(party.country, locale)] if line]
-
-
 def _seller(organization, locale: str) -> dict:
     legal_name = organization.legal_name if organization.legal_name != organization.name else ""
     return {
         "name": organization.name,
         "legal_name": legal_name,
-        "address": _address(organization, locale),
+        "address": party_address_lines(organization, locale),
         "tax_id": organization.tax_identification_number,
         "email": organization.email,
         "legal_number": organization.legal_number,
@@ -94,7 +86,7 @@ def _buyer(customer, locale: str) -> dict:
     return {
         "name": customer.display_name,
         "legal_name": legal_name,
-        "address": _address(customer, locale),
+        "address": party_address_lines(customer, locale),
         "tax_id": customer.tax_identification_number,
         "metadata": list(customer.metadata.filter(display_in_invoice=True).order_by("key")),
     }
@@ -134,19 +126,158 @@ def _prorated_lines(fee, currency: str, locale: str) -> list[str]:
     ]
 
 
-def _fee_rows(invoice: Invoice, locale: str) -> list[dict]:
-    return [
-        {
-            "name": fee.invoice_display_name
-            or fee.description
-            or label(locale, f"fee_{fee.fee_type}"),
-            "units": units_format(fee.units, locale),
-            "unit_price": unit_price_format(fee.precise_unit_amount, invoice.currency, locale),
-            "amount": money_format(fee.amount_cents, invoice.currency, locale),
-            "details": _prorated_lines(fee, invoice.currency, locale),
-        }
-        for fee in invoice.fees.order_by("id")
+def _row(label_text: str, units, unit_price: str, amount: Decimal, currency: str, locale: str):
+    """One line of a fee's arithmetic: units x unit price = amount (rounded like a fee)."""
+    return {
+        "label": label_text,
+        "units": units_format(Decimal(units), locale),
+        "unit_price": unit_price,
+        "amount": money_format(to_minor_units(Decimal(amount), currency), currency, locale),
+    }
+
+
+def _range_text(tier: dict, locale: str) -> str:
+    low = units_format(Decimal(str(tier["from_value"])), locale)
+    if tier.get("to_value") is None:
+        return label(locale, "tier_above", low=low)
+    high = units_format(Decimal(str(tier["to_value"])), locale)
+    return label(locale, "tier_range", low=low, high=high)
+
+
+def _graduated_rows(kind: str, ranges: list[dict], currency: str, locale: str) -> list[dict]:
+    """Lago's graduated lines: each tier's units at its price (or rate), then its flat fee."""
+    rows = []
+    for tier in ranges:
+        if kind == "graduated_percentage":
+            price = display.rate(tier["rate"], locale)
+        else:
+            price = unit_price_format(Decimal(tier["per_unit_amount"]), currency, locale)
+        span = _range_text(tier, locale)
+        total = tier["per_unit_total_amount"]
+        rows.append(_row(span, tier["units"], price, total, currency, locale))
+        flat = Decimal(tier["flat_unit_amount"])
+        if flat:
+            flat_price = unit_price_format(flat, currency, locale)
+            flat_label = label(locale, "tier_flat", range=span)
+            rows.append(_row(flat_label, 1, flat_price, flat, currency, locale))
+    return rows
+
+
+def _volume_rows(fee, details: dict, currency: str, locale: str) -> list[dict]:
+    price = Decimal(details["per_unit_amount"])
+    units = Decimal(details.get("prorated_units") or fee.units)
+    rows = [
+        _row(
+            label(locale, "volume_units"),
+            units,
+            unit_price_format(price, currency, locale),
+            details["per_unit_total_amount"],
+            currency,
+            locale,
+        )
     ]
+    flat = Decimal(details.get("flat_unit_amount") or 0)
+    if flat:
+        flat_price = unit_price_format(flat, currency, locale)
+        rows.append(_row(label(locale, "volume_flat"), 1, flat_price, flat, currency, locale))
+    return rows
+
+
+def _package_rows(fee, details: dict, currency: str, locale: str) -> list[dict]:
+    zero = money_format(0, currency, locale)
+    size = units_format(Decimal(str(details["per_package_size"])), locale)
+    rows = []
+    if Decimal(details["free_units"]):
+        rows.append(
+            _row(label(locale, "package_free"), details["free_units"], zero, 0, currency, locale)
+        )
+    package_price = unit_price_format(Decimal(details["per_package_unit_amount"]), currency, locale)
+    rows.append(
+        {
+            **_row(
+                label(locale, "package_paid", size=size),
+                details["paid_units"],
+                f"{package_price} / {size}",
+                0,
+                currency,
+                locale,
+            ),
+            "amount": money_format(fee.amount_cents, currency, locale),
+        }
+    )
+    return rows
+
+
+def _percentage_rows(details: dict, currency: str, locale: str) -> list[dict]:
+    if "paid_units" not in details:
+        return []
+    zero = money_format(0, currency, locale)
+    rows = []
+    if Decimal(details["free_units"]):
+        free = label(locale, "percentage_free", events=details["free_events"])
+        rows.append(_row(free, details["free_units"], zero, 0, currency, locale))
+    rate_row = _row(
+        label(locale, "percentage_rate"),
+        details["paid_units"],
+        display.rate(details["rate"], locale),
+        details["per_unit_total_amount"],
+        currency,
+        locale,
+    )
+    rows.append(rate_row)
+    fixed = Decimal(details["fixed_fee_unit_amount"])
+    if fixed:
+        fixed_price = unit_price_format(fixed, currency, locale)
+        total = details["fixed_fee_total_amount"]
+        fixed_label = label(locale, "percentage_fixed")
+        rows.append(_row(fixed_label, details["paid_events"], fixed_price, total, currency, locale))
+    adjustment = Decimal(details["min_max_adjustment_total_amount"])
+    if adjustment:
+        price = unit_price_format(adjustment, currency, locale)
+        adjust = label(locale, "percentage_adjustment")
+        rows.append(_row(adjust, 1, price, adjustment, currency, locale))
+    return rows
+
+
+def _breakdown(fee, currency: str, locale: str) -> list[dict]:
+    """How a usage fee's amount was reached, from its Lago amount_details (as Lago's PDF):
+    tiers with their flat fees, a volume tier, packages, a percentage's parts."""
+    details = fee.amount_details or {}
+    kind, ranges = graduated_ranges(details)
+    if ranges:
+        return _graduated_rows(kind, ranges, currency, locale)
+    model = fee.charge.charge_model if fee.charge_id else ""
+    if model == "volume" and "per_unit_total_amount" in details:
+        return _volume_rows(fee, details, currency, locale)
+    if model == "package" and "per_package_size" in details:
+        return _package_rows(fee, details, currency, locale)
+    if model == "percentage":
+        return _percentage_rows(details, currency, locale)
+    return []
+
+
+def fee_rows(invoice: Invoice, locale: str) -> list[dict]:
+    """The invoice's lines as its document prints them (the admin's invoice page shows the
+    same): a fee with a breakdown shows no blended unit price, its lines do the arithmetic."""
+    rows = []
+    fees = invoice.fees.select_related("charge__billable_metric", "charge_filter", "subscription")
+    for fee in fees.order_by("id"):
+        breakdown = _breakdown(fee, invoice.currency, locale) if fee.charge_id else []
+        unit_price = unit_price_format(fee.precise_unit_amount, invoice.currency, locale)
+        rows.append(
+            {
+                "fee": fee,
+                "name": fee.invoice_display_name
+                or fee.description
+                or label(locale, f"fee_{fee.fee_type}"),
+                "units": units_format(fee.units, locale),
+                "unit_price": "" if breakdown else unit_price,
+                "amount": money_format(fee.amount_cents, invoice.currency, locale),
+                "details": _prorated_lines(fee, invoice.currency, locale),
+                "breakdown": breakdown,
+            }
+        )
+    return rows
 
 
 def _total_rows(invoice: Invoice, locale: str) -> list[dict]:
@@ -198,7 +329,8 @@ def _status_stamp(invoice: Invoice, locale: str) -> str:
     return label(locale, "draft") if invoice.number is None else ""
 
 
-def _context(invoice: Invoice) -> dict:
+def invoice_document_context(invoice: Invoice) -> dict:
+    """What the document prints (the invoice admin page shows the same lines)."""
     locale = invoice_locale(invoice)
     return {
         "language": Locale.parse(locale).language,
@@ -211,7 +343,7 @@ def _context(invoice: Invoice) -> dict:
         "seller": _seller(organization_get(), locale),
         "buyer": _buyer(invoice.customer, locale),
         "periods": _billing_periods(invoice, locale),
-        "fees": _fee_rows(invoice, locale),
+        "fees": fee_rows(invoice, locale),
         "totals": _total_rows(invoice, locale),
         "amount_due": money_format(invoice.total_amount_cents, invoice.currency, locale),
         "tax_mentions": [t.mention for t in invoice.applied_taxes.all() if t.mention],
@@ -266,7 +398,7 @@ class _LocalOnlyFetcher(URLFetcher):
 
 def invoice_html_render(*, invoice: Invoice) -> str:
     """The document as HTML: what the PDF shows, and what tests can read."""
-    return render_to_string(TEMPLATE, _context(invoice))
+    return render_to_string(TEMPLATE, invoice_document_context(invoice))
 
 
 def invoice_pdf_render(*, invoice: Invoice) -> bytes:

@@ -12,6 +12,7 @@ from core import display, roles
 from core.errors import BillingError
 from core.exports import Exportable
 from invoices.admin import invoice_admin_add_inline
+from invoices.invoice_page import invoice_page_add_section
 from payments.models import Payment, ReconciliationIssue, Refund, StripeEvent
 
 
@@ -145,6 +146,73 @@ class PaymentInline(admin.TabularInline):
 
 
 invoice_admin_add_inline(PaymentInline)  # the payment section of the invoice page
+
+
+def _payment_attempts(invoice) -> dict | None:
+    """The invoice page's "Payment attempts": the payment row, then what the provider said
+    about each attempt (its events, oldest first: metadata payment_id and attempt), then the
+    refunds of its credit notes."""
+    payment = Payment.objects.filter(invoice=invoice).first()
+    if payment is None:
+        return {
+            "title": "Payment attempts",
+            "headers": [],
+            "rows": [],
+            "empty": "No payment through a provider (paid by hand, by credits, or nothing due).",
+        }
+    link = format_html(
+        '<a href="{}">{}</a>',
+        reverse("admin:payments_payment_change", args=[payment.pk]),
+        f"payment ({payment.attempts} attempt{'s' if payment.attempts != 1 else ''})",
+    )
+    rows = [
+        [
+            link,
+            payment.status,
+            display.money(payment.amount_cents, payment.currency),
+            payment.provider_payment_id,
+            payment.last_error
+            or (
+                f"next retry {payment.next_retry_at:%Y-%m-%d %H:%M} UTC"
+                if payment.next_retry_at
+                else ""
+            ),
+        ]
+    ]
+    events = StripeEvent.objects.filter(
+        payload__data__object__metadata__payment_id=str(payment.pk)
+    ).order_by("provider_created_at", "rank", "id")
+    for event in events:
+        metadata = ((event.payload.get("data") or {}).get("object") or {}).get("metadata") or {}
+        when = event.provider_created_at or event.received_at
+        rows.append(
+            [
+                f"attempt {metadata.get('attempt', '?')}",
+                event.event_type,
+                f"{when:%Y-%m-%d %H:%M:%S} UTC",
+                event.object_id,
+                event.outcome,
+            ]
+        )
+    for refund in payment.refunds.select_related("credit_note").order_by("created_at", "id"):
+        rows.append(
+            [
+                f"refund of {refund.credit_note.number}",
+                refund.status,
+                display.money(refund.amount_cents, payment.currency),
+                refund.provider_refund_id,
+                refund.last_error,
+            ]
+        )
+    return {
+        "title": "Payment attempts",
+        "headers": ["what", "status / event", "amount / when", "provider id", "outcome"],
+        "rows": rows,
+        "empty": "",
+    }
+
+
+invoice_page_add_section(_payment_attempts)
 
 
 @admin.register(StripeEvent)

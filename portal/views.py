@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import two_factor
+from core.addresses import party_address_lines
 from core.errors import BillingError, RuleViolation, ValidationFailed
 from invoices.views import pdf_response
 from portal import selectors, services
@@ -258,7 +259,7 @@ def billing_details(request):
     customer = request.portal_customer
     if request.method == "GET":
         form = BillingDetailsForm.for_customer(customer)
-        return _page(request, "portal/billing_details.html", "billing", {"form": form})
+        return _page(request, "portal/billing_details.html", "billing", _billing(customer, form))
     form = BillingDetailsForm(request.POST)
     if form.is_valid():
         try:
@@ -268,7 +269,13 @@ def billing_details(request):
         else:
             messages.success(request, _("Your billing details are saved."))
             return redirect("portal:billing-details")
-    return _page(request, "portal/billing_details.html", "billing", {"form": form}, status=422)
+    context = _billing(customer, form)
+    return _page(request, "portal/billing_details.html", "billing", context, status=422)
+
+
+def _billing(customer, form) -> dict:
+    """The form, and the saved address as invoices print it (the customer's country's way)."""
+    return {"form": form, "address": party_address_lines(customer, portal_language(customer))}
 
 
 @require_http_methods(["GET", "POST"])

@@ -37,6 +37,7 @@ class FeeLine:
     result: pricing.PricingResult
     amount_cents: int  # rounded once, here
     bucket: Bucket | None = None  # what was priced (kept for projections)
+    properties: dict = field(default_factory=dict)  # the properties it was priced with
 
 
 @dataclass
@@ -156,6 +157,7 @@ def _price_bucket(
             prices.convert(charge, result.amount) if prices else result.amount, currency
         ),
         bucket=bucket,
+        properties=properties,
     )
 
 

@@ -19,6 +19,7 @@ from customers.selectors import (
     subscription_handed_over,
     subscription_last_day,
 )
+from invoices.amount_details import charge_amount_details
 from invoices.models import Fee, Invoice, InvoiceSubscription
 from invoices.schedule import Schedule
 from plans import pricing
@@ -278,25 +279,16 @@ def _fixed_charge_fees(
                     "to_date": last.isoformat(),
                     "days": days,
                     "period_days": period.days,
-                    **({"tiers": _tiers(result)} if result.tiers else {}),
+                    **charge_amount_details(
+                        row.charge_model,
+                        row.properties,
+                        result,
+                        lambda amount: prices.convert(None, amount),
+                    ),
                 },
             )
         )
     return fees
-
-
-def _tiers(result) -> list[dict]:
-    return [
-        {
-            "from_value": _text(t.from_value),
-            "to_value": None if t.to_value is None else _text(t.to_value),
-            "units": _text(t.units),
-            "per_unit_amount": _text(t.per_unit_amount),
-            "flat_amount": _text(t.flat_amount),
-            "amount": _text(t.amount),
-        }
-        for t in result.tiers
-    ]
 
 
 def _line_name(line: FeeLine) -> str:
@@ -312,7 +304,7 @@ def _line_name(line: FeeLine) -> str:
     return name
 
 
-def _charge_fees(usage: ChargeUsage, lower, upper, currency: str) -> list[FeeSpec]:
+def _charge_fees(usage: ChargeUsage, lower, upper, prices: PriceList) -> list[FeeSpec]:
     """One fee per priced bucket with units; zero-unit buckets bill nothing (Lago)."""
     fees = []
     for line in usage.lines:
@@ -334,48 +326,20 @@ def _charge_fees(usage: ChargeUsage, lower, upper, currency: str) -> list[FeeSpe
                 grouped_by=line.group,
                 total_aggregated_units=line.aggregated_units,
                 events_count=line.events_count,
-                amount_details=_details(line),
+                amount_details=_details(line, prices),
             )
         )
     return fees
 
 
-def _text(value) -> str:
-    """A decimal as plain digits without trailing zeros, so a fee's recorded arithmetic reads the
-    same whatever scale the database returned its sums with (PostgreSQL numeric keeps 12 places)."""
-    if isinstance(value, Decimal) and value.is_finite():
-        value = value.normalize()
-        return format(value.copy_abs() if value.is_zero() else value, "f")
-    return str(value)
-
-
-def _details(line: FeeLine) -> dict:
-    details = {k: _text(v) for k, v in line.result.details.items()}
-    if line.result.tiers:
-        details["tiers"] = [
-            {
-                "from_value": _text(t.from_value),
-                "to_value": None if t.to_value is None else _text(t.to_value),
-                "units": _text(t.units),
-                "per_unit_amount": _text(t.per_unit_amount),
-                "flat_amount": _text(t.flat_amount),
-                "amount": _text(t.amount),
-            }
-            for t in line.result.tiers
-        ]
-    if line.result.prorated:  # units x days / period days x price, e.g. 1 x 22/30 x 10.00
-        details["prorated"] = [
-            {
-                "units": _text(p.units),
-                "days": p.days,
-                "period_days": p.period_days,
-                "per_unit_amount": _text(p.per_unit_amount),
-                "amount": _text(p.amount),
-                **({"tier": p.tier} if p.tier is not None else {}),
-            }
-            for p in line.result.prorated
-        ]
-    return details
+def _details(line: FeeLine, prices: PriceList) -> dict:
+    """Lago's amount_details of the line, its amounts in the billing currency."""
+    return charge_amount_details(
+        line.charge.charge_model,
+        line.properties,
+        line.result,
+        lambda amount: prices.convert(line.charge, amount),
+    )
 
 
 def _spending_minimum(usage: ChargeUsage, fraction: Fraction, prices: PriceList, lower, upper):
@@ -518,7 +482,7 @@ def _usage_fees(subscription, schedule, prices, lower, upper, last_day) -> list[
     )
     fees: list[FeeSpec] = []
     for usage in report.charges:
-        charge_fees = _charge_fees(usage, lower, upper, prices.currency)
+        charge_fees = _charge_fees(usage, lower, upper, prices)
         fees += charge_fees
         minimum = _spending_minimum(usage, charge_fraction, prices, lower, upper)
         if minimum:

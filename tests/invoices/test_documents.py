@@ -39,6 +39,7 @@ def seller():
     organization.address_line1 = "1 Market Street"
     organization.city = "San Francisco"
     organization.zipcode = "94105"
+    organization.state = "CA"
     organization.country = "US"
     organization.tax_identification_number = "US-EIN-12-3456789"
     organization.save()
@@ -161,7 +162,7 @@ def test_english_document_shows_seller_buyer_number_fees_and_totals(seller):
         "Demo AI Inc.",
         "Demo AI Incorporated",
         "1 Market Street",
-        "94105 San Francisco",
+        "San Francisco, CA 94105",  # the US way: city, state ZIP
         "United States",
         "US-EIN-12-3456789",
         "billing@demo.example",
@@ -192,6 +193,7 @@ def test_english_document_shows_seller_buyer_number_fees_and_totals(seller):
         "$1,307.95",
     ):
         assert expected in text, expected
+    assert "94105 San Francisco" not in text
     assert "secret-crm-42" not in text  # metadata not meant for invoices
     assert "Credit notes" not in text  # zero deductions are left out
     assert "DRAFT" not in text

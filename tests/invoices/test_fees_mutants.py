@@ -72,24 +72,28 @@ def test_a_usage_fee_records_its_tiers():
     # 100 x 1 + 5, then 50 x 0.5: 105 + 25 = 130 dollars, for January
     assert fee.amount_cents == 13000
     assert (fee.from_datetime, fee.to_datetime) == (at(2025, 1, 1), at(2025, 2, 1))
-    assert fee.amount_details["tiers"] == [
-        {
-            "from_value": "0",
-            "to_value": "100",
-            "units": "100",
-            "per_unit_amount": "1",
-            "flat_amount": "5",
-            "amount": "105",
-        },
-        {
-            "from_value": "101",
-            "to_value": None,
-            "units": "50",
-            "per_unit_amount": "0.5",
-            "flat_amount": "0",
-            "amount": "25",
-        },
-    ]
+    assert fee.amount_details == {  # Lago's FeeAmountDetails
+        "graduated_ranges": [
+            {
+                "from_value": 0,
+                "to_value": 100,
+                "flat_unit_amount": "5",
+                "per_unit_amount": "1",
+                "units": "100",
+                "per_unit_total_amount": "100",
+                "total_with_flat_amount": "105",
+            },
+            {
+                "from_value": 101,
+                "to_value": None,
+                "flat_unit_amount": "0",
+                "per_unit_amount": "0.5",
+                "units": "50",
+                "per_unit_total_amount": "25",
+                "total_with_flat_amount": "25",
+            },
+        ]
+    }
 
 
 def test_a_commitment_counts_its_own_subscriptions_fees_of_its_own_period():

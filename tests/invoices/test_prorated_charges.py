@@ -228,7 +228,7 @@ def test_graduated_sum_carried_over_into_a_leap_february():
     # (870 + 300 + 150 - 50) / 29 = $43.7931 -> $43.79; the fee's units: 5 at the end
     assert fees(february) == [("charge", "Seats", 5, 4379)]
     fee = february.fees.get()
-    assert [(t["units"], t["per_unit_amount"]) for t in fee.amount_details["tiers"]] == [
+    assert [(t["units"], t["per_unit_amount"]) for t in fee.amount_details["graduated_ranges"]] == [
         (str(Decimal(117) / 29), "10"),  # 3 x 29 + 2 x 15 unit-days in the 1st tier
         (str(Decimal(20) / 29), "5"),  # 2 x 15 - 2 x 5 in the 2nd
     ]

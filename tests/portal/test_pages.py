@@ -93,6 +93,20 @@ def test_billing_details_are_saved_and_audited(acme_client, world):
     assert entry.object_id == str(world.acme.pk)
     assert entry.changes["country"] == ["US", "DE"]
     assert entry.changes["legal_name"] == [None, "(personal data)"]  # changed, value not kept
+    page = acme_client.get("/portal/billing-details").content.decode()
+    assert by_testid(page, "address-line") == ["Unter den Linden 1", "10117 Berlin", "Germany"]
+
+
+def test_billing_details_show_a_us_address_the_us_way(acme_client, world):
+    world.acme.address_line1, world.acme.city = "1 Market Street", "San Francisco"
+    world.acme.state, world.acme.zipcode, world.acme.country = "CA", "94105", "US"
+    world.acme.save()
+    page = acme_client.get("/portal/billing-details").content.decode()
+    assert by_testid(page, "address-line") == [
+        "1 Market Street",
+        "San Francisco, CA 94105",
+        "United States",
+    ]
 
 
 @pytest.mark.parametrize(
