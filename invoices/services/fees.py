@@ -271,6 +271,12 @@ def _fixed_charge_fees(
                 total_aggregated_units=units,
                 pay_in_advance=advance,
                 amount_details={
+                    **charge_amount_details(
+                        row.charge_model,
+                        row.properties,
+                        result,
+                        lambda amount: prices.convert(None, amount),
+                    ),
                     "add_on_code": row.add_on.code,
                     "fixed_charge_code": row.code,
                     "charge_model": row.charge_model,
@@ -279,12 +285,6 @@ def _fixed_charge_fees(
                     "to_date": last.isoformat(),
                     "days": days,
                     "period_days": period.days,
-                    **charge_amount_details(
-                        row.charge_model,
-                        row.properties,
-                        result,
-                        lambda amount: prices.convert(None, amount),
-                    ),
                 },
             )
         )
