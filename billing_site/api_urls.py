@@ -7,6 +7,7 @@ from customers.api import SubscriptionViewSet
 from customers.api_coupons import AppliedCouponViewSet
 from customers.api_wallets import WalletTransactionViewSet, WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
+from invoices.api_fees import FeeViewSet
 from payments.api import PayableInvoiceViewSet
 from payments.api_customers import CustomerCheckoutActions
 from plans.api import BillableMetricViewSet, PlanViewSet
@@ -37,6 +38,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("events", EventViewSet, basename="event")
 router.register("invoices", PayableInvoiceViewSet, basename="invoice")  # + retry_payment
+router.register("fees", FeeViewSet, basename="fee")
 router.register("credit_notes", CreditNoteViewSet, basename="credit_note")
 router.register("taxes", TaxViewSet, basename="tax")
 router.register("add_ons", AddOnViewSet, basename="add_on")

@@ -43,6 +43,8 @@ class Invoice(models.Model):
     )
     payment_overdue = models.BooleanField(default=False)
     payment_dispute_lost_at = models.DateTimeField(null=True, blank=True)
+    # When payment_status last changed (the fees' succeeded_at / failed_at in Lago's API).
+    payment_status_changed_at = models.DateTimeField(null=True, blank=True)
     currency = models.CharField(max_length=3)
     # Gapless number, set at finalization only (PREFIX-YYYYMM-NNNN); never changes afterwards.
     number = models.CharField(max_length=64, null=True, blank=True, unique=True)

@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from core.api.schema import (
+    PAGE,
     Bool,
     Choice,
     Date,
@@ -17,6 +18,7 @@ from core.api.schema import (
     crud_ops,
     decimal_string,
     op,
+    paginated,
     query,
     wrapped,
 )
@@ -231,3 +233,41 @@ CREDIT_NOTE_VIEWS = {
 
 # Served by payments (payments/api.py), which adds the action to the invoice routes.
 INVOICE_RETRY_PAYMENT_VIEW = {"retry_payment": op("Collect an invoice now", INVOICE_ONE)}
+
+# --- fees --------------------------------------------------------------------------------------
+
+
+class FeeUpdateInput(serializers.Serializer):
+    payment_status = Choice(["pending", "succeeded", "failed", "refunded"])
+
+
+FEE_ONE = wrapped("FeeEnvelope", "fee", Fee())
+_FEE_RANGES = [
+    query(f"{name}_{end}", OpenApiTypes.DATETIME)
+    for name in ("created_at", "succeeded_at", "failed_at", "refunded_at")
+    for end in ("from", "to")
+]
+FEE_VIEWS = {
+    "list": op(
+        "List fees",
+        paginated("FeePage", "fees", Fee),
+        parameters=[
+            *PAGE,
+            query("external_customer_id"),
+            query("external_subscription_id"),
+            query("event_transaction_id"),
+            query("currency"),
+            query("fee_type", description="subscription, charge, commitment, add_on or credit"),
+            query("billable_metric_code"),
+            query("payment_status", description="pending, succeeded, failed or refunded"),
+            *_FEE_RANGES,
+        ],
+    ),
+    "retrieve": op("Retrieve a fee", FEE_ONE),
+    "update": op(
+        "Update a fee's payment status (fees on no invoice only)",
+        FEE_ONE,
+        wrapped("FeeUpdateInputEnvelope", "fee", FeeUpdateInput()),
+    ),
+    "destroy": op("Delete a fee (fees on no invoice only)", FEE_ONE),
+}

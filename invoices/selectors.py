@@ -4,13 +4,14 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import models
 from django.db.models import BigIntegerField, Count, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
 from core.fx import fx_rate_or_none
 from core.money import from_minor_units, to_minor_units
 from core.selectors import organization_get
-from invoices.models import CreditNote, Invoice
+from invoices.models import CreditNote, Fee, Invoice
 
 
 @dataclass
@@ -92,3 +93,62 @@ def unpaid_invoices_with_due():
             - Coalesce(Subquery(offsets, output_field=BigIntegerField()), Value(0))
         )
     )
+
+
+FEE_LIST_VISIBLE = [Invoice.Status.DRAFT, Invoice.Status.FINALIZED, Invoice.Status.VOIDED]
+# Lago's fee payment timestamps; a fee's payment status is its invoice's here (every fee is on
+# an invoice), and so is the moment it last changed. No invoice is ever "refunded".
+_STATUS_RANGES = {"succeeded_at": "succeeded", "failed_at": "failed", "refunded_at": "refunded"}
+
+
+def fees_visible():
+    """Fees of invoices the API shows (a closed zero invoice is internal), with what the
+    renderer reads."""
+    return (
+        Fee.objects.filter(invoice__status__in=FEE_LIST_VISIBLE)
+        .select_related(
+            "invoice__customer",
+            "charge__billable_metric",
+            "charge_filter",
+            "subscription",
+            "true_up_parent",
+        )
+        .prefetch_related("applied_taxes")
+    )
+
+
+def fees_search(*, filters: dict, ranges: dict) -> "models.QuerySet[Fee]":
+    """Lago's GET /fees filters. `filters` holds the plain ones (already read from the query
+    string), `ranges` maps created_at / succeeded_at / failed_at / refunded_at to (from, to)."""
+    rows = fees_visible().order_by("-created_at", "-id")
+    plain = {
+        "external_customer_id": "invoice__customer__external_id",
+        "external_subscription_id": "subscription__external_id",
+        "currency": "amount_currency",
+        "fee_type": "fee_type",
+        "payment_status": "invoice__payment_status",
+        "billable_metric_code": "charge__billable_metric__code",
+    }
+    for name, lookup in plain.items():
+        if filters.get(name):
+            rows = rows.filter(**{lookup: filters[name]})
+    if filters.get("event_transaction_id"):
+        rows = rows.none()  # in-advance fees bill a period's delta, never one event
+    for name, (start, end) in ranges.items():
+        rows = _in_range(rows, name, start, end)
+    return rows
+
+
+def _in_range(rows, name: str, start, end):
+    if start is None and end is None:
+        return rows
+    if name == "created_at":
+        column = "created_at"
+    else:
+        rows = rows.filter(invoice__payment_status=_STATUS_RANGES[name])
+        column = "invoice__payment_status_changed_at"
+    if start is not None:
+        rows = rows.filter(**{f"{column}__gte": start})
+    if end is not None:
+        rows = rows.filter(**{f"{column}__lte": end})
+    return rows

@@ -151,6 +151,7 @@ def _finalize(invoice_id: int, now: datetime | None) -> tuple[Invoice, bool]:
     invoice.payment_due_date = invoice.issuing_date + timedelta(days=invoice.net_payment_term)
     if invoice.total_amount_cents <= 0:
         invoice.payment_status = PaymentStatus.SUCCEEDED  # nothing to collect
+        invoice.payment_status_changed_at = now
     invoice.save()
     _after_finalize(invoice)
     return invoice, True
@@ -273,8 +274,9 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
             raise RuleViolation("invoice_not_finalized", "Only a finalized invoice is paid.")
         if status != invoice.payment_status:
             invoice.payment_status = status
+            invoice.payment_status_changed_at = timezone.now()
             invoice.payment_overdue = invoice.payment_overdue and status != "succeeded"
-            fields += ["payment_status", "payment_overdue"]
+            fields += ["payment_status", "payment_status_changed_at", "payment_overdue"]
             payment_status_changed(invoice)
     invoice.save(update_fields=fields)
     return invoice

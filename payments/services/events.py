@@ -71,10 +71,11 @@ def _invoice_payment_status(invoice: Invoice, status: str) -> None:
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.payment_status == status or invoice.payment_status == "succeeded":
         return
-    invoice.payment_status = status
+    invoice.payment_status, invoice.payment_status_changed_at = status, timezone.now()
     if status == Invoice.PaymentStatus.SUCCEEDED:
         invoice.payment_overdue = False
-    invoice.save(update_fields=["payment_status", "payment_overdue", "updated_at"])
+    fields = ["payment_status", "payment_status_changed_at", "payment_overdue", "updated_at"]
+    invoice.save(update_fields=fields)
     payment_status_changed(invoice)
 
 
