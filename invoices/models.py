@@ -24,11 +24,15 @@ class Invoice(models.Model):
         FINALIZED = "finalized", "finalized"
         VOIDED = "voided", "voided"
         CLOSED = "closed", "closed (zero amount, skipped)"  # internal: never shown in the API
+        DELETED = "deleted", "deleted (a draft deleted through the API)"  # internal too
 
     class PaymentStatus(models.TextChoices):
         PENDING = "pending", "pending"
         SUCCEEDED = "succeeded", "succeeded"
         FAILED = "failed", "failed"
+
+    # Invoices whose fees bill nothing: later billing does as if they had never been made.
+    NOT_BILLED = ("voided", "deleted")
 
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(

@@ -2,6 +2,7 @@
 core/api/schema.py)."""
 
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.api.schema import (
@@ -101,6 +102,21 @@ class InvoiceVoidInput(serializers.Serializer):
 
 INVOICE_ONE = wrapped("InvoiceEnvelope", "invoice", Invoice())
 
+
+class PreviewSubscriptionsInput(serializers.Serializer):
+    external_ids = List(child=Str())
+    plan_code = Str(required=False)
+    terminated_at = DateTime(required=False)
+
+
+class InvoicePreviewInput(serializers.Serializer):
+    customer = Dict()
+    plan_code = Str(required=False)
+    subscription_at = DateTime(required=False)
+    billing_time = Choice(["calendar", "anniversary"], required=False)
+    subscriptions = PreviewSubscriptionsInput(required=False)
+
+
 # --- credit notes ----------------------------------------------------------------------------
 
 
@@ -188,8 +204,11 @@ INVOICE_VIEWS = {
             query("issuing_date_from", OpenApiTypes.DATE),
             query("issuing_date_to", OpenApiTypes.DATE),
         ],
-        skip=["destroy"],
     ),
+    "destroy": op("Delete a draft invoice", INVOICE_ONE),
+    "retry": op("Retry an invoice whose finalization failed", INVOICE_ONE),
+    "lose_dispute": op("Mark an invoice's payment dispute as lost", INVOICE_ONE),
+    "preview": op("Preview an invoice (nothing saved)", INVOICE_ONE, InvoicePreviewInput),
     "create": op(
         "Issue a one-off invoice (add-on fees)",
         INVOICE_ONE,
@@ -232,7 +251,16 @@ CREDIT_NOTE_VIEWS = {
 }
 
 # Served by payments (payments/api.py), which adds the action to the invoice routes.
-INVOICE_RETRY_PAYMENT_VIEW = {"retry_payment": op("Collect an invoice now", INVOICE_ONE)}
+INVOICE_RETRY_PAYMENT_VIEW = {
+    "retry_payment": op("Collect an invoice now", INVOICE_ONE),
+    "payment_url": op(
+        "A provider page where the invoice is paid",
+        inline_serializer(
+            name="InvoicePaymentUrl",
+            fields={"invoice_payment_details": Dict(child=Str())},
+        ),
+    ),
+}
 
 # --- fees --------------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ KNOWN_TYPES = (
     "invoice.created",
     "invoice.one_off_created",
     "invoice.drafted",
+    "invoice.deleted",
     "invoice.finalized",
     "invoice.generated",
     "invoice.voided",

@@ -24,7 +24,7 @@ def _bucket(filter_id, group: dict) -> tuple:
 def _billed(fees) -> dict:
     """(filter id, group) -> [cents, units, precise amount] per charge billed by `fees`."""
     billed: dict = defaultdict(lambda: defaultdict(lambda: [0, 0, Decimal(0)]))
-    rows = fees.exclude(invoice__status=Invoice.Status.VOIDED).values_list(
+    rows = fees.exclude(invoice__status__in=Invoice.NOT_BILLED).values_list(
         "charge_id", "charge_filter_id", "grouped_by", "amount_cents", "units", "precise_amount"
     )
     for charge_id, filter_id, grouped_by, cents, units, precise in rows:

@@ -72,6 +72,10 @@ class PaymentProvider(Protocol):
     def charge(self, *, invoice, payment, amount_cents: int, method: str) -> Charge:
         """Charge off-session (ProviderDecline or ProviderError otherwise)."""
 
+    def payment_url(self, *, invoice, payment, amount_cents: int) -> str:
+        """A page of the provider where the customer pays `amount_cents` of the invoice now;
+        the payment's events carry our payment id (ProviderError otherwise)."""
+
     def payment_status(self, status: str) -> str:
         """The provider's payment status as a Payment.Status value."""
 

@@ -129,12 +129,7 @@ class StripeProvider:
                     "payment_method": method,
                     "confirm": True,
                     "off_session": True,
-                    "metadata": {
-                        "lago_invoice_id": str(invoice.lago_id),
-                        "invoice_number": invoice.number or "",
-                        "payment_id": str(payment.lago_id),
-                        "attempt": str(payment.attempts),
-                    },
+                    "metadata": _payment_metadata(invoice, payment),
                 },
                 options={"idempotency_key": payment.attempt_key()},
             )
@@ -147,6 +142,34 @@ class StripeProvider:
         except stripe.StripeError as exc:
             raise ProviderError(str(exc)) from exc
         return Charge(intent.id, intent.status, _charge_id(intent), _intent_error(intent))
+
+    def payment_url(self, *, invoice, payment, amount_cents: int) -> str:
+        """A Stripe Checkout session for the amount due (Lago's payment_url); its
+        PaymentIntent carries our payment id, so its webhooks settle this payment."""
+        name = f"Invoice {invoice.number}"
+        try:
+            session = stripe_client().checkout.sessions.create(
+                params={
+                    "mode": "payment",
+                    "customer": invoice.customer.provider_customer_id,
+                    "line_items": [
+                        {
+                            "quantity": 1,
+                            "price_data": {
+                                "currency": invoice.currency.lower(),
+                                "unit_amount": amount_cents,
+                                "product_data": {"name": name},
+                            },
+                        }
+                    ],
+                    "payment_intent_data": {"metadata": _payment_metadata(invoice, payment)},
+                    "success_url": settings.PUBLIC_BASE_URL,
+                },
+                options={"idempotency_key": f"payment-url-{payment.attempt_key()}-{amount_cents}"},
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+        return session.url
 
     def payment_status(self, status: str) -> str:
         return INTENT_STATUS.get(status, Payment.Status.PROCESSING)
@@ -236,6 +259,16 @@ def _attached_method(customer) -> str | None:
         if methods.data:
             return methods.data[0].id
     return None
+
+
+def _payment_metadata(invoice, payment) -> dict:
+    """What a PaymentIntent carries so that its webhooks find our payment and attempt."""
+    return {
+        "lago_invoice_id": str(invoice.lago_id),
+        "invoice_number": invoice.number or "",
+        "payment_id": str(payment.lago_id),
+        "attempt": str(payment.attempts),
+    }
 
 
 def _charge_id(intent) -> str:

@@ -22,7 +22,7 @@ from payments.services.sync import collects, customer_provider_sync, default_pay
 Status = Payment.Status
 
 
-def _payment_for(invoice: Invoice, provider_name: str) -> Payment:
+def payment_for(invoice: Invoice, provider_name: str) -> Payment:
     """The invoice's payment row (one per invoice, a unique constraint)."""
     try:
         with transaction.atomic():
@@ -70,7 +70,7 @@ def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment
     if not invoice.customer.provider_customer_id:  # kept in sync on every customer change
         customer_provider_sync(customer=invoice.customer)
         invoice.customer.refresh_from_db()
-    payment = _claim_attempt(_payment_for(invoice, provider.name).pk)
+    payment = _claim_attempt(payment_for(invoice, provider.name).pk)
     if payment is None:
         return Payment.objects.get(invoice=invoice)
     if payment.amount_cents != due:  # an offset since the last attempt

@@ -13,6 +13,9 @@ BODYLESS = {
     ("put", "/api/v1/invoices/{lago_id}/finalize"),
     ("put", "/api/v1/invoices/{lago_id}/refresh"),
     ("post", "/api/v1/invoices/{lago_id}/retry_payment"),
+    ("post", "/api/v1/invoices/{lago_id}/retry"),
+    ("post", "/api/v1/invoices/{lago_id}/lose_dispute"),
+    ("post", "/api/v1/invoices/{lago_id}/payment_url"),
 }
 
 PAGE = {"page", "per_page"}
