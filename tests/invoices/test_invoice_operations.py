@@ -196,7 +196,8 @@ def test_preview_of_an_existing_subscription_bills_the_usage_so_far(api, draft):
         response = api.post("/api/v1/invoices/preview", body, format="json")
     invoice = response.json()["invoice"]
     assert invoice["billing_periods"][0]["invoicing_reason"] == "subscription_terminating"
-    assert sorted(f["amount_cents"] for f in invoice["fees"]) == [50, 484]  # 15 days of May: 1000 × 15 / 31
+    # 15 days of May's base fee: 1000 * 15 / 31 = 483.87, rounded once.
+    assert sorted(f["amount_cents"] for f in invoice["fees"]) == [50, 484]
     assert row_counts() == before
 
 
