@@ -69,6 +69,8 @@ class Invoice(models.Model):
     credit_notes_amount_cents = models.BigIntegerField(default=0)
     prepaid_credit_amount_cents = models.BigIntegerField(default=0)
     total_amount_cents = models.BigIntegerField(default=0)
+    # Received by manual payments (Lago's total_paid_amount_cents): lowers the amount due.
+    total_paid_amount_cents = models.BigIntegerField(default=0)
     version_number = models.PositiveIntegerField(default=4)
     metadata = models.JSONField(default=list, blank=True)  # [{"id", "key", "value"}]
     # How taxes were decided: customer tax id and whether it validated, reverse charge, notes.

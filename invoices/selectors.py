@@ -69,11 +69,12 @@ def _row(group: dict, base: str) -> RevenueRow:
 
 def invoice_due_cents(invoice: Invoice) -> int:
     """What is still owed on an invoice (Lago's total_due_amount_cents): nothing once paid or
-    voided, else its total minus what credit notes offset on it. What collection charges."""
+    voided, else its total minus what credit notes offset on it and manual payments paid.
+    What collection charges."""
     if invoice.status == Invoice.Status.VOIDED or invoice.payment_status == "succeeded":
         return 0
     offset = invoice.credit_notes.aggregate(total=Sum("offset_amount_cents"))["total"] or 0
-    return max(invoice.total_amount_cents - offset, 0)
+    return max(invoice.total_amount_cents - offset - invoice.total_paid_amount_cents, 0)
 
 
 def unpaid_invoices_with_due():
@@ -90,6 +91,7 @@ def unpaid_invoices_with_due():
         .exclude(payment_status=Invoice.PaymentStatus.SUCCEEDED)
         .annotate(
             due_cents=F("total_amount_cents")
+            - F("total_paid_amount_cents")
             - Coalesce(Subquery(offsets, output_field=BigIntegerField()), Value(0))
         )
     )

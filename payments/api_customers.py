@@ -1,13 +1,18 @@
-"""POST /api/v1/customers/{external_id}/checkout_url: mixed into the customers' viewset in
-billing_site/api_urls.py (customers cannot import payments, a higher layer)."""
+"""The payment endpoints of /customers (checkout_url, payments): mixed into the customers'
+viewset in billing_site/api_urls.py (customers cannot import payments, a higher layer)."""
 
 from drf_spectacular.utils import inline_serializer
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
+from core.api.pagination import LagoPagination
 from core.api.schema import Dict, Str, op
 from core.errors import RuleViolation
 from customers.selectors import customer_get
 from payments.links import setup_url
+from payments.schemas import CUSTOMER_PAYMENTS
+from payments.selectors import payments_search
+from payments.serializers import payment_json
 from payments.stripe_client import stripe_enabled
 
 CHECKOUT_URL = op(
@@ -18,8 +23,19 @@ CHECKOUT_URL = op(
 )
 
 
-# The payment endpoint of CustomerViewSet (no docstring, as CustomerUsageActions in usage/api.py).
+# The payment endpoints of CustomerViewSet (no docstring, as CustomerUsageActions in usage/api.py).
 class CustomerCheckoutActions:
+    @CUSTOMER_PAYMENTS
+    @action(detail=True, methods=["get"], url_path="payments")
+    def payments(self, request, external_id=None):
+        """Lago's customer payments, with its invoice_id filter."""
+        customer = customer_get(external_id=external_id)
+        rows = payments_search(
+            external_customer_id=customer.external_id,
+            invoice_id=request.query_params.get("invoice_id", ""),
+        )
+        return customer_page(request, self, rows, payment_json, "payments")
+
     @CHECKOUT_URL
     @action(detail=True, methods=["post"], url_path="checkout_url")
     def checkout_url(self, request, external_id=None):
@@ -28,3 +44,10 @@ class CustomerCheckoutActions:
         if not stripe_enabled() or customer.payment_provider != "stripe":
             raise RuleViolation("no_payment_provider", "This customer does not pay via Stripe.")
         return self.render_one({"checkout_url": setup_url(customer, request)})
+
+
+def customer_page(request, view, rows, to_json, plural: str) -> Response:
+    """A Lago list page under /customers/{id}/… (the viewset's own plural is "customers")."""
+    paginator = LagoPagination()
+    page = paginator.paginate_queryset(rows, request, view)
+    return Response({plural: [to_json(row) for row in page], "meta": paginator.meta()})

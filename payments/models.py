@@ -9,8 +9,15 @@ from core.auditing import AuditedQuerySet
 
 
 class Payment(models.Model):
-    """The collection of one invoice: one row, several attempts (each its own PaymentIntent).
-    Status only moves forward: a succeeded payment never goes back."""
+    """Money received for an invoice. A `provider` payment is the collection of one invoice
+    through its provider: one row per invoice (a constraint), several attempts (each its own
+    PaymentIntent). A `manual` payment is one recorded by hand (Lago's POST /payments), any
+    number per invoice, succeeded from the start. Status only moves forward: a succeeded
+    payment never goes back."""
+
+    class Kind(models.TextChoices):
+        PROVIDER = "provider", "through the payment provider"
+        MANUAL = "manual", "recorded by hand"
 
     class Status(models.TextChoices):
         PENDING = "pending", "pending"
@@ -20,9 +27,11 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", "succeeded"
 
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    invoice = models.OneToOneField(
-        "invoices.Invoice", on_delete=models.PROTECT, related_name="payment"
+    invoice = models.ForeignKey(
+        "invoices.Invoice", on_delete=models.PROTECT, related_name="payments"
     )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PROVIDER)
+    reference = models.CharField(max_length=40, blank=True)  # a manual payment's (Lago)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="payments"
     )
@@ -49,6 +58,13 @@ class Payment(models.Model):
     class Meta:
         permissions = [("retry_payment", "Can retry payments")]
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(kind="provider"),
+                name="one_provider_payment_per_invoice",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.invoice} {self.status}"
@@ -133,3 +149,20 @@ class ReconciliationIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.provider_payment_id}"
+
+
+class PaymentReceipt(models.Model):
+    """Lago's payment receipt: issued once per succeeded payment when the organization's
+    `issue_receipts_enabled` is on, numbered PREFIX-RCPT-NNNNNN in one gapless series."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="receipt")
+    sequential_id = models.PositiveIntegerField()
+    number = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number

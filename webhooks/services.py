@@ -59,6 +59,7 @@ KNOWN_TYPES = (
     "wallet_transaction.created",
     "wallet_transaction.updated",
     "payment.succeeded",
+    "payment_receipt.created",
     "payment.requires_action",
     "invoice.payment_dispute_lost",
     "credit_note.provider_refund_failure",

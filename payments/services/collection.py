@@ -28,6 +28,7 @@ def payment_for(invoice: Invoice, provider_name: str) -> Payment:
         with transaction.atomic():
             payment, _ = Payment.objects.get_or_create(
                 invoice=invoice,
+                kind=Payment.Kind.PROVIDER,
                 defaults={
                     "customer": invoice.customer,
                     "provider": provider_name,
@@ -36,7 +37,7 @@ def payment_for(invoice: Invoice, provider_name: str) -> Payment:
                 },
             )
     except IntegrityError:
-        payment = Payment.objects.get(invoice=invoice)
+        payment = Payment.objects.get(invoice=invoice, kind=Payment.Kind.PROVIDER)
     return payment
 
 
@@ -72,7 +73,7 @@ def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment
         invoice.customer.refresh_from_db()
     payment = _claim_attempt(payment_for(invoice, provider.name).pk)
     if payment is None:
-        return Payment.objects.get(invoice=invoice)
+        return Payment.objects.get(invoice=invoice, kind=Payment.Kind.PROVIDER)
     if payment.amount_cents != due:  # an offset since the last attempt
         payment.amount_cents = due
         payment.save(update_fields=["amount_cents", "updated_at"])
@@ -119,7 +120,8 @@ def payment_retry_now(*, invoice: Invoice) -> Payment:
         raise NotAllowed("customer_must_have_payment_provider", "Not collected through Stripe.")
     if invoice_due_cents(invoice) <= 0:
         raise NotAllowed("invalid_status", "Nothing is due on this invoice.")
-    before = Payment.objects.filter(invoice=invoice).values_list("attempts", flat=True).first()
+    provider_payments = Payment.objects.filter(invoice=invoice, kind=Payment.Kind.PROVIDER)
+    before = provider_payments.values_list("attempts", flat=True).first()
     payment = invoice_collect(invoice=invoice)
     if payment is None or payment.attempts == (before or 0):
         raise NotAllowed(

@@ -13,6 +13,7 @@ from invoices.services.lifecycle import payment_status_changed
 from payments.models import Payment
 from payments.providers import provider_named
 from payments.serializers import payment_json
+from payments.services.receipts import payment_receipt_issue
 
 Status = Payment.Status
 TERMINAL = {Status.SUCCEEDED}
@@ -158,6 +159,8 @@ def payment_apply_intent(
             found.succeeded_at, found.next_retry_at, found.last_error = now, None, ""
             _invoice_payment_status(found.invoice, Invoice.PaymentStatus.SUCCEEDED)
         found.save()
+        if new_status == Status.SUCCEEDED:
+            payment_receipt_issue(payment=found)
         if new_status != Status.FAILED:
             _announce(found, new_status)
     if new_status == Status.FAILED:

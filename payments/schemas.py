@@ -1,0 +1,66 @@
+"""OpenAPI declarations of the payments endpoints (documentation only; see core/api/schema.py)."""
+
+from rest_framework import serializers
+
+from core.api.schema import PAGE, Int, List, Str, op, paginated, query, wrapped
+
+
+class PaymentInput(serializers.Serializer):
+    invoice_id = Str()
+    amount_cents = Int()
+    reference = Str()
+    paid_at = Str(required=False)
+
+
+class Payment(serializers.Serializer):
+    lago_id = Str()
+    lago_customer_id = Str()
+    external_customer_id = Str()
+    invoice_ids = List(child=Str())
+    lago_payable_id = Str()
+    payable_type = Str()
+    amount_cents = Int()
+    amount_currency = Str()
+    status = Str()
+    payment_status = Str()
+    type = Str()
+    reference = Str(allow_null=True)
+    created_at = Str()
+
+
+class PaymentReceipt(serializers.Serializer):
+    lago_id = Str()
+    number = Str()
+    created_at = Str()
+    payment = Payment()
+
+
+PAYMENT_ONE = wrapped("PaymentEnvelope", "payment", Payment())
+PAYMENT_PAGE = paginated("PaymentPage", "payments", Payment)
+PAYMENT_VIEWS = {
+    "create": op(
+        "Record a manual payment",
+        PAYMENT_ONE,
+        wrapped("PaymentInputEnvelope", "payment", PaymentInput()),
+    ),
+    "list": op(
+        "List payments",
+        PAYMENT_PAGE,
+        parameters=[*PAGE, query("external_customer_id"), query("invoice_id")],
+    ),
+    "retrieve": op("Retrieve a payment", PAYMENT_ONE),
+}
+RECEIPT_VIEWS = {
+    "list": op(
+        "List payment receipts",
+        paginated("PaymentReceiptPage", "payment_receipts", PaymentReceipt),
+        parameters=[*PAGE, query("invoice_id")],
+    ),
+    "retrieve": op(
+        "Retrieve a payment receipt",
+        wrapped("PaymentReceiptEnvelope", "payment_receipt", PaymentReceipt()),
+    ),
+}
+CUSTOMER_PAYMENTS = op(
+    "List a customer's payments", PAYMENT_PAGE, parameters=[*PAGE, query("invoice_id")]
+)
