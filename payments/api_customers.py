@@ -1,5 +1,6 @@
-"""The payment endpoints of /customers (checkout_url, payments): mixed into the customers'
-viewset in billing_site/api_urls.py (customers cannot import payments, a higher layer)."""
+"""The payment endpoints of /customers (checkout_url, payments, payment_methods): mixed into
+the customers' viewset in billing_site/api_urls.py (customers cannot import payments, a
+higher layer)."""
 
 from drf_spectacular.utils import inline_serializer
 from rest_framework.decorators import action
@@ -10,9 +11,20 @@ from core.api.schema import Dict, Str, op
 from core.errors import RuleViolation
 from customers.selectors import customer_get
 from payments.links import setup_url
-from payments.schemas import CUSTOMER_PAYMENTS
+from payments.schemas import (
+    CUSTOMER_PAYMENT_METHODS,
+    CUSTOMER_PAYMENTS,
+    DESTROY_PAYMENT_METHOD,
+    SET_DEFAULT_PAYMENT_METHOD,
+)
 from payments.selectors import payments_search
-from payments.serializers import payment_json
+from payments.serializers import payment_json, payment_method_json
+from payments.services.methods import (
+    payment_method_destroy,
+    payment_method_get,
+    payment_method_set_default,
+    payment_methods_live,
+)
 from payments.stripe_client import stripe_enabled
 
 CHECKOUT_URL = op(
@@ -35,6 +47,34 @@ class CustomerCheckoutActions:
             invoice_id=request.query_params.get("invoice_id", ""),
         )
         return customer_page(request, self, rows, payment_json, "payments")
+
+    @CUSTOMER_PAYMENT_METHODS
+    @action(detail=True, methods=["get"], url_path="payment_methods")
+    def payment_methods(self, request, external_id=None):
+        """The customer's payment methods, default first."""
+        customer = customer_get(external_id=external_id)
+        rows = payment_methods_live(customer).order_by("-is_default", "-created_at", "-id")
+        return customer_page(request, self, rows, payment_method_json, "payment_methods")
+
+    @SET_DEFAULT_PAYMENT_METHOD
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path=r"payment_methods/(?P<method_id>[^/]+)/set_as_default",
+    )
+    def set_default_payment_method(self, request, external_id=None, method_id=None):
+        customer = customer_get(external_id=external_id)
+        method = payment_method_get(customer=customer, lago_id=method_id)
+        method = payment_method_set_default(method=method)
+        return self.render_one(payment_method_json(method), root="payment_method")
+
+    @DESTROY_PAYMENT_METHOD
+    @action(detail=True, methods=["delete"], url_path=r"payment_methods/(?P<method_id>[^/]+)")
+    def destroy_payment_method(self, request, external_id=None, method_id=None):
+        customer = customer_get(external_id=external_id)
+        method = payment_method_get(customer=customer, lago_id=method_id)
+        method = payment_method_destroy(method=method)
+        return self.render_one(payment_method_json(method), root="payment_method")
 
     @CHECKOUT_URL
     @action(detail=True, methods=["post"], url_path="checkout_url")

@@ -166,3 +166,38 @@ class PaymentReceipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class PaymentMethod(models.Model):
+    """A customer's payment method at its provider (Lago's payment_methods): only the
+    provider's id is kept, never card data. Recorded when the customer adds one through our
+    setup page; at most one default per customer; deleted rows stay (deleted_at)."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="payment_methods"
+    )
+    provider = models.CharField(max_length=16)
+    provider_method_id = models.CharField(max_length=255)  # pm_…
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "provider_method_id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="one_live_row_per_payment_method",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_default=True, deleted_at__isnull=True),
+                name="one_default_payment_method_per_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.provider_method_id}"

@@ -64,3 +64,23 @@ RECEIPT_VIEWS = {
 CUSTOMER_PAYMENTS = op(
     "List a customer's payments", PAYMENT_PAGE, parameters=[*PAGE, query("invoice_id")]
 )
+
+
+class PaymentMethod(serializers.Serializer):
+    lago_id = Str()
+    is_default = serializers.BooleanField()
+    payment_provider_code = Str(allow_null=True)
+    payment_provider_name = Str(allow_null=True)
+    payment_provider_type = Str()
+    provider_method_id = Str()
+    created_at = Str()
+
+
+PAYMENT_METHOD_ONE = wrapped("PaymentMethodEnvelope", "payment_method", PaymentMethod())
+CUSTOMER_PAYMENT_METHODS = op(
+    "List a customer's payment methods",
+    paginated("PaymentMethodPage", "payment_methods", PaymentMethod),
+    parameters=PAGE,
+)
+SET_DEFAULT_PAYMENT_METHOD = op("Make a payment method the customer's default", PAYMENT_METHOD_ONE)
+DESTROY_PAYMENT_METHOD = op("Delete a customer's payment method", PAYMENT_METHOD_ONE)

@@ -53,3 +53,19 @@ def payment_receipt_json(receipt: PaymentReceipt) -> dict:
         "created_at": iso(receipt.created_at),
         "payment": payment_json(receipt.payment),
     }
+
+
+def payment_method_json(method) -> dict:
+    """Lago's PaymentMethodObject (V1::PaymentMethodSerializer)."""
+    from payments.providers import provider_named
+
+    provider = provider_named(method.provider)
+    return {
+        "lago_id": str(method.lago_id),
+        "is_default": method.is_default,
+        "payment_provider_code": method.provider,
+        "payment_provider_name": provider.label if provider is not None else None,
+        "payment_provider_type": method.provider,
+        "provider_method_id": method.provider_method_id,
+        "created_at": iso(method.created_at),
+    }

@@ -94,5 +94,8 @@ class PaymentProvider(Protocol):
     def set_default_payment_method(self, customer, method: str) -> None:
         """Make `method` the customer's default at the provider."""
 
+    def detach_payment_method(self, customer, method: str) -> None:
+        """Remove `method` from the customer at the provider: it is never charged again."""
+
     def parse_webhook(self, *, payload: bytes, signature: str) -> dict:
         """The verified event (InvalidWebhook, MalformedEvent otherwise)."""

@@ -116,6 +116,12 @@ class StripeProvider:
             params={"invoice_settings": {"default_payment_method": method}},
         )
 
+    def detach_payment_method(self, customer, method: str) -> None:
+        try:
+            stripe_client().payment_methods.detach(method)
+        except stripe.InvalidRequestError as exc:  # gone already, or never attached
+            logger.warning("payment method not detached", extra={"error": str(exc)})
+
     # --- payments ----------------------------------------------------------------------------
 
     def charge(self, *, invoice, payment, amount_cents: int, method: str) -> Charge:

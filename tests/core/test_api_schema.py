@@ -16,6 +16,7 @@ BODYLESS = {
     ("post", "/api/v1/invoices/{lago_id}/retry"),
     ("post", "/api/v1/invoices/{lago_id}/lose_dispute"),
     ("post", "/api/v1/invoices/{lago_id}/payment_url"),
+    ("put", "/api/v1/customers/{external_id}/payment_methods/{method_id}/set_as_default"),
 }
 
 PAGE = {"page", "per_page"}
@@ -60,6 +61,7 @@ LISTS = {
     "/api/v1/payments": {"external_customer_id", "invoice_id"},
     "/api/v1/payment_receipts": {"invoice_id"},
     "/api/v1/customers/{external_id}/payments": {"invoice_id"},
+    "/api/v1/customers/{external_id}/payment_methods": set(),
     "/api/v1/plans": set(),
     "/api/v1/subscriptions": {"external_customer_id", "plan_code", "status", "status[]"},
     "/api/v1/taxes": set(),
