@@ -10,7 +10,7 @@ from invoices.api_credit_notes import CreditNoteViewSet
 from invoices.api_fees import FeeViewSet
 from payments.api import PayableInvoiceViewSet
 from payments.api_customers import CustomerCheckoutActions
-from payments.api_payments import PaymentReceiptViewSet, PaymentViewSet
+from payments.api_payments import PaymentReceiptViewSet, PaymentRequestViewSet, PaymentViewSet
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
 from plans.api_coupons import CouponViewSet
@@ -41,6 +41,7 @@ router.register("events", EventViewSet, basename="event")
 router.register("invoices", PayableInvoiceViewSet, basename="invoice")  # + retry_payment
 router.register("fees", FeeViewSet, basename="fee")
 router.register("payments", PaymentViewSet, basename="payment")
+router.register("payment_requests", PaymentRequestViewSet, basename="payment_request")
 router.register("payment_receipts", PaymentReceiptViewSet, basename="payment_receipt")
 router.register("credit_notes", CreditNoteViewSet, basename="credit_note")
 router.register("taxes", TaxViewSet, basename="tax")

@@ -13,12 +13,13 @@ from customers.selectors import customer_get
 from payments.links import setup_url
 from payments.schemas import (
     CUSTOMER_PAYMENT_METHODS,
+    CUSTOMER_PAYMENT_REQUESTS,
     CUSTOMER_PAYMENTS,
     DESTROY_PAYMENT_METHOD,
     SET_DEFAULT_PAYMENT_METHOD,
 )
-from payments.selectors import payments_search
-from payments.serializers import payment_json, payment_method_json
+from payments.selectors import payment_requests_search, payments_search
+from payments.serializers import payment_json, payment_method_json, payment_request_json
 from payments.services.methods import (
     payment_method_destroy,
     payment_method_get,
@@ -47,6 +48,17 @@ class CustomerCheckoutActions:
             invoice_id=request.query_params.get("invoice_id", ""),
         )
         return customer_page(request, self, rows, payment_json, "payments")
+
+    @CUSTOMER_PAYMENT_REQUESTS
+    @action(detail=True, methods=["get"], url_path="payment_requests")
+    def payment_requests(self, request, external_id=None):
+        """Lago's customer payment requests, with its payment_status filter."""
+        customer = customer_get(external_id=external_id)
+        rows = payment_requests_search(
+            external_customer_id=customer.external_id,
+            payment_status=request.query_params.get("payment_status", ""),
+        )
+        return customer_page(request, self, rows, payment_request_json, "payment_requests")
 
     @CUSTOMER_PAYMENT_METHODS
     @action(detail=True, methods=["get"], url_path="payment_methods")

@@ -27,8 +27,19 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", "succeeded"
 
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    invoice = models.ForeignKey(
-        "invoices.Invoice", on_delete=models.PROTECT, related_name="payments"
+    invoice = models.ForeignKey(  # None for the payment of a payment request
+        "invoices.Invoice",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        null=True,
+        blank=True,
+    )
+    payment_request = models.ForeignKey(
+        "payments.PaymentRequest",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        null=True,
+        blank=True,
     )
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PROVIDER)
     reference = models.CharField(max_length=40, blank=True)  # a manual payment's (Lago)
@@ -201,3 +212,40 @@ class PaymentMethod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.provider_method_id}"
+
+
+class PaymentRequest(models.Model):
+    """Lago's payment request (dunning): a customer's overdue invoices gathered into one
+    amount, collected at once through the provider; its payment settles them all."""
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending", "pending"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="payment_requests"
+    )
+    email = models.CharField(max_length=255, blank=True)
+    amount_cents = models.BigIntegerField()  # the invoices' amounts due when requested
+    currency = models.CharField(max_length=3)
+    payment_status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    invoices = models.ManyToManyField("invoices.Invoice", related_name="payment_requests")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"request {str(self.lago_id)[:8]} {self.amount_cents} {self.currency}"
+
+    @property
+    def number(self) -> str:
+        """What a provider shows as the payable's number (an invoice has one; a request not)."""
+        return ""

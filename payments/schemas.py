@@ -84,3 +84,47 @@ CUSTOMER_PAYMENT_METHODS = op(
 )
 SET_DEFAULT_PAYMENT_METHOD = op("Make a payment method the customer's default", PAYMENT_METHOD_ONE)
 DESTROY_PAYMENT_METHOD = op("Delete a customer's payment method", PAYMENT_METHOD_ONE)
+
+
+class PaymentRequestInput(serializers.Serializer):
+    external_customer_id = Str()
+    email = Str(required=False)
+    lago_invoice_ids = List(child=Str())
+
+
+class PaymentRequest(serializers.Serializer):
+    lago_id = Str()
+    email = Str()
+    amount_cents = Int()
+    amount_currency = Str()
+    payment_status = Str()
+    created_at = Str()
+    customer = serializers.DictField()
+    invoices = List(child=serializers.DictField())
+
+
+PAYMENT_REQUEST_PAGE = paginated("PaymentRequestPage", "payment_requests", PaymentRequest)
+PAYMENT_REQUEST_ONE = wrapped("PaymentRequestEnvelope", "payment_request", PaymentRequest())
+PAYMENT_REQUEST_VIEWS = {
+    "create": op(
+        "Request payment of overdue invoices",
+        PAYMENT_REQUEST_ONE,
+        wrapped("PaymentRequestInputEnvelope", "payment_request", PaymentRequestInput()),
+    ),
+    "list": op(
+        "List payment requests",
+        PAYMENT_REQUEST_PAGE,
+        parameters=[
+            *PAGE,
+            query("external_customer_id"),
+            query("payment_status", description="pending, succeeded or failed"),
+            query("currency"),
+        ],
+    ),
+    "retrieve": op("Retrieve a payment request", PAYMENT_REQUEST_ONE),
+}
+CUSTOMER_PAYMENT_REQUESTS = op(
+    "List a customer's payment requests",
+    PAYMENT_REQUEST_PAGE,
+    parameters=[*PAGE, query("payment_status")],
+)

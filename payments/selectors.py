@@ -2,7 +2,7 @@
 
 from core.errors import NotFound
 from core.validation import is_uuid
-from payments.models import Payment, PaymentReceipt
+from payments.models import Payment, PaymentReceipt, PaymentRequest
 
 
 def payments_visible():
@@ -44,3 +44,25 @@ def receipt_get(lago_id) -> PaymentReceipt:
     if receipt is None:
         raise NotFound("payment_receipt")
     return receipt
+
+
+def payment_requests_search(
+    *, external_customer_id: str = "", payment_status: str = "", currency: str = ""
+):
+    """Lago's GET /payment_requests filters, newest first."""
+    rows = PaymentRequest.objects.select_related("customer").order_by("-created_at", "-id")
+    if external_customer_id:
+        rows = rows.filter(customer__external_id=external_customer_id)
+    if payment_status:
+        rows = rows.filter(payment_status=payment_status)
+    if currency:
+        rows = rows.filter(currency=currency)
+    return rows
+
+
+def payment_request_get(lago_id) -> PaymentRequest:
+    rows = payment_requests_search()
+    request = rows.filter(lago_id=lago_id).first() if is_uuid(lago_id) else None
+    if request is None:
+        raise NotFound("payment_request")
+    return request

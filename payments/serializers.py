@@ -69,3 +69,22 @@ def payment_method_json(method) -> dict:
         "provider_method_id": method.provider_method_id,
         "created_at": iso(method.created_at),
     }
+
+
+def payment_request_json(request) -> dict:
+    """Lago's PaymentRequestObject: the customer and the invoices (without their fees)."""
+    from customers.serializers import customer_json
+    from invoices.serializers import invoice_json
+
+    return {
+        "lago_id": str(request.lago_id),
+        "email": request.email,
+        "amount_cents": request.amount_cents,
+        "amount_currency": request.currency,
+        "payment_status": request.payment_status,
+        "created_at": iso(request.created_at),
+        "customer": customer_json(request.customer),
+        "invoices": [
+            invoice_json(invoice, with_fees=False) for invoice in request.invoices.order_by("pk")
+        ],
+    }

@@ -60,6 +60,7 @@ KNOWN_TYPES = (
     "wallet_transaction.updated",
     "payment.succeeded",
     "payment_receipt.created",
+    "payment_request.created",
     "payment.requires_action",
     "invoice.payment_dispute_lost",
     "credit_note.provider_refund_failure",

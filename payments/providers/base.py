@@ -70,7 +70,8 @@ class PaymentProvider(Protocol):
         """The method a charge would use, or None."""
 
     def charge(self, *, invoice, payment, amount_cents: int, method: str) -> Charge:
-        """Charge off-session (ProviderDecline or ProviderError otherwise)."""
+        """Charge off-session (ProviderDecline or ProviderError otherwise). `invoice` is the
+        payable: an Invoice, or a PaymentRequest (same currency, customer, lago_id, number)."""
 
     def payment_url(self, *, invoice, payment, amount_cents: int) -> str:
         """A page of the provider where the customer pays `amount_cents` of the invoice now;

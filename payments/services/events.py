@@ -14,6 +14,7 @@ from payments.models import Payment
 from payments.providers import provider_named
 from payments.serializers import payment_json
 from payments.services.receipts import payment_receipt_issue
+from payments.services.settlement import payment_request_failed, payment_request_settle
 
 Status = Payment.Status
 TERMINAL = {Status.SUCCEEDED}
@@ -28,6 +29,8 @@ def payment_record_failure(payment: Payment, code: str, message: str, now: datet
         payment = Payment.objects.select_for_update().select_related("invoice").get(pk=payment.pk)
         if payment.status == Status.SUCCEEDED:
             return payment
+        if payment.payment_request_id is not None:
+            return _request_payment_failed(payment, f"{code}: {message}", now)
         payment.status, payment.last_error = Status.FAILED, f"{code}: {message}"
         payment.next_retry_at = _next_retry(payment, now)
         payment.provider_status_at = payment.provider_status_at or now.replace(microsecond=0)
@@ -37,6 +40,16 @@ def payment_record_failure(payment: Payment, code: str, message: str, now: datet
         _announce(payment, Status.FAILED, payment.last_error)
         if payment.next_retry_at is None:
             _give_up(payment)
+    return payment
+
+
+def _request_payment_failed(payment: Payment, error: str, now: datetime) -> Payment:
+    """A payment request's payment failed: no retry schedule (a new request is the retry)."""
+    payment.status, payment.last_error, payment.next_retry_at = Status.FAILED, error, None
+    payment.provider_status_at = payment.provider_status_at or now.replace(microsecond=0)
+    fields = ["status", "last_error", "next_retry_at", "provider_status_at", "updated_at"]
+    payment.save(update_fields=fields)
+    payment_request_failed(payment)
     return payment
 
 
@@ -157,7 +170,10 @@ def payment_apply_intent(
         found.status = new_status
         if new_status == Status.SUCCEEDED:
             found.succeeded_at, found.next_retry_at, found.last_error = now, None, ""
-            _invoice_payment_status(found.invoice, Invoice.PaymentStatus.SUCCEEDED)
+            if found.payment_request_id is not None:
+                payment_request_settle(found)
+            else:
+                _invoice_payment_status(found.invoice, Invoice.PaymentStatus.SUCCEEDED)
         found.save()
         if new_status == Status.SUCCEEDED:
             payment_receipt_issue(payment=found)

@@ -62,6 +62,8 @@ LISTS = {
     "/api/v1/payment_receipts": {"invoice_id"},
     "/api/v1/customers/{external_id}/payments": {"invoice_id"},
     "/api/v1/customers/{external_id}/payment_methods": set(),
+    "/api/v1/customers/{external_id}/payment_requests": {"payment_status"},
+    "/api/v1/payment_requests": {"external_customer_id", "payment_status", "currency"},
     "/api/v1/plans": set(),
     "/api/v1/subscriptions": {"external_customer_id", "plan_code", "status", "status[]"},
     "/api/v1/taxes": set(),
