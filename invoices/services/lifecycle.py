@@ -192,6 +192,10 @@ def invoice_void(
             "invoice_payment_dispute_lost", "The payment dispute was lost: it stays as it is."
         )
     paid = invoice.payment_status == PaymentStatus.SUCCEEDED and invoice.total_amount_cents > 0
+    if not paid and invoice.total_paid_amount_cents > 0:  # Lago: not voidable either
+        raise RuleViolation(
+            "invoice_partially_paid", "Part of it was paid (manual payments): credit it instead."
+        )
     if paid and not generate_credit_note:
         raise RuleViolation(
             "invoice_paid", "A paid invoice is voided with a credit note (generate_credit_note)."

@@ -10,7 +10,7 @@ the usage so far; the same with `subscriptions.terminated_at`: the termination i
 `subscriptions.plan_code`: the invoice of that plan change."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -56,9 +56,9 @@ def _when(data: dict, field: str) -> datetime | None:
     if raw in (None, ""):
         return None
     moment = parse_moment(raw) if isinstance(raw, str) else None
-    if moment is None or moment.tzinfo is None:
+    if moment is None:
         raise ValidationFailed({field: ["invalid_date"]})
-    return moment
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # naive: UTC
 
 
 def _customer(data: dict) -> Customer:

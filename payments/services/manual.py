@@ -1,7 +1,7 @@
 """Lago's POST /payments: a payment received by hand (transfer, cheque) recorded against a
 finalized invoice, checked as Lago's Payments::ManualCreateService checks it."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -23,7 +23,7 @@ def _paid_at(raw) -> datetime | None:
     moment = parse_moment(raw) if isinstance(raw, str) else None
     if moment is None:
         raise ValidationFailed({"paid_at": ["invalid_date"]})
-    return moment
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # a day or naive: UTC
 
 
 def _invoice(data: dict) -> Invoice:

@@ -65,6 +65,21 @@ def test_partial_then_full_payment_settles_the_invoice(api, invoice):
     assert PaymentReceipt.objects.count() == 0  # receipts are off by default
 
 
+def test_a_partly_paid_invoice_is_not_voided(api, invoice):
+    pay(api, invoice, 200)
+    response = api.post(f"/api/v1/invoices/{invoice.lago_id}/void")
+    assert (response.status_code, response.json()["code"]) == (422, "invoice_partially_paid")
+    invoice.refresh_from_db()
+    assert invoice.status == "finalized"
+
+
+def test_a_wallet_top_up_is_paid_in_full(api, invoice):
+    Invoice.objects.filter(pk=invoice.pk).update(invoice_type="credit")
+    response = pay(api, invoice, 100)
+    assert response.json()["error_details"] == {"amount_cents": ["invalid_amount"]}
+    assert not Payment.objects.exists()
+
+
 def test_more_than_the_amount_due_is_refused(api, invoice):
     response = pay(api, invoice, 4201)
     assert response.status_code == 422
