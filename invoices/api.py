@@ -99,8 +99,9 @@ class InvoiceViewSet(LagoViewSet):
     def retry(self, request, lago_id=None):
         return self._render(invoice_retry(invoice=self._get(lago_id)))
 
-    @action(detail=True, methods=["post"], url_path="lose_dispute")
+    @action(detail=True, methods=["post", "put"], url_path="lose_dispute")
     def lose_dispute(self, request, lago_id=None):
+        """POST as Lago's route; PUT too, as lago-python-client sends it."""
         return self._render(invoice_lose_dispute(invoice=self._get(lago_id)))
 
     @action(detail=False, methods=["post"], url_path="preview")

@@ -15,6 +15,7 @@ BODYLESS = {
     ("post", "/api/v1/invoices/{lago_id}/retry_payment"),
     ("post", "/api/v1/invoices/{lago_id}/retry"),
     ("post", "/api/v1/invoices/{lago_id}/lose_dispute"),
+    ("put", "/api/v1/invoices/{lago_id}/lose_dispute"),
     ("post", "/api/v1/invoices/{lago_id}/payment_url"),
     ("put", "/api/v1/customers/{external_id}/payment_methods/{method_id}/set_as_default"),
 }
