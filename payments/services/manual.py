@@ -13,6 +13,7 @@ from invoices.selectors import invoice_due_cents
 from invoices.services.payments_received import invoice_payment_received
 from payments.models import Payment
 from payments.services.receipts import payment_receipt_issue
+from payments.services.settlement import retries_stop_when_paid
 
 REFERENCE_CHARS = 40  # Lago's limit
 
@@ -78,6 +79,7 @@ def payment_create_manual(*, data: dict) -> Payment:
     if paid_at is not None:  # Lago dates a manual payment when it was made
         Payment.objects.filter(pk=payment.pk).update(created_at=paid_at)
     invoice_payment_received(invoice=invoice, amount_cents=payment.amount_cents)
+    retries_stop_when_paid(invoice)
     payment.refresh_from_db()
     payment_receipt_issue(payment=payment)
     return payment

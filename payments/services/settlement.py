@@ -9,6 +9,16 @@ from invoices.services.payments_received import invoice_payment_received
 from payments.models import Payment, PaymentRequest
 
 
+def retries_stop_when_paid(invoice: Invoice) -> None:
+    """An invoice paid another way (by hand, by a request) is not collected again: its
+    provider payment's dunning schedule ends."""
+    invoice.refresh_from_db(fields=["payment_status"])
+    if invoice.payment_status == Invoice.PaymentStatus.SUCCEEDED:
+        Payment.objects.filter(
+            invoice=invoice, kind=Payment.Kind.PROVIDER, next_retry_at__isnull=False
+        ).update(next_retry_at=None)
+
+
 def payment_request_settle(payment: Payment) -> None:
     """Inside the transaction that marks the payment succeeded."""
     request = PaymentRequest.objects.select_for_update().get(pk=payment.payment_request_id)
@@ -18,6 +28,7 @@ def payment_request_settle(payment: Payment) -> None:
         due = invoice_due_cents(invoice)
         if due > 0 and invoice.status == Invoice.Status.FINALIZED:
             invoice_payment_received(invoice=invoice, amount_cents=due)
+            retries_stop_when_paid(invoice)
 
 
 def payment_request_failed(payment: Payment) -> None:

@@ -196,3 +196,18 @@ def test_a_provider_payment_gets_its_receipt_too(
     body = api.get("/api/v1/payments").json()
     [payment] = body["payments"]
     assert (payment["type"], payment["payment_provider_type"]) == ("provider", "inmemory")
+
+
+def test_paid_by_hand_ends_the_providers_retries(api, invoice):
+    failed = Payment.objects.create(
+        invoice=invoice,
+        customer=invoice.customer,
+        amount_cents=4200,
+        currency="USD",
+        status="failed",
+        attempts=1,
+        next_retry_at=datetime(2024, 5, 4, tzinfo=UTC),
+    )
+    pay(api, invoice, 4200)
+    failed.refresh_from_db()
+    assert failed.next_retry_at is None
