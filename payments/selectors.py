@@ -6,7 +6,9 @@ from payments.models import Payment, PaymentReceipt, PaymentRequest
 
 
 def payments_visible():
-    return Payment.objects.select_related("customer", "invoice").order_by("-created_at", "-id")
+    return Payment.objects.select_related("customer", "invoice", "payment_request").order_by(
+        "-created_at", "-id"
+    )
 
 
 def payments_search(*, external_customer_id: str = "", invoice_id: str = ""):
@@ -27,9 +29,9 @@ def payment_get(lago_id) -> Payment:
 
 
 def receipts_search(*, invoice_id: str = ""):
-    rows = PaymentReceipt.objects.select_related("payment__customer", "payment__invoice").order_by(
-        "-created_at", "-id"
-    )
+    rows = PaymentReceipt.objects.select_related(
+        "payment__customer", "payment__invoice", "payment__payment_request"
+    ).order_by("-created_at", "-id")
     if invoice_id:
         return (
             rows.filter(payment__invoice__lago_id=invoice_id)
