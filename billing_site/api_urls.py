@@ -15,9 +15,11 @@ from customers.api_wallets import WalletTransactionViewSet as CoreWalletTransact
 from customers.api_wallets import WalletViewSet
 from invoices.api_credit_notes import CreditNoteViewSet
 from invoices.api_customers import CustomerInvoiceActions
+from invoices.api_fees import FeeViewSet
 from invoices.api_subscriptions import SubscriptionLifetimeUsageActions
 from payments.api import PayableInvoiceViewSet
-from payments.api_customers import CustomerCheckoutActions, CustomerPaymentActions
+from payments.api_customers import CustomerCheckoutActions
+from payments.api_payments import PaymentReceiptViewSet, PaymentRequestViewSet, PaymentViewSet
 from payments.api_wallet_transactions import WalletTransactionPaymentActions
 from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
@@ -34,7 +36,6 @@ class CustomerViewSet(
     CustomerUsageActions,
     CustomerInvoiceActions,
     CustomerCheckoutActions,
-    CustomerPaymentActions,
     CustomerPortalActions,
     customers_api.CustomerViewSet,
 ):
@@ -92,6 +93,10 @@ router.register(
 )
 router.register("events", EventViewSet, basename="event")
 router.register("invoices", PayableInvoiceViewSet, basename="invoice")  # + retry_payment
+router.register("fees", FeeViewSet, basename="fee")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("payment_requests", PaymentRequestViewSet, basename="payment_request")
+router.register("payment_receipts", PaymentReceiptViewSet, basename="payment_receipt")
 router.register("credit_notes", CreditNoteViewSet, basename="credit_note")
 router.register("taxes", TaxViewSet, basename="tax")
 router.register("add_ons", AddOnViewSet, basename="add_on")

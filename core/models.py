@@ -54,6 +54,8 @@ class Organization(models.Model):
     net_payment_term = models.PositiveIntegerField(default=0)  # days
     invoice_grace_period = models.PositiveIntegerField(default=0)  # days invoices stay draft
     finalize_zero_amount_invoice = models.BooleanField(default=True)
+    # Lago's issue_receipts_enabled: a numbered receipt for each succeeded payment.
+    issue_receipts_enabled = models.BooleanField(default=False)
     document_locale = models.CharField(max_length=8, default="en")
     invoice_prefix = models.CharField(max_length=10, default="INV")
     email = models.CharField(max_length=255, blank=True)  # shown on invoices, reply-to

@@ -14,6 +14,8 @@ from invoices.schemas import INVOICE_VIEWS
 from invoices.selectors import overdue_q
 from invoices.serializers import invoice_json
 from invoices.services import invoice_finalize, invoice_refresh, invoice_update, invoice_void
+from invoices.services.operations import invoice_delete, invoice_lose_dispute, invoice_retry
+from invoices.services.preview import invoice_preview
 
 VISIBLE = [Invoice.Status.DRAFT, Invoice.Status.FINALIZED, Invoice.Status.VOIDED]
 
@@ -100,6 +102,28 @@ class InvoiceViewSet(LagoViewSet):
         data = self.root_payload(request)
         return self._render(invoice_update(invoice=self._get(lago_id), data=data))
 
+    def destroy(self, request, lago_id=None):
+        """Lago's delete: drafts only (405 not_deletable); the invoice as it was."""
+        invoice = self._get(lago_id)
+        data = invoice_json(invoice)
+        invoice_delete(invoice=invoice)
+        return self.render_one(data)
+
+    @action(detail=True, methods=["post"], url_path="retry")
+    def retry(self, request, lago_id=None):
+        return self._render(invoice_retry(invoice=self._get(lago_id)))
+
+    @action(detail=True, methods=["post", "put"], url_path="lose_dispute")
+    def lose_dispute(self, request, lago_id=None):
+        """POST as Lago's route; PUT too, as lago-python-client sends it."""
+        return self._render(invoice_lose_dispute(invoice=self._get(lago_id)))
+
+    @action(detail=False, methods=["post"], url_path="preview")
+    def preview(self, request):
+        """The invoice the body describes, computed and rolled back (nothing is stored)."""
+        body = request.data if isinstance(request.data, dict) else {}
+        return self.render_one(invoice_preview(data=body, render=preview_json))
+
     @action(detail=True, methods=["put"], url_path="finalize")
     def finalize(self, request, lago_id=None):
         invoice = self._get(lago_id)
@@ -143,3 +167,12 @@ def _is_uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+def preview_json(invoice: Invoice) -> dict:
+    """A preview as Lago renders one: a draft without a number or a PDF."""
+    from core.selectors import organization_get
+
+    data = invoice_json(invoice)
+    prefix = organization_get().invoice_prefix
+    return data | {"status": "draft", "number": f"{prefix}-DRAFT", "sequential_id": None}

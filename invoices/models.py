@@ -24,11 +24,15 @@ class Invoice(models.Model):
         FINALIZED = "finalized", "finalized"
         VOIDED = "voided", "voided"
         CLOSED = "closed", "closed (zero amount, skipped)"  # internal: never shown in the API
+        DELETED = "deleted", "deleted (a draft deleted through the API)"  # internal too
 
     class PaymentStatus(models.TextChoices):
         PENDING = "pending", "pending"
         SUCCEEDED = "succeeded", "succeeded"
         FAILED = "failed", "failed"
+
+    # Invoices whose fees bill nothing: later billing does as if they had never been made.
+    NOT_BILLED = ("voided", "deleted")
 
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(
@@ -43,6 +47,8 @@ class Invoice(models.Model):
     )
     payment_overdue = models.BooleanField(default=False)
     payment_dispute_lost_at = models.DateTimeField(null=True, blank=True)
+    # When payment_status last changed (the fees' succeeded_at / failed_at in Lago's API).
+    payment_status_changed_at = models.DateTimeField(null=True, blank=True)
     currency = models.CharField(max_length=3)
     # Gapless number, set at finalization only (PREFIX-YYYYMM-NNNN); never changes afterwards.
     number = models.CharField(max_length=64, null=True, blank=True, unique=True)
@@ -63,6 +69,8 @@ class Invoice(models.Model):
     credit_notes_amount_cents = models.BigIntegerField(default=0)
     prepaid_credit_amount_cents = models.BigIntegerField(default=0)
     total_amount_cents = models.BigIntegerField(default=0)
+    # Received by manual payments (Lago's total_paid_amount_cents): lowers the amount due.
+    total_paid_amount_cents = models.BigIntegerField(default=0)
     version_number = models.PositiveIntegerField(default=4)
     metadata = models.JSONField(default=list, blank=True)  # [{"id", "key", "value"}]
     # How taxes were decided: customer tax id and whether it validated, reverse charge, notes.

@@ -102,6 +102,21 @@ class InvoiceVoidInput(serializers.Serializer):
 
 INVOICE_ONE = wrapped("InvoiceEnvelope", "invoice", Invoice())
 
+
+class PreviewSubscriptionsInput(serializers.Serializer):
+    external_ids = List(child=Str())
+    plan_code = Str(required=False)
+    terminated_at = DateTime(required=False)
+
+
+class InvoicePreviewInput(serializers.Serializer):
+    customer = Dict()
+    plan_code = Str(required=False)
+    subscription_at = DateTime(required=False)
+    billing_time = Choice(["calendar", "anniversary"], required=False)
+    subscriptions = PreviewSubscriptionsInput(required=False)
+
+
 # --- credit notes ----------------------------------------------------------------------------
 
 
@@ -203,8 +218,11 @@ INVOICE_VIEWS = {
         Invoice,
         OneOffInvoiceInput,
         filters=[query("external_customer_id"), *INVOICE_FILTERS],
-        skip=["destroy"],
     ),
+    "destroy": op("Delete a draft invoice", INVOICE_ONE),
+    "retry": op("Retry an invoice whose finalization failed", INVOICE_ONE),
+    "lose_dispute": op("Mark an invoice's payment dispute as lost", INVOICE_ONE),
+    "preview": op("Preview an invoice (nothing saved)", INVOICE_ONE, InvoicePreviewInput),
     "create": op(
         "Issue a one-off invoice (add-on fees)",
         INVOICE_ONE,
@@ -257,7 +275,17 @@ CREDIT_NOTE_VIEWS = {
 }
 
 # Served by payments (payments/api.py), which adds the action to the invoice routes.
-INVOICE_RETRY_PAYMENT_VIEW = {"retry_payment": op("Collect an invoice now", INVOICE_ONE)}
+INVOICE_RETRY_PAYMENT_VIEW = {
+    "retry_payment": op("Collect an invoice now", INVOICE_ONE),
+    "payment_url": op(
+        "A provider page where the invoice is paid",
+        inline_serializer(
+            name="InvoicePaymentUrl",
+            fields={"invoice_payment_details": Dict(child=Str())},
+        ),
+    ),
+}
+
 
 # Served under /customers/{external_id} (invoices/api_customers.py, mixed in at api_urls).
 CUSTOMER_INVOICES = op(
@@ -314,3 +342,42 @@ LIFETIME_USAGE = _stacked(
         methods=["PUT"],
     ),
 )
+
+
+# --- fees --------------------------------------------------------------------------------------
+
+
+class FeeUpdateInput(serializers.Serializer):
+    payment_status = Choice(["pending", "succeeded", "failed", "refunded"])
+
+
+FEE_ONE = wrapped("FeeEnvelope", "fee", Fee())
+_FEE_RANGES = [
+    query(f"{name}_{end}", OpenApiTypes.DATETIME)
+    for name in ("created_at", "succeeded_at", "failed_at", "refunded_at")
+    for end in ("from", "to")
+]
+FEE_VIEWS = {
+    "list": op(
+        "List fees",
+        paginated("FeePage", "fees", Fee),
+        parameters=[
+            *PAGE,
+            query("external_customer_id"),
+            query("external_subscription_id"),
+            query("event_transaction_id"),
+            query("currency"),
+            query("fee_type", description="subscription, charge, commitment, add_on or credit"),
+            query("billable_metric_code"),
+            query("payment_status", description="pending, succeeded, failed or refunded"),
+            *_FEE_RANGES,
+        ],
+    ),
+    "retrieve": op("Retrieve a fee", FEE_ONE),
+    "update": op(
+        "Update a fee's payment status (fees on no invoice only)",
+        FEE_ONE,
+        wrapped("FeeUpdateInputEnvelope", "fee", FeeUpdateInput()),
+    ),
+    "destroy": op("Delete a fee (fees on no invoice only)", FEE_ONE),
+}

@@ -4,6 +4,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from django.db import models
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -20,7 +21,7 @@ from django.utils import timezone
 from core.fx import fx_rate_or_none
 from core.money import from_minor_units, to_minor_units
 from core.selectors import organization_get
-from invoices.models import CreditNote, Invoice, InvoiceSubscription
+from invoices.models import CreditNote, Fee, Invoice, InvoiceSubscription
 
 
 @dataclass
@@ -78,11 +79,12 @@ def _row(group: dict, base: str) -> RevenueRow:
 
 def invoice_due_cents(invoice: Invoice) -> int:
     """What is still owed on an invoice (Lago's total_due_amount_cents): nothing once paid or
-    voided, else its total minus what credit notes offset on it. What collection charges."""
+    voided, else its total minus what credit notes offset on it and manual payments paid.
+    What collection charges."""
     if invoice.status == Invoice.Status.VOIDED or invoice.payment_status == "succeeded":
         return 0
     offset = invoice.credit_notes.aggregate(total=Sum("offset_amount_cents"))["total"] or 0
-    return max(invoice.total_amount_cents - offset, 0)
+    return max(invoice.total_amount_cents - offset - invoice.total_paid_amount_cents, 0)
 
 
 def unpaid_invoices_with_due():
@@ -99,6 +101,7 @@ def unpaid_invoices_with_due():
         .exclude(payment_status=Invoice.PaymentStatus.SUCCEEDED)
         .annotate(
             due_cents=F("total_amount_cents")
+            - F("total_paid_amount_cents")
             - Coalesce(Subquery(offsets, output_field=BigIntegerField()), Value(0))
         )
     )
@@ -201,3 +204,62 @@ def invoice_is_overdue(invoice: Invoice, today: date | None = None) -> bool:
         and invoice.payment_dispute_lost_at is None
         and invoice.payment_status != Invoice.PaymentStatus.SUCCEEDED
     )
+
+
+FEE_LIST_VISIBLE = [Invoice.Status.DRAFT, Invoice.Status.FINALIZED, Invoice.Status.VOIDED]
+# Lago's fee payment timestamps; a fee's payment status is its invoice's here (every fee is on
+# an invoice), and so is the moment it last changed. No invoice is ever "refunded".
+_STATUS_RANGES = {"succeeded_at": "succeeded", "failed_at": "failed", "refunded_at": "refunded"}
+
+
+def fees_visible():
+    """Fees of invoices the API shows (a closed zero invoice is internal), with what the
+    renderer reads."""
+    return (
+        Fee.objects.filter(invoice__status__in=FEE_LIST_VISIBLE)
+        .select_related(
+            "invoice__customer",
+            "charge__billable_metric",
+            "charge_filter",
+            "subscription",
+            "true_up_parent",
+        )
+        .prefetch_related("applied_taxes")
+    )
+
+
+def fees_search(*, filters: dict, ranges: dict) -> "models.QuerySet[Fee]":
+    """Lago's GET /fees filters. `filters` holds the plain ones (already read from the query
+    string), `ranges` maps created_at / succeeded_at / failed_at / refunded_at to (from, to)."""
+    rows = fees_visible().order_by("-created_at", "-id")
+    plain = {
+        "external_customer_id": "invoice__customer__external_id",
+        "external_subscription_id": "subscription__external_id",
+        "currency": "amount_currency",
+        "fee_type": "fee_type",
+        "payment_status": "invoice__payment_status",
+        "billable_metric_code": "charge__billable_metric__code",
+    }
+    for name, lookup in plain.items():
+        if filters.get(name):
+            rows = rows.filter(**{lookup: filters[name]})
+    if filters.get("event_transaction_id"):
+        rows = rows.none()  # in-advance fees bill a period's delta, never one event
+    for name, (start, end) in ranges.items():
+        rows = _in_range(rows, name, start, end)
+    return rows
+
+
+def _in_range(rows, name: str, start, end):
+    if start is None and end is None:
+        return rows
+    if name == "created_at":
+        column = "created_at"
+    else:
+        rows = rows.filter(invoice__payment_status=_STATUS_RANGES[name])
+        column = "invoice__payment_status_changed_at"
+    if start is not None:
+        rows = rows.filter(**{f"{column}__gte": start})
+    if end is not None:
+        rows = rows.filter(**{f"{column}__lte": end})
+    return rows

@@ -1,17 +1,32 @@
-"""POST /api/v1/customers/{external_id}/checkout_url: mixed into the customers' viewset in
-billing_site/api_urls.py (customers cannot import payments, a higher layer)."""
+"""The payment endpoints of /customers (checkout_url, payments, payment_methods): mixed into
+the customers' viewset in billing_site/api_urls.py (customers cannot import payments, a
+higher layer)."""
 
 from drf_spectacular.utils import inline_serializer
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from core.api.schema import PAGE, Dict, List, Str, op, query
-from core.errors import RuleViolation, ValidationFailed
-from core.validation import is_uuid
+from core.api.pagination import LagoPagination
+from core.api.schema import Dict, Str, op
+from core.errors import RuleViolation
 from customers.selectors import customer_get
 from payments.links import setup_url
-from payments.models import Payment
 from payments.providers.stripe import stripe_enabled
-from payments.serializers import payment_api_json
+from payments.schemas import (
+    CUSTOMER_PAYMENT_METHODS,
+    CUSTOMER_PAYMENT_REQUESTS,
+    CUSTOMER_PAYMENTS,
+    DESTROY_PAYMENT_METHOD,
+    SET_DEFAULT_PAYMENT_METHOD,
+)
+from payments.selectors import payment_requests_search, payments_search
+from payments.serializers import payment_json, payment_method_json, payment_request_json
+from payments.services.methods import (
+    payment_method_destroy,
+    payment_method_get,
+    payment_method_set_default,
+    payment_methods_live,
+)
 
 CHECKOUT_URL = op(
     "A link where the customer adds a payment method",
@@ -21,8 +36,58 @@ CHECKOUT_URL = op(
 )
 
 
-# The payment endpoint of CustomerViewSet (no docstring, as CustomerUsageActions in usage/api.py).
+# The payment endpoints of CustomerViewSet (no docstring, as CustomerUsageActions in usage/api.py).
 class CustomerCheckoutActions:
+    @CUSTOMER_PAYMENTS
+    @action(detail=True, methods=["get"], url_path="payments")
+    def payments(self, request, external_id=None):
+        """Lago's customer payments, with its invoice_id filter."""
+        customer = customer_get(external_id=external_id)
+        rows = payments_search(
+            external_customer_id=customer.external_id,
+            invoice_id=request.query_params.get("invoice_id", ""),
+        )
+        return customer_page(request, self, rows, payment_json, "payments")
+
+    @CUSTOMER_PAYMENT_REQUESTS
+    @action(detail=True, methods=["get"], url_path="payment_requests")
+    def payment_requests(self, request, external_id=None):
+        """Lago's customer payment requests, with its payment_status filter."""
+        customer = customer_get(external_id=external_id)
+        rows = payment_requests_search(
+            external_customer_id=customer.external_id,
+            payment_status=request.query_params.get("payment_status", ""),
+        )
+        return customer_page(request, self, rows, payment_request_json, "payment_requests")
+
+    @CUSTOMER_PAYMENT_METHODS
+    @action(detail=True, methods=["get"], url_path="payment_methods")
+    def payment_methods(self, request, external_id=None):
+        """The customer's payment methods, default first."""
+        customer = customer_get(external_id=external_id)
+        rows = payment_methods_live(customer).order_by("-is_default", "-created_at", "-id")
+        return customer_page(request, self, rows, payment_method_json, "payment_methods")
+
+    @SET_DEFAULT_PAYMENT_METHOD
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path=r"payment_methods/(?P<method_id>[^/]+)/set_as_default",
+    )
+    def set_default_payment_method(self, request, external_id=None, method_id=None):
+        customer = customer_get(external_id=external_id)
+        method = payment_method_get(customer=customer, lago_id=method_id)
+        method = payment_method_set_default(method=method)
+        return self.render_one(payment_method_json(method), root="payment_method")
+
+    @DESTROY_PAYMENT_METHOD
+    @action(detail=True, methods=["delete"], url_path=r"payment_methods/(?P<method_id>[^/]+)")
+    def destroy_payment_method(self, request, external_id=None, method_id=None):
+        customer = customer_get(external_id=external_id)
+        method = payment_method_get(customer=customer, lago_id=method_id)
+        method = payment_method_destroy(method=method)
+        return self.render_one(payment_method_json(method), root="payment_method")
+
     @CHECKOUT_URL
     @action(detail=True, methods=["post"], url_path="checkout_url")
     def checkout_url(self, request, external_id=None):
@@ -33,27 +98,8 @@ class CustomerCheckoutActions:
         return self.render_one({"checkout_url": setup_url(customer, request)})
 
 
-CUSTOMER_PAYMENTS = op(
-    "List a customer's payments",
-    inline_serializer(
-        name="CustomerPaymentPage", fields={"payments": List(child=Dict()), "meta": Dict()}
-    ),
-    parameters=[*PAGE, query("invoice_id", description="the invoice's lago_id")],
-)
-
-
-# GET /customers/{external_id}/payments (no docstring, as CustomerUsageActions in usage/api.py).
-class CustomerPaymentActions:
-    @CUSTOMER_PAYMENTS
-    @action(detail=True, methods=["get"], url_path="payments")
-    def payments(self, request, external_id=None):
-        """The customer's payments, newest first; ?invoice_id= keeps one invoice's."""
-        customer = customer_get(external_id=external_id)
-        rows = Payment.objects.filter(customer=customer).select_related("invoice", "customer")
-        invoice_id = request.query_params.get("invoice_id")
-        if invoice_id:
-            if not is_uuid(invoice_id):
-                raise ValidationFailed({"invoice_id": ["invalid_format"]})
-            rows = rows.filter(invoice__lago_id=invoice_id)
-        rows = rows.order_by("-created_at", "-id")
-        return self.render_page(rows, payment_api_json, plural="payments")
+def customer_page(request, view, rows, to_json, plural: str) -> Response:
+    """A Lago list page under /customers/{id}/… (the viewset's own plural is "customers")."""
+    paginator = LagoPagination()
+    page = paginator.paginate_queryset(rows, request, view)
+    return Response({plural: [to_json(row) for row in page], "meta": paginator.meta()})

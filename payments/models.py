@@ -9,8 +9,15 @@ from core.auditing import AuditedQuerySet
 
 
 class Payment(models.Model):
-    """The collection of one invoice: one row, several attempts (each its own PaymentIntent).
-    Status only moves forward: a succeeded payment never goes back."""
+    """Money received for an invoice. A `provider` payment is the collection of one invoice
+    through its provider: one row per invoice (a constraint), several attempts (each its own
+    PaymentIntent). A `manual` payment is one recorded by hand (Lago's POST /payments), any
+    number per invoice, succeeded from the start. Status only moves forward: a succeeded
+    payment never goes back."""
+
+    class Kind(models.TextChoices):
+        PROVIDER = "provider", "through the payment provider"
+        MANUAL = "manual", "recorded by hand"
 
     class Status(models.TextChoices):
         PENDING = "pending", "pending"
@@ -20,9 +27,22 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", "succeeded"
 
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    invoice = models.OneToOneField(
-        "invoices.Invoice", on_delete=models.PROTECT, related_name="payment"
+    invoice = models.ForeignKey(  # None for the payment of a payment request
+        "invoices.Invoice",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        null=True,
+        blank=True,
     )
+    payment_request = models.ForeignKey(
+        "payments.PaymentRequest",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PROVIDER)
+    reference = models.CharField(max_length=40, blank=True)  # a manual payment's (Lago)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="payments"
     )
@@ -49,6 +69,13 @@ class Payment(models.Model):
     class Meta:
         permissions = [("retry_payment", "Can retry payments")]
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(kind="provider"),
+                name="one_provider_payment_per_invoice",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.invoice} {self.status}"
@@ -133,3 +160,92 @@ class ReconciliationIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.provider_payment_id}"
+
+
+class PaymentReceipt(models.Model):
+    """Lago's payment receipt: issued once per succeeded payment when the organization's
+    `issue_receipts_enabled` is on, numbered PREFIX-RCPT-NNNNNN in one gapless series."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="receipt")
+    sequential_id = models.PositiveIntegerField()
+    number = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PaymentMethod(models.Model):
+    """A customer's payment method at its provider (Lago's payment_methods): only the
+    provider's id is kept, never card data. Recorded when the customer adds one through our
+    setup page; at most one default per customer; deleted rows stay (deleted_at)."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="payment_methods"
+    )
+    provider = models.CharField(max_length=16)
+    provider_method_id = models.CharField(max_length=255)  # pm_…
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "provider_method_id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="one_live_row_per_payment_method",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_default=True, deleted_at__isnull=True),
+                name="one_default_payment_method_per_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.provider_method_id}"
+
+
+class PaymentRequest(models.Model):
+    """Lago's payment request (dunning): a customer's overdue invoices gathered into one
+    amount, collected at once through the provider; its payment settles them all."""
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending", "pending"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="payment_requests"
+    )
+    email = models.CharField(max_length=255, blank=True)
+    amount_cents = models.BigIntegerField()  # the invoices' amounts due when requested
+    currency = models.CharField(max_length=3)
+    payment_status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    invoices = models.ManyToManyField("invoices.Invoice", related_name="payment_requests")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"request {str(self.lago_id)[:8]} {self.amount_cents} {self.currency}"
+
+    @property
+    def number(self) -> str:
+        """What a provider shows as the payable's number (an invoice has one; a request not)."""
+        return ""

@@ -17,6 +17,7 @@ from payments.models import Payment, StripeEvent
 from payments.providers import provider_named
 from payments.providers.base import InvalidWebhook, MalformedEvent
 from payments.services import payment_apply_intent, refund_apply
+from payments.services.methods import payment_method_record
 
 __all__ = ["InvalidWebhook", "MalformedEvent", "stripe_event_handle", "stripe_event_verify"]
 
@@ -202,6 +203,7 @@ def _setup_succeeded(obj) -> str:
         return "unknown customer"
     provider_named("stripe").set_default_payment_method(customer, method)
     Customer.objects.filter(pk=customer.pk).update(provider_payment_method_id=method)
+    payment_method_record(customer=customer, provider="stripe", provider_method_id=method)
     return "default payment method set"
 
 

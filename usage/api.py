@@ -21,7 +21,11 @@ from usage.reports import current_usage, past_periods, projected_usage, subscrip
 from usage.schemas import CURRENT_USAGE, EVENT_VIEWS, PAST_USAGE, PROJECTED_USAGE
 from usage.selectors import event_get, events_filtered
 from usage.services import StoredEvent, events_ingest
-from usage.services.estimate import estimate_fees
+from usage.services.estimate import (
+    estimate_fees,
+    estimate_instant_fees,
+    estimate_instant_fees_batch,
+)
 from usage.usage_json import projected_usage_json, usage_json
 
 
@@ -122,6 +126,22 @@ class EventViewSet(LagoViewSet):
         """The fees one hypothetical event would add on pay-in-advance charges (nothing saved)."""
         raw = self.root_payload(request)
         return Response({"fees": estimate_fees(raw=raw)})
+
+    @action(detail=False, methods=["post"], url_path="estimate_instant_fees")
+    def estimate_instant_fees(self, request):
+        """Lago's instant estimate: the event priced on its own (nothing saved)."""
+        raw = self.root_payload(request)
+        return Response({"fees": estimate_instant_fees(raw=raw)})
+
+    @action(detail=False, methods=["post"], url_path="batch_estimate_instant_fees")
+    def batch_estimate_instant_fees(self, request):
+        """Up to EVENTS_BATCH_MAX events, each priced on its own (nothing saved)."""
+        raws = request.data.get("events") if isinstance(request.data, dict) else None
+        if not isinstance(raws, list):
+            raise ParseError("param is missing or the value is empty: events")
+        if len(raws) > settings.EVENTS_BATCH_MAX:
+            raise ValidationFailed({"events": ["too_many_events"]})
+        return Response({"fees": estimate_instant_fees_batch(raws=raws)})
 
 
 # --- a customer's usage: /customers/{external_id}/current_usage, projected_usage, past_usage --

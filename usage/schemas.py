@@ -53,6 +53,10 @@ class Event(serializers.Serializer):
 
 
 EVENT_ONE = wrapped("EventEnvelope", "event", Event())
+EVENT_BATCH_INPUT = inline_serializer(
+    name="EventBatchInput", fields={"events": EventInput(many=True)}
+)
+INSTANT_FEES = inline_serializer(name="InstantFees", fields={"fees": List(child=Dict())})
 
 EVENT_VIEWS = {
     "create": op(
@@ -64,7 +68,7 @@ EVENT_VIEWS = {
     "batch": op(
         "Send up to EVENTS_BATCH_MAX events, all or nothing",
         inline_serializer(name="EventList", fields={"events": Event(many=True)}),
-        inline_serializer(name="EventBatchInput", fields={"events": EventInput(many=True)}),
+        EVENT_BATCH_INPUT,
     ),
     "retrieve": op(
         "Find an event by transaction id",
@@ -86,6 +90,16 @@ EVENT_VIEWS = {
         "Fees one event would add on pay-in-advance charges (nothing saved)",
         inline_serializer(name="EstimatedFees", fields={"fees": List(child=Dict())}),
         wrapped("EventEstimateInputEnvelope", "event", EventInput()),
+    ),
+    "estimate_instant_fees": op(
+        "Fees of one event on its own, on pay-in-advance standard and percentage charges",
+        INSTANT_FEES,
+        wrapped("EventEstimateInputEnvelope", "event", EventInput()),
+    ),
+    "batch_estimate_instant_fees": op(
+        "Instant fees of several events (nothing saved)",
+        INSTANT_FEES,
+        EVENT_BATCH_INPUT,
     ),
 }
 

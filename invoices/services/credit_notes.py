@@ -557,8 +557,10 @@ def _settle_by_offset(invoice: Invoice) -> None:
         return
     if invoice_offset_cents(invoice) >= invoice.total_amount_cents:
         invoice.payment_status = Invoice.PaymentStatus.SUCCEEDED
+        invoice.payment_status_changed_at = timezone.now()
         invoice.payment_overdue = False
-        invoice.save(update_fields=["payment_status", "payment_overdue", "updated_at"])
+        fields = ["payment_status", "payment_status_changed_at", "payment_overdue", "updated_at"]
+        invoice.save(update_fields=fields)
 
 
 def _after_create(note: CreditNote) -> None:

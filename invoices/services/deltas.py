@@ -28,7 +28,7 @@ def _billed(fees) -> dict:
     """(filter values, group) -> [cents, units, precise amount] per catalog charge (the charge,
     or the one an override copies) billed by `fees`."""
     billed: dict = defaultdict(lambda: defaultdict(lambda: [0, 0, Decimal(0)]))
-    rows = fees.exclude(invoice__status=Invoice.Status.VOIDED).values_list(
+    rows = fees.exclude(invoice__status__in=Invoice.NOT_BILLED).values_list(
         "charge_id",
         "charge__parent_id",
         "charge_filter__values",

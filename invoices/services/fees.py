@@ -118,7 +118,7 @@ def base_fees_billed(subscription: Subscription, before_invoice_id: int | None =
     """Base fees of a subscription on invoices that count (not voided), oldest first; with
     `before_invoice_id`, only those of invoices created before that one."""
     fees = Fee.objects.filter(subscription=subscription, fee_type=Fee.FeeType.SUBSCRIPTION)
-    fees = fees.exclude(invoice__status=Invoice.Status.VOIDED)
+    fees = fees.exclude(invoice__status__in=Invoice.NOT_BILLED)
     if before_invoice_id is not None:
         fees = fees.filter(invoice_id__lt=before_invoice_id)
     return fees.select_related("invoice").order_by("invoice_id", "id")
@@ -134,7 +134,7 @@ def coverage(
     base_until = max((covered_days(fee, schedule)[1] for fee in fees), default=None)
     billings = InvoiceSubscription.objects.filter(
         subscription=subscription, invoicing_reason__in=[Reason.PERIODIC, Reason.TERMINATING]
-    ).exclude(invoice__status=Invoice.Status.VOIDED)
+    ).exclude(invoice__status__in=Invoice.NOT_BILLED)
     if before_invoice_id is not None:
         billings = billings.filter(invoice_id__lt=before_invoice_id)
     usage_until = billings.aggregate(until=Max("charges_to_datetime"))["until"]
@@ -381,7 +381,7 @@ def _billed_in_period(subscription: Subscription, start: datetime, end: datetime
             from_datetime__gte=start,
             to_datetime__lte=end,
         )
-        .exclude(invoice__status__in=[Invoice.Status.VOIDED])
+        .exclude(invoice__status__in=Invoice.NOT_BILLED)
         .aggregate(total=Sum("amount_cents"))["total"]
     )
     return total or 0

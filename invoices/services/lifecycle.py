@@ -152,6 +152,7 @@ def _finalize(invoice_id: int, now: datetime | None) -> tuple[Invoice, bool]:
     invoice.payment_due_date = invoice.issuing_date + timedelta(days=invoice.net_payment_term)
     if invoice.total_amount_cents <= 0:
         invoice.payment_status = PaymentStatus.SUCCEEDED  # nothing to collect
+        invoice.payment_status_changed_at = now
     invoice.save()
     _after_finalize(invoice)
     return invoice, True
@@ -192,6 +193,10 @@ def invoice_void(
             "invoice_payment_dispute_lost", "The payment dispute was lost: it stays as it is."
         )
     paid = invoice.payment_status == PaymentStatus.SUCCEEDED and invoice.total_amount_cents > 0
+    if not paid and invoice.total_paid_amount_cents > 0:  # Lago: not voidable either
+        raise RuleViolation(
+            "invoice_partially_paid", "Part of it was paid (manual payments): credit it instead."
+        )
     if paid and not generate_credit_note:
         raise RuleViolation(
             "invoice_paid", "A paid invoice is voided with a credit note (generate_credit_note)."
@@ -274,8 +279,9 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
             raise RuleViolation("invoice_not_finalized", "Only a finalized invoice is paid.")
         if status != invoice.payment_status:
             invoice.payment_status = status
+            invoice.payment_status_changed_at = timezone.now()
             invoice.payment_overdue = invoice.payment_overdue and status != "succeeded"
-            fields += ["payment_status", "payment_overdue"]
+            fields += ["payment_status", "payment_status_changed_at", "payment_overdue"]
             payment_status_changed(invoice)
     invoice.save(update_fields=fields)
     return invoice

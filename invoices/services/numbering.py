@@ -32,3 +32,12 @@ def next_invoice_number(at: datetime) -> tuple[str, int]:
     sequence.save(update_fields=["last_value"])
     number = f"{organization.invoice_prefix}-{period}-{sequence.last_value:04d}"
     return number, sequence.last_value
+
+
+def next_sequence_value(prefix: str, period: str = "") -> int:
+    """The next value of another gapless series (payment receipts); call inside a
+    transaction: a rollback gives the value back."""
+    sequence = _locked_sequence(prefix, period)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return sequence.last_value

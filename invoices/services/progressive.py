@@ -57,7 +57,7 @@ def invoiced_usage_cents(subscription: Subscription, before: datetime) -> int:
             invoice__invoice_type=Invoice.InvoiceType.SUBSCRIPTION,
             to_datetime__lte=before,
         )
-        .exclude(invoice__status=Invoice.Status.VOIDED)
+        .exclude(invoice__status__in=Invoice.NOT_BILLED)
         .aggregate(total=Sum("amount_cents"))["total"]
     )
     return total or 0
@@ -167,7 +167,7 @@ def _credited_fees(invoice: Invoice) -> list[Fee]:
         fees += (
             _progressive_fees(billing.subscription, billing.charges_from_datetime)
             .filter(from_datetime__lt=billing.charges_to_datetime)
-            .exclude(invoice__status=Invoice.Status.VOIDED)
+            .exclude(invoice__status__in=Invoice.NOT_BILLED)
         )
     return fees
 

@@ -70,12 +70,15 @@ class PaymentProvider(Protocol):
         """The method a charge would use, or None."""
 
     def charge(self, *, invoice, payment, amount_cents: int, method: str) -> Charge:
-        """Charge off-session (ProviderDecline or ProviderError otherwise)."""
+        """Charge off-session (ProviderDecline or ProviderError otherwise). `invoice` is the
+        payable: an Invoice, or a PaymentRequest (same currency, customer, lago_id, number)."""
 
-    def payment_url(self, *, invoice, payment, amount_cents: int, success_url: str) -> str:
+    def payment_url(
+        self, *, invoice, payment, amount_cents: int, success_url: str | None = None
+    ) -> str:
         """A hosted page where the customer pays `amount_cents` of the invoice now (ProviderError
-        otherwise); the payment made there carries `payment`'s id and attempt, so its webhook
-        is recognised as this payment's."""
+        otherwise), returning to `success_url` (default PUBLIC_BASE_URL); the payment made there
+        carries `payment`'s id and attempt, so its webhook is recognised as this payment's."""
 
     def payment_status(self, status: str) -> str:
         """The provider's payment status as a Payment.Status value."""
@@ -94,6 +97,9 @@ class PaymentProvider(Protocol):
 
     def set_default_payment_method(self, customer, method: str) -> None:
         """Make `method` the customer's default at the provider."""
+
+    def detach_payment_method(self, customer, method: str) -> None:
+        """Remove `method` from the customer at the provider: it is never charged again."""
 
     def parse_webhook(self, *, payload: bytes, signature: str) -> dict:
         """The verified event (InvalidWebhook, MalformedEvent otherwise)."""

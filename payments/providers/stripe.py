@@ -116,6 +116,12 @@ class StripeProvider:
             params={"invoice_settings": {"default_payment_method": method}},
         )
 
+    def detach_payment_method(self, customer, method: str) -> None:
+        try:
+            stripe_client().payment_methods.detach(method)
+        except stripe.InvalidRequestError as exc:  # gone already, or never attached
+            logger.warning("payment method not detached", extra={"error": str(exc)})
+
     # --- payments ----------------------------------------------------------------------------
 
     def charge(self, *, invoice, payment, amount_cents: int, method: str) -> Charge:
@@ -129,12 +135,7 @@ class StripeProvider:
                     "payment_method": method,
                     "confirm": True,
                     "off_session": True,
-                    "metadata": {
-                        "lago_invoice_id": str(invoice.lago_id),
-                        "invoice_number": invoice.number or "",
-                        "payment_id": str(payment.lago_id),
-                        "attempt": str(payment.attempts),
-                    },
+                    "metadata": _payment_metadata(invoice, payment),
                 },
                 options={"idempotency_key": payment.attempt_key()},
             )
@@ -148,31 +149,31 @@ class StripeProvider:
             raise ProviderError(str(exc)) from exc
         return Charge(intent.id, intent.status, _charge_id(intent), _intent_error(intent))
 
-    def payment_url(self, *, invoice, payment, amount_cents: int, success_url: str) -> str:
-        """A Stripe Checkout session for the amount (Lago's payment_url for Stripe)."""
-        line = {
-            "quantity": 1,
-            "price_data": {
-                "currency": invoice.currency.lower(),
-                "unit_amount": amount_cents,
-                "product_data": {"name": f"Invoice {invoice.number}"},
-            },
-        }
-        metadata = {
-            "lago_invoice_id": str(invoice.lago_id),
-            "invoice_number": invoice.number or "",
-            "payment_id": str(payment.lago_id),
-            "attempt": str(payment.attempts),
-        }
+    def payment_url(
+        self, *, invoice, payment, amount_cents: int, success_url: str | None = None
+    ) -> str:
+        """A Stripe Checkout session for the amount due (Lago's payment_url); its
+        PaymentIntent carries our payment id, so its webhooks settle this payment."""
+        name = f"Invoice {invoice.number}"
         try:
             session = stripe_client().checkout.sessions.create(
                 params={
                     "mode": "payment",
                     "customer": invoice.customer.provider_customer_id,
-                    "line_items": [line],
-                    "success_url": success_url,
-                    "payment_intent_data": {"metadata": metadata},
-                }
+                    "line_items": [
+                        {
+                            "quantity": 1,
+                            "price_data": {
+                                "currency": invoice.currency.lower(),
+                                "unit_amount": amount_cents,
+                                "product_data": {"name": name},
+                            },
+                        }
+                    ],
+                    "payment_intent_data": {"metadata": _payment_metadata(invoice, payment)},
+                    "success_url": success_url or settings.PUBLIC_BASE_URL,
+                },
+                options={"idempotency_key": f"payment-url-{payment.attempt_key()}-{amount_cents}"},
             )
         except stripe.StripeError as exc:
             raise ProviderError(str(exc)) from exc
@@ -266,6 +267,16 @@ def _attached_method(customer) -> str | None:
         if methods.data:
             return methods.data[0].id
     return None
+
+
+def _payment_metadata(invoice, payment) -> dict:
+    """What a PaymentIntent carries so that its webhooks find our payment and attempt."""
+    return {
+        "lago_invoice_id": str(invoice.lago_id),
+        "invoice_number": invoice.number or "",
+        "payment_id": str(payment.lago_id),
+        "attempt": str(payment.attempts),
+    }
 
 
 def _charge_id(intent) -> str:

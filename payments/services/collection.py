@@ -26,12 +26,13 @@ logger = logging.getLogger(__name__)
 Status = Payment.Status
 
 
-def _payment_for(invoice: Invoice, provider_name: str) -> Payment:
+def payment_for(invoice: Invoice, provider_name: str) -> Payment:
     """The invoice's payment row (one per invoice, a unique constraint)."""
     try:
         with transaction.atomic():
             payment, _ = Payment.objects.get_or_create(
                 invoice=invoice,
+                kind=Payment.Kind.PROVIDER,
                 defaults={
                     "customer": invoice.customer,
                     "provider": provider_name,
@@ -40,7 +41,7 @@ def _payment_for(invoice: Invoice, provider_name: str) -> Payment:
                 },
             )
     except IntegrityError:
-        payment = Payment.objects.get(invoice=invoice)
+        payment = Payment.objects.get(invoice=invoice, kind=Payment.Kind.PROVIDER)
     return payment
 
 
@@ -74,9 +75,9 @@ def invoice_collect(*, invoice: Invoice, now: datetime | None = None) -> Payment
     if not invoice.customer.provider_customer_id:  # kept in sync on every customer change
         customer_provider_sync(customer=invoice.customer)
         invoice.customer.refresh_from_db()
-    payment = _claim_attempt(_payment_for(invoice, provider.name).pk)
+    payment = _claim_attempt(payment_for(invoice, provider.name).pk)
     if payment is None:
-        return Payment.objects.get(invoice=invoice)
+        return Payment.objects.get(invoice=invoice, kind=Payment.Kind.PROVIDER)
     if payment.amount_cents != due:  # an offset since the last attempt
         payment.amount_cents = due
         payment.save(update_fields=["amount_cents", "updated_at"])
@@ -123,7 +124,8 @@ def payment_retry_now(*, invoice: Invoice) -> Payment:
         raise NotAllowed("customer_must_have_payment_provider", "Not collected through Stripe.")
     if invoice_due_cents(invoice) <= 0:
         raise NotAllowed("invalid_status", "Nothing is due on this invoice.")
-    before = Payment.objects.filter(invoice=invoice).values_list("attempts", flat=True).first()
+    provider_payments = Payment.objects.filter(invoice=invoice, kind=Payment.Kind.PROVIDER)
+    before = provider_payments.values_list("attempts", flat=True).first()
     payment = invoice_collect(invoice=invoice)
     if payment is None or payment.attempts == (before or 0):
         raise NotAllowed(
@@ -150,7 +152,7 @@ def invoice_payment_url(*, invoice: Invoice) -> tuple[str, str]:
         raise ValidationFailed({"base": [NOT_PAYABLE]})
     if not invoice.customer.provider_customer_id:
         raise ValidationFailed({"base": ["missing_payment_provider_customer"]})
-    payment = _payment_for(invoice, provider.name)
+    payment = payment_for(invoice, provider.name)
     success_url = settings.PUBLIC_BASE_URL.rstrip("/") + "/"
     try:
         url = provider.payment_url(

@@ -15,6 +15,8 @@ from invoices.services.lifecycle import payment_status_changed
 from payments.models import Payment
 from payments.providers import provider_named
 from payments.serializers import payment_json
+from payments.services.receipts import payment_receipt_issue
+from payments.services.settlement import payment_request_failed, payment_request_settle
 
 Status = Payment.Status
 TERMINAL = {Status.SUCCEEDED}
@@ -29,6 +31,8 @@ def payment_record_failure(payment: Payment, code: str, message: str, now: datet
         payment = Payment.objects.select_for_update().select_related("invoice").get(pk=payment.pk)
         if payment.status == Status.SUCCEEDED:
             return payment
+        if payment.payment_request_id is not None:
+            return _request_payment_failed(payment, f"{code}: {message}", now)
         payment.status, payment.last_error = Status.FAILED, f"{code}: {message}"
         payment.next_retry_at = _next_retry(payment, now)
         payment.provider_status_at = payment.provider_status_at or now.replace(microsecond=0)
@@ -38,6 +42,16 @@ def payment_record_failure(payment: Payment, code: str, message: str, now: datet
         _announce(payment, Status.FAILED, payment.last_error)
         if payment.next_retry_at is None:
             _give_up(payment)
+    return payment
+
+
+def _request_payment_failed(payment: Payment, error: str, now: datetime) -> Payment:
+    """A payment request's payment failed: no retry schedule (a new request is the retry)."""
+    payment.status, payment.last_error, payment.next_retry_at = Status.FAILED, error, None
+    payment.provider_status_at = payment.provider_status_at or now.replace(microsecond=0)
+    fields = ["status", "last_error", "next_retry_at", "provider_status_at", "updated_at"]
+    payment.save(update_fields=fields)
+    payment_request_failed(payment)
     return payment
 
 
@@ -74,10 +88,11 @@ def _invoice_payment_status(invoice: Invoice, status: str) -> None:
     invoice = lock_invoice(invoice.pk)
     if invoice.payment_status == status or invoice.payment_status == "succeeded":
         return
-    invoice.payment_status = status
+    invoice.payment_status, invoice.payment_status_changed_at = status, timezone.now()
     if status == Invoice.PaymentStatus.SUCCEEDED:
         invoice.payment_overdue = False
-    invoice.save(update_fields=["payment_status", "payment_overdue", "updated_at"])
+    fields = ["payment_status", "payment_status_changed_at", "payment_overdue", "updated_at"]
+    invoice.save(update_fields=fields)
     payment_status_changed(invoice)
 
 
@@ -158,8 +173,13 @@ def payment_apply_intent(
         found.status = new_status
         if new_status == Status.SUCCEEDED:
             found.succeeded_at, found.next_retry_at, found.last_error = now, None, ""
-            _invoice_payment_status(found.invoice, Invoice.PaymentStatus.SUCCEEDED)
+            if found.payment_request_id is not None:
+                payment_request_settle(found)
+            else:
+                _invoice_payment_status(found.invoice, Invoice.PaymentStatus.SUCCEEDED)
         found.save()
+        if new_status == Status.SUCCEEDED:
+            payment_receipt_issue(payment=found)
         if new_status != Status.FAILED:
             _announce(found, new_status)
     if new_status == Status.FAILED:

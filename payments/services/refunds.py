@@ -15,7 +15,7 @@ def credit_note_refund(*, credit_note: CreditNote) -> Refund | None:
     if not credit_note.refund_amount_cents:
         return None
     payment = Payment.objects.filter(
-        invoice=credit_note.invoice, status=Payment.Status.SUCCEEDED
+        invoice=credit_note.invoice, kind=Payment.Kind.PROVIDER, status=Payment.Status.SUCCEEDED
     ).first()
     provider = provider_named(payment.provider) if payment is not None else None
     if provider is None or not provider.enabled():

@@ -3,14 +3,18 @@
 Like Lago, the fee of an in-advance event is the difference between the price of the period's
 units with and without it."""
 
+import uuid
 from datetime import timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
 from django.utils import timezone
 
+from core.api.formats import decimal_number, decimal_str
 from core.errors import NotFound, ValidationFailed
 from core.money import to_minor_units
+from core.validation import parse_decimal
 from customers.models import Subscription
 from customers.selectors import subscription_currency
 from plans import aggregation_types, pricing
@@ -125,4 +129,158 @@ def _estimate(charge: Charge, event, window: Window, currency: str, prices) -> d
             "invoice_display_name": charge.invoice_display_name or None,
             "lago_item_id": str(charge.lago_id),
         },
+    }
+
+
+# --- estimate_instant_fees: Lago's instant estimate, the event priced on its own -----------
+
+INSTANT_MODELS = ("standard", "percentage")
+
+
+def estimate_instant_fees(*, raw: dict) -> list[dict]:
+    """Lago's POST /events/estimate_instant_fees: the fee of each pay-in-advance standard or
+    percentage charge of the event's metric, for this event alone (not the period's usage
+    with and without it, as estimate_fees does). Nothing is stored."""
+    subscription = _active_subscription(raw.get("external_subscription_id"))
+    charges = _instant_charges(subscription)
+    matched = [c for c in charges if c.billable_metric.code == raw.get("code")]
+    if not matched:
+        raise ValidationFailed({"code": ["does_not_match_an_instant_charge"]})
+    return [_instant_fee(subscription, charge, raw) for charge in matched]
+
+
+def estimate_instant_fees_batch(*, raws: list) -> list[dict]:
+    """The batch form: events grouped by subscription (Lago's order), fees of each event."""
+    if not isinstance(raws, list) or not all(isinstance(raw, dict) for raw in raws):
+        raise ValidationFailed({"events": ["invalid_format"]})
+    fees: list[dict] = []
+    by_subscription: dict = {}
+    for raw in raws:
+        by_subscription.setdefault(raw.get("external_subscription_id"), []).append(raw)
+    for external_id, events in by_subscription.items():
+        subscription = _active_subscription(external_id)
+        charges = _instant_charges(subscription)
+        if not charges:
+            raise ValidationFailed({"code": ["does_not_match_an_instant_charge"]})
+        for raw in events:
+            matched = [c for c in charges if c.billable_metric.code == raw.get("code")]
+            fees += [_instant_fee(subscription, charge, raw) for charge in matched]
+    return fees
+
+
+def _active_subscription(external_id) -> Subscription:
+    subscription = (
+        Subscription.objects.filter(external_id=external_id, status=Subscription.Status.ACTIVE)
+        .select_related("plan", "customer")
+        .first()
+        if isinstance(external_id, str)
+        else None
+    )
+    if subscription is None:
+        raise NotFound("subscription")
+    return subscription
+
+
+def _instant_charges(subscription: Subscription) -> list[Charge]:
+    return list(
+        subscription.plan.charges.live()
+        .filter(pay_in_advance=True, charge_model__in=INSTANT_MODELS)
+        .select_related("billable_metric")
+        .prefetch_related("filters")
+        .order_by("pk")
+    )
+
+
+def _instant_units(charge: Charge, properties: dict) -> Decimal:
+    """The event's value of the metric's field; one unit when the metric has no field."""
+    field = charge.billable_metric.field_name
+    if not field:
+        return Decimal(1)
+    value = properties.get(field, 0)  # Lago: a missing value is no unit
+    units = parse_decimal(value if not isinstance(value, float) else repr(value))
+    if units is None or isinstance(value, bool):
+        raise ValidationFailed({f"properties.{field}": ["value_is_invalid"]})
+    return units
+
+
+def _instant_amount(model: str, properties: dict, units: Decimal) -> Decimal:
+    """Lago's Charges::EstimateInstant services: units * amount, or the percentage of the
+    units plus the fixed amount, within the per-transaction bounds. Negative units: 0."""
+    if units < 0:
+        return Decimal(0)
+    if model == "standard":
+        return units * Decimal(str(properties.get("amount") or 0))
+    amount = units * Decimal(str(properties.get("rate") or 0)) / 100
+    amount += Decimal(str(properties.get("fixed_amount") or 0))
+    low, high = (
+        properties.get(key) for key in ("per_transaction_min_amount", "per_transaction_max_amount")
+    )
+    if low not in (None, ""):
+        amount = max(amount, Decimal(str(low)))
+    if high not in (None, ""):
+        amount = min(amount, Decimal(str(high)))
+    return amount
+
+
+def _instant_fee(subscription: Subscription, charge: Charge, raw: dict) -> dict:
+    """One FeeEstimateObject, as Lago's Fees::EstimateInstant::BaseService builds it."""
+    event_properties = raw.get("properties") if isinstance(raw.get("properties"), dict) else {}
+    currency = subscription_currency(subscription)
+    prices = price_list(subscription.plan, currency, timezone.now().date())
+    filters = [f for f in charge.filters.all() if f.deleted_at is None]
+    charge_filter = matching_filter(event_properties, filters)
+    properties = charge_filter.properties if charge_filter else prices.properties(charge)
+    units = _instant_units(charge, event_properties)
+    amount = prices.convert(charge, _instant_amount(charge.charge_model, properties, units))
+    cents = to_minor_units(amount, currency)
+    unit_cents = Decimal(0) if cents == 0 or units == 0 else Decimal(cents) / units
+    metric, customer = charge.billable_metric, subscription.customer
+    return {
+        "lago_id": None,
+        "lago_charge_id": str(charge.lago_id),
+        "lago_charge_filter_id": str(charge_filter.lago_id) if charge_filter else None,
+        "lago_invoice_id": None,
+        "lago_true_up_fee_id": None,
+        "lago_true_up_parent_fee_id": None,
+        "lago_subscription_id": str(subscription.lago_id),
+        "external_subscription_id": subscription.external_id,
+        "lago_customer_id": str(customer.lago_id),
+        "external_customer_id": customer.external_id,
+        "item": {
+            "type": "charge",
+            "code": metric.code,
+            "name": metric.name,
+            "description": metric.description,
+            "invoice_display_name": charge.invoice_display_name or metric.name,
+            "filters": charge_filter.values if charge_filter else None,
+            "filter_invoice_display_name": (
+                charge_filter.invoice_display_name or None if charge_filter else None
+            ),
+            "lago_item_id": str(metric.lago_id),
+            "item_type": "BillableMetric",
+            "grouped_by": {},
+        },
+        "pay_in_advance": True,
+        "invoiceable": charge.invoiceable,
+        "amount_cents": cents,
+        "amount_currency": currency,
+        "precise_amount": decimal_number(amount),
+        "precise_total_amount": decimal_number(amount),
+        "taxes_amount_cents": 0,
+        "taxes_precise_amount": decimal_number(0),
+        "taxes_rate": 0,
+        "total_amount_cents": cents,
+        "total_amount_currency": currency,
+        "units": decimal_str(units),
+        "description": None,
+        "precise_unit_amount": decimal_number(unit_cents),
+        "precise_coupons_amount_cents": "0.0",
+        "events_count": 1,
+        "payment_status": "pending",
+        "created_at": None,
+        "succeeded_at": None,
+        "failed_at": None,
+        "refunded_at": None,
+        "amount_details": None,
+        "event_transaction_id": raw.get("transaction_id") or str(uuid.uuid4()),
     }
