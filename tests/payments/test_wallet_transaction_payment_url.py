@@ -136,7 +136,7 @@ def test_no_provider_or_not_known_there(api, provider):
 def test_stripe_asks_a_checkout_session_for_the_amount_due(monkeypatch):
     created = []
 
-    def create(params):
+    def create(params, options=None):
         created.append(params)
         return SimpleNamespace(url="https://checkout.stripe.test/c/1")
 
@@ -148,7 +148,7 @@ def test_stripe_asks_a_checkout_session_for_the_amount_due(monkeypatch):
         currency="EUR",
         customer=SimpleNamespace(provider_customer_id="cus_1"),
     )
-    payment = SimpleNamespace(lago_id="pay-1", attempts=2)
+    payment = SimpleNamespace(lago_id="pay-1", attempts=2, attempt_key=lambda: "payment-pay-1-2")
     page = stripe_provider.StripeProvider().payment_url(
         invoice=invoice, payment=payment, amount_cents=1234, success_url="https://seller.test/"
     )
