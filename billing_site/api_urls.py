@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from backoffice.api_analytics import AnalyticsViewSet
 from customers import api as customers_api
 from customers.api import SubscriptionViewSet
 from customers.api_coupons import AppliedCouponViewSet
@@ -46,5 +47,8 @@ router.register("wallets", WalletViewSet, basename="wallet")
 router.register("wallet_transactions", WalletTransactionViewSet, basename="wallet_transaction")
 router.register("webhook_endpoints", WebhookEndpointViewSet, basename="webhook_endpoint")
 router.register("webhooks", WebhookKeyViewSet, basename="webhook")  # public_key, json_public_key
+router.register(
+    "analytics", AnalyticsViewSet, basename="analytics"
+)  # backoffice: dashboard figures
 
 urlpatterns = router.urls
