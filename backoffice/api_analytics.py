@@ -10,10 +10,12 @@ fees per month)."""
 from datetime import date
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from backoffice import dashboard
+from backoffice.schemas import ANALYTICS_VIEWS
 from core.api.viewsets import LagoViewSet
 from core.errors import ValidationFailed
 from core.selectors import organization_get
@@ -56,6 +58,7 @@ def _customer(params) -> str | None:
     return params.get("external_customer_id") or None
 
 
+@extend_schema_view(**ANALYTICS_VIEWS)
 class AnalyticsViewSet(LagoViewSet):
     """Lago's analytics: gross revenue, invoiced usage, MRR, overdue balance, invoice
     collection, per month."""

@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from backoffice.api_analytics import AnalyticsViewSet
+from core.api_logs import ApiLogViewSet
 from customers import api as customers_api
 from customers.api import SubscriptionViewSet
 from customers.api_coupons import AppliedCouponViewSet
@@ -47,8 +48,8 @@ router.register("wallets", WalletViewSet, basename="wallet")
 router.register("wallet_transactions", WalletTransactionViewSet, basename="wallet_transaction")
 router.register("webhook_endpoints", WebhookEndpointViewSet, basename="webhook_endpoint")
 router.register("webhooks", WebhookKeyViewSet, basename="webhook")  # public_key, json_public_key
-router.register(
-    "analytics", AnalyticsViewSet, basename="analytics"
-)  # backoffice: dashboard figures
+router.register("api_logs", ApiLogViewSet, basename="api_log")
+# The dashboard's figures (backoffice, the top layer).
+router.register("analytics", AnalyticsViewSet, basename="analytics")
 
 urlpatterns = router.urls
