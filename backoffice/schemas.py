@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from core.api.schema import Int, List, Str, op, query
+from core.api.schema import PAGE, DateTime, Int, List, Str, op, paginated, query, wrapped
 
 
 def _rows(name: str, plural: str, **fields):
@@ -49,5 +49,45 @@ ANALYTICS_VIEWS = {
             **MONEY,
         ),
         parameters=[CURRENCY, MONTHS],
+    ),
+}
+
+
+class ActivityLog(serializers.Serializer):
+    activity_id = Str()
+    activity_type = Str(help_text="<resource>.<action>: invoice.created, plan.updated")
+    activity_source = Str(help_text="api, front or system")
+    activity_object = serializers.JSONField(allow_null=True)
+    activity_object_changes = serializers.JSONField(allow_null=True)
+    user_email = Str(allow_null=True)
+    resource_id = Str()
+    resource_type = Str()
+    external_customer_id = Str(allow_null=True)
+    external_subscription_id = Str(allow_null=True)
+    organization_id = Str()
+    logged_at = DateTime()
+    created_at = DateTime()
+
+
+ACTIVITY_LOG_FILTERS = [
+    query("from_date", OpenApiTypes.DATE),
+    query("to_date", OpenApiTypes.DATE),
+    query("activity_types[]"),
+    query("activity_sources[]", description="api, front, system"),
+    query("user_emails[]"),
+    query("external_customer_id"),
+    query("external_subscription_id"),
+    query("resource_ids[]"),
+    query("resource_types[]"),
+]
+
+ACTIVITY_LOG_VIEWS = {
+    "list": op(
+        "List activity logs (the audit trail)",
+        paginated("ActivityLogPage", "activity_logs", ActivityLog),
+        parameters=[*PAGE, *ACTIVITY_LOG_FILTERS],
+    ),
+    "retrieve": op(
+        "Retrieve an activity log", wrapped("ActivityLogEnvelope", "activity_log", ActivityLog())
     ),
 }

@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from backoffice.api_activity_logs import ActivityLogViewSet
 from backoffice.api_analytics import AnalyticsViewSet
 from core.api_logs import ApiLogViewSet
 from customers import api as customers_api
@@ -49,7 +50,8 @@ router.register("wallet_transactions", WalletTransactionViewSet, basename="walle
 router.register("webhook_endpoints", WebhookEndpointViewSet, basename="webhook_endpoint")
 router.register("webhooks", WebhookKeyViewSet, basename="webhook")  # public_key, json_public_key
 router.register("api_logs", ApiLogViewSet, basename="api_log")
-# The dashboard's figures (backoffice, the top layer).
+# Read every domain: backoffice, the top layer (the dashboard's figures, the audit trail).
+router.register("activity_logs", ActivityLogViewSet, basename="activity_log")
 router.register("analytics", AnalyticsViewSet, basename="analytics")
 
 urlpatterns = router.urls
