@@ -105,8 +105,11 @@ class ApiLogMiddleware:
                 request_body=body,
                 request_response=content.decode("utf-8", errors="replace"),
             )
-        except Exception:
-            logger.exception("could not record the API log of %s", request.path)
+        except Exception as exc:
+            if is_database_unavailable(exc):  # the response already says so (503)
+                logger.warning("API log of %s not recorded: database unavailable", request.path)
+            else:
+                logger.exception("could not record the API log of %s", request.path)
 
 
 class AuditActorMiddleware:

@@ -3,11 +3,13 @@ computed by hand; the API's numbers == the dashboard selectors' == those, and ev
 matches Lago's response schema."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 import time_machine
 
 from backoffice import dashboard
+from core.models import FxRate
 from invoices.models import Fee
 from tests.core.test_dashboard import at, customer, invoice, subscribe
 from tests.factories import make_metric, make_plan
@@ -190,3 +192,21 @@ def test_bad_filters_are_422_naming_the_field(api, params, field):
 
 def test_analytics_need_an_api_key(anon_api):
     assert anon_api.get("/api/v1/analytics/mrr").status_code == 401
+
+
+def test_other_currencies_are_converted_as_the_dashboard_does(api, world):
+    """EUR 1 = USD 1.10 from January: USD fees in EUR, per month and kind of fee, rounded half
+    up once per group (base 250,000 / 1.1 = 227,272.73 -> 227,273; usage 1,450 -> 1,318.18 ->
+    1,318; add-on 500 -> 454.55 -> 455), plus an invoice in EUR."""
+    FxRate.objects.create(base="EUR", quote="USD", rate=Decimal("1.10"), date=date(2024, 1, 1))
+    invoice(customer("c", "EUR"), date(2024, 2, 10), {"subscription": 1_000}, currency="EUR")
+    body = get(api, "gross_revenue", "GrossRevenues", months=3, currency="EUR")
+    # January: 10,000 -> 9,090.91 -> 9,091 and 2,550 -> 2,318.18 -> 2,318; March: 9,091.
+    assert [r["amount_cents"] for r in body["gross_revenues"]] == [
+        9_091 + 2_318,
+        227_273 + 1_318 + 455 + 1_000,
+        9_091,
+    ]
+    assert {r["currency"] for r in body["gross_revenues"]} == {"EUR"}
+    months = dashboard.revenue_by_month(date(2024, 1, 1), date(2024, 3, 31), "EUR")
+    assert [m.total_cents for m in months] == [r["amount_cents"] for r in body["gross_revenues"]]
