@@ -42,7 +42,7 @@ def _months(params) -> int:
     raw = params.get("months")
     if raw in (None, ""):
         return DEFAULT_MONTHS
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_MONTHS:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_MONTHS):
         raise ValidationFailed({"months": ["value_is_invalid"]})
     return int(raw)
 

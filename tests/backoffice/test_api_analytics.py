@@ -176,7 +176,14 @@ def test_default_window_is_twelve_months_in_the_organizations_currency(api, worl
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"months": "0"}, "months"), ({"months": "x"}, "months"), ({"currency": "ZZZ"}, "currency")],
+    [
+        ({"months": "0"}, "months"),
+        ({"months": "121"}, "months"),
+        ({"months": "x"}, "months"),
+        ({"months": "-1"}, "months"),
+        ({"months": "9" * 30}, "months"),
+        ({"currency": "ZZZ"}, "currency"),
+    ],
 )
 def test_bad_filters_are_422_naming_the_field(api, params, field):
     with time_machine.travel(NOW, tick=False):
