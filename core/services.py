@@ -101,13 +101,14 @@ def organization_update(*, data: dict):
 
 
 def _bounded(text: str, limit: int) -> str:
-    """Secrets redacted, then cut to `limit` characters with a marker saying so."""
+    """Cut to `limit` characters (with a marker saying so), then secrets redacted: the patterns
+    run on the bounded text only, and a secret cut at the edge is still matched by its key
+    name or prefix (what follows the cut is not stored at all)."""
     from core.redaction import redact
 
-    text = redact(text)
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"…[truncated, {len(text)} characters]"
+    if len(text) > limit:
+        text = text[:limit] + f"…[truncated, {len(text)} characters]"
+    return redact(text)
 
 
 def api_log_record(
