@@ -174,6 +174,7 @@ class RevenueMonth:
     base_cents: int = 0
     usage_cents: int = 0
     one_off_cents: int = 0
+    invoices_count: int = 0  # finalized invoices issued that month
 
     @property
     def total_cents(self) -> int:
@@ -185,22 +186,30 @@ class RevenueMonth:
         return Decimal(self.base_cents) / self.total_cents if self.total_cents else Decimal(0)
 
 
-def _finalized_fees(start: date, end: date):
+def _finalized_fees(start: date, end: date, external_customer_id: str | None = None):
     from invoices.models import Fee, Invoice
 
-    return Fee.objects.filter(
+    fees = Fee.objects.filter(
         invoice__status=Invoice.Status.FINALIZED,
         invoice__issuing_date__gte=start,
         invoice__issuing_date__lte=end,
     )
+    if external_customer_id is not None:
+        fees = fees.filter(invoice__customer__external_id=external_customer_id)
+    return fees
 
 
-def revenue_by_month(start: date, end: date, currency: str) -> list[RevenueMonth]:
+def revenue_by_month(
+    start: date, end: date, currency: str, external_customer_id: str | None = None
+) -> list[RevenueMonth]:
     """Fees of finalized invoices by issuing month: base fees (and commitment true-ups), usage,
-    one-offs (add-ons). Prepaid credit purchases are not revenue until used."""
+    one-offs (add-ons), and how many finalized invoices were issued. Prepaid credit purchases
+    are not revenue until used. `external_customer_id` narrows it to one customer (the API)."""
+    from invoices.models import Invoice
+
     convert = Converter(currency)
     rows = (
-        _finalized_fees(start, end)
+        _finalized_fees(start, end, external_customer_id)
         .filter(fee_type__in=REVENUE_KINDS)
         .annotate(month=TruncMonth("invoice__issuing_date"))
         .values("month", "fee_type", "amount_currency")
@@ -214,9 +223,84 @@ def revenue_by_month(start: date, end: date, currency: str) -> list[RevenueMonth
         entry = months.setdefault(month, RevenueMonth(month))
         kind = REVENUE_KINDS[row["fee_type"]]
         setattr(entry, f"{kind}_cents", getattr(entry, f"{kind}_cents") + cents)
+    invoices = Invoice.objects.filter(
+        status=Invoice.Status.FINALIZED, issuing_date__gte=start, issuing_date__lte=end
+    )
+    if external_customer_id is not None:
+        invoices = invoices.filter(customer__external_id=external_customer_id)
+    counts = (
+        invoices.annotate(month=TruncMonth("issuing_date"))
+        .values("month")
+        .annotate(count=Count("id"))
+        .order_by("month")
+    )
+    for row in counts:
+        month = _month_end(row["month"]).replace(day=1)
+        months.setdefault(month, RevenueMonth(month)).invoices_count = row["count"]
     return [
         months.get(d.replace(day=1), RevenueMonth(d.replace(day=1))) for d in month_ends(start, end)
     ]
+
+
+@dataclass
+class MetricRevenue:
+    month: date
+    code: str
+    amount_cents: int
+
+
+def usage_revenue_by_month(start: date, end: date, currency: str) -> list[MetricRevenue]:
+    """The usage fees of finalized invoices by issuing month and metric: the revenue mix's
+    `usage_cents`, split per billable metric (summed, they are that figure when one currency)."""
+    convert = Converter(currency)
+    rows = (
+        _finalized_fees(start, end)
+        .filter(fee_type="charge")
+        .annotate(month=TruncMonth("invoice__issuing_date"))
+        .values("month", "charge__billable_metric__code", "amount_currency")
+        .annotate(total=Sum("amount_cents"))
+        .order_by("month", "charge__billable_metric__code")
+    )
+    result: dict[tuple[date, str], MetricRevenue] = {}
+    for row in rows:
+        month = _month_end(row["month"]).replace(day=1)
+        code = row["charge__billable_metric__code"] or ""
+        cents = convert(row["total"] or 0, row["amount_currency"], _month_end(month)) or 0
+        entry = result.setdefault((month, code), MetricRevenue(month, code, 0))
+        entry.amount_cents += cents
+    return list(result.values())
+
+
+@dataclass
+class CollectionMonth:
+    month: date
+    payment_status: str
+    invoices_count: int
+    amount_cents: int
+
+
+def invoice_collection_by_month(start: date, end: date, currency: str) -> list[CollectionMonth]:
+    """Finalized invoices by issuing month and payment status: how many, and their totals."""
+    from invoices.models import Invoice
+
+    convert = Converter(currency)
+    rows = (
+        Invoice.objects.filter(
+            status=Invoice.Status.FINALIZED, issuing_date__gte=start, issuing_date__lte=end
+        )
+        .annotate(month=TruncMonth("issuing_date"))
+        .values("month", "payment_status", "currency")
+        .annotate(total=Sum("total_amount_cents"), count=Count("id"))
+        .order_by("month", "payment_status")
+    )
+    result: dict[tuple[date, str], CollectionMonth] = {}
+    for row in rows:
+        month = _month_end(row["month"]).replace(day=1)
+        key = (month, row["payment_status"])
+        entry = result.setdefault(key, CollectionMonth(month, row["payment_status"], 0, 0))
+        entry.invoices_count += row["count"]
+        entry.amount_cents += convert(row["total"] or 0, row["currency"], _month_end(month)) or 0
+    return list(result.values())
 
 
 # --- usage ---------------------------------------------------------------------------------------
@@ -419,6 +503,42 @@ def receivables(today: date, currency: str) -> Receivables:
         result.failed_payments += row["count"]
         result.failed_payments_cents += convert(row["total"] or 0, row["currency"], today) or 0
     return result
+
+
+@dataclass
+class OverdueMonth:
+    month: date  # the month of the invoices' due date
+    amount_cents: int
+    lago_invoice_ids: list[str]
+
+
+def overdue_by_month(
+    today: date, currency: str, external_customer_id: str | None = None
+) -> list[OverdueMonth]:
+    """What is still due on finalized invoices past their due date, by the month of that due
+    date: the receivables' overdue buckets (`Receivables.overdue_cents`) per month."""
+    from invoices.selectors import unpaid_invoices_with_due
+
+    convert = Converter(currency)
+    overdue = unpaid_invoices_with_due().filter(due_cents__gt=0, payment_due_date__lt=today)
+    if external_customer_id is not None:
+        overdue = overdue.filter(customer__external_id=external_customer_id)
+    overdue = overdue.annotate(month=TruncMonth("payment_due_date"))
+    rows = (
+        overdue.values("month", "currency")
+        .annotate(total=Sum("due_cents"))
+        .order_by("month", "currency")
+    )
+    result: dict[date, OverdueMonth] = {}
+    for row in rows:
+        month = _month_end(row["month"]).replace(day=1)
+        entry = result.setdefault(month, OverdueMonth(month, 0, []))
+        entry.amount_cents += convert(row["total"] or 0, row["currency"], today) or 0
+    for month, lago_id in overdue.order_by("payment_due_date", "id").values_list(
+        "month", "lago_id"
+    ):
+        result[_month_end(month).replace(day=1)].lago_invoice_ids.append(str(lago_id))
+    return list(result.values())
 
 
 # --- ingestion ---------------------------------------------------------------------------------

@@ -3,6 +3,9 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from backoffice.api_activity_logs import ActivityLogViewSet
+from backoffice.api_analytics import AnalyticsViewSet
+from core.api_logs import ApiLogViewSet
 from core.api_organization import OrganizationViewSet as CoreOrganizationViewSet
 from customers import api as customers_api
 from customers.api_charges import (
@@ -106,6 +109,10 @@ router.register("wallets", WalletViewSet, basename="wallet")
 router.register("wallet_transactions", WalletTransactionViewSet, basename="wallet_transaction")
 router.register("webhook_endpoints", WebhookEndpointViewSet, basename="webhook_endpoint")
 router.register("webhooks", WebhookKeyViewSet, basename="webhook")  # public_key, json_public_key
+router.register("api_logs", ApiLogViewSet, basename="api_log")
+# Read every domain: backoffice, the top layer (the dashboard's figures, the audit trail).
+router.register("activity_logs", ActivityLogViewSet, basename="activity_log")
+router.register("analytics", AnalyticsViewSet, basename="analytics")
 
 organization = OrganizationViewSet.as_view({"get": "retrieve", "put": "update"})
 urlpatterns = [*router.urls, path("organizations", organization, name="organization")]

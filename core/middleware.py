@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 
 from core.api.exceptions import database_unavailable_response, error_body, is_database_unavailable
@@ -39,6 +40,76 @@ class ApiJsonErrorsMiddleware:
             return database_unavailable_response(JsonResponse)
         logger.exception("unhandled error on %s", request.path, exc_info=exception)
         return JsonResponse(error_body(500, "internal_error"), status=500)
+
+
+class ApiLogMiddleware:
+    """Lago's API logs: each write request (POST, PUT, PATCH, DELETE) to /api/v1 made with an
+    API key is stored after its response (`core.services.api_log_record`): User-Agent, method,
+    status, origin, path, both bodies redacted and truncated; never a header, so never the
+    Authorization. Like Lago, /api/v1/events (ingestion, the hot path) is not logged, nor are
+    requests without a valid key. A failure to log is logged and never fails the request."""
+
+    prefix = "/api/v1/"
+    skipped = ("/api/v1/events",)
+    methods = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not self._logged(request):
+            return self.get_response(request)
+        body = self._request_body(request)
+        response = self.get_response(request)
+        self._record(request, response, body)
+        return response
+
+    def _logged(self, request) -> bool:
+        path = request.path
+        return (
+            settings.API_LOG_ENABLED
+            and request.method in self.methods
+            and path.startswith(self.prefix)
+            and not any(path == p or path.startswith(p + "/") for p in self.skipped)
+        )
+
+    @staticmethod
+    def _request_body(request) -> str:
+        """Read before the view (whose parser consumes the stream); an oversized one only by
+        its size (the view refuses it with 413 anyway)."""
+        length = _declared_length(request)
+        if length > settings.API_MAX_BODY_BYTES:
+            return f"[not logged: {length} bytes]"
+        try:
+            return request.body.decode("utf-8", errors="replace")
+        except Exception:  # a body Django refuses to read is simply not logged
+            return ""
+
+    @staticmethod
+    def _record(request, response, body: str) -> None:
+        from core.api.authentication import ApiKeyUser
+        from core.services import api_log_record
+
+        user = getattr(request, "user", None)
+        if not isinstance(user, ApiKeyUser):
+            return
+        content = b"" if getattr(response, "streaming", False) else response.content
+        try:
+            api_log_record(
+                api_key_prefix=user.api_key.prefix,
+                client=request.META.get("HTTP_USER_AGENT", ""),
+                http_method=request.method,
+                http_status=response.status_code,
+                request_origin=f"{request.scheme}://{request.get_host()}",
+                request_path=request.path,
+                request_body=body,
+                request_response=content.decode("utf-8", errors="replace"),
+            )
+        except Exception as exc:
+            if is_database_unavailable(exc):  # the response already says so (503)
+                logger.warning("API log of %s not recorded: database unavailable", request.path)
+            else:
+                logger.exception("could not record the API log of %s", request.path)
 
 
 class AuditActorMiddleware:

@@ -173,3 +173,30 @@ class BulkJob(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else (self.done + self.failed) * 100 // self.total
+
+
+class ApiLog(models.Model):
+    """One write request to /api/v1 (POST, PUT, PATCH, DELETE; Lago's API logs), recorded
+    after its response by `core.api_log.ApiLogMiddleware`: bodies truncated and redacted, the
+    key by its prefix only, never the Authorization header. Deleted after
+    API_LOG_RETENTION_DAYS by the beat task `core.purge_api_logs`."""
+
+    request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    api_key_prefix = models.CharField(max_length=16, blank=True)
+    client = models.CharField(max_length=255, blank=True)  # the User-Agent
+    http_method = models.CharField(max_length=8)  # post, put, patch, delete
+    http_status = models.PositiveSmallIntegerField()
+    request_origin = models.CharField(max_length=255)  # scheme://host
+    request_path = models.CharField(max_length=1000)
+    request_body = models.TextField(blank=True)
+    request_response = models.TextField(blank=True)
+    api_version = models.CharField(max_length=8, default="v1")
+    logged_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-logged_at", "-id"]
+        verbose_name = "API log"
+
+    def __str__(self) -> str:
+        return f"{self.http_method.upper()} {self.request_path} {self.http_status}"

@@ -1,6 +1,7 @@
 """Reads for the core app: API key lookup and health checks."""
 
 import logging
+import re
 
 from django.db import connection
 
@@ -53,3 +54,44 @@ def organization_get():
 
     organization = Organization.objects.order_by("pk").first()
     return organization or Organization.objects.create()
+
+
+def api_logs_filtered(
+    *,
+    from_date=None,
+    to_date=None,
+    http_methods: list[str] | None = None,
+    http_statuses: list[str] | None = None,
+    api_version: str | None = None,
+    request_paths: str | None = None,
+):
+    """API logs, newest first, with Lago's filters: days of `logged_at` (UTC, both included),
+    methods, statuses (numbers, or `succeeded` (< 400) / `failed` (>= 400)), version, and a
+    path (`*` matches anything)."""
+    from django.db.models import Q
+
+    from core.models import ApiLog
+
+    logs = ApiLog.objects.order_by("-logged_at", "-id")
+    if from_date:
+        logs = logs.filter(logged_at__date__gte=from_date)
+    if to_date:
+        logs = logs.filter(logged_at__date__lte=to_date)
+    if http_methods:
+        logs = logs.filter(http_method__in=http_methods)
+    if http_statuses:
+        wanted = Q(http_status__in=[int(s) for s in http_statuses if s.isdigit()])
+        if "succeeded" in http_statuses:
+            wanted |= Q(http_status__lt=400)
+        if "failed" in http_statuses:
+            wanted |= Q(http_status__gte=400)
+        logs = logs.filter(wanted)
+    if api_version:
+        logs = logs.filter(api_version=api_version)
+    if request_paths:
+        if "*" in request_paths:
+            pattern = "^" + ".*".join(re.escape(part) for part in request_paths.split("*")) + "$"
+            logs = logs.filter(request_path__regex=pattern)
+        else:
+            logs = logs.filter(request_path=request_paths)
+    return logs

@@ -220,3 +220,57 @@ def organization_api_fields(data: dict) -> dict:
     if errors:
         raise ValidationFailed(errors)
     return fields
+
+
+# --- API request log (Lago's API logs) ---------------------------------------------------------
+
+
+def _bounded(text: str, limit: int) -> str:
+    """Cut to `limit` characters (with a marker saying so), then secrets redacted: the patterns
+    run on the bounded text only, and a secret cut at the edge is still matched by its key
+    name or prefix (what follows the cut is not stored at all)."""
+    from core.redaction import redact
+
+    if len(text) > limit:
+        text = text[:limit] + f"…[truncated, {len(text)} characters]"
+    return redact(text)
+
+
+def api_log_record(
+    *,
+    api_key_prefix: str,
+    client: str,
+    http_method: str,
+    http_status: int,
+    request_origin: str,
+    request_path: str,
+    request_body: str,
+    request_response: str,
+) -> None:
+    """One row per write request, bodies redacted (core.redaction) and truncated to
+    API_LOG_MAX_BODY_CHARS. Only what the caller passes is stored: never headers."""
+    from core.models import ApiLog
+
+    limit = settings.API_LOG_MAX_BODY_CHARS
+    version = request_path.split("/")[2] if request_path.startswith("/api/v") else ""
+    ApiLog.objects.create(
+        api_key_prefix=api_key_prefix[:16],
+        client=client[:255],
+        http_method=http_method.lower()[:8],
+        http_status=http_status,
+        request_origin=request_origin[:255],
+        request_path=request_path[:1000],
+        request_body=_bounded(request_body, limit),
+        request_response=_bounded(request_response, limit),
+        api_version=version[:8],
+        logged_at=timezone.now(),
+    )
+
+
+def api_logs_purge(*, now=None) -> int:
+    """Delete API logs older than API_LOG_RETENTION_DAYS; how many went."""
+    from core.models import ApiLog
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.API_LOG_RETENTION_DAYS)
+    deleted, _ = ApiLog.objects.filter(logged_at__lt=cutoff).delete()
+    return deleted

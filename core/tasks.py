@@ -17,3 +17,11 @@ def run_bulk_job(job_id: int) -> None:
     from core.bulk import bulk_job_run
 
     bulk_job_run(job_id=job_id)
+
+
+@shared_task(name="core.purge_api_logs", acks_late=True, ignore_result=True)
+def purge_api_logs() -> None:
+    """Delete API logs past their retention (API_LOG_RETENTION_DAYS)."""
+    from core.services import api_logs_purge
+
+    api_logs_purge()

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.ApiLogMiddleware",
     "core.middleware.ApiJsonErrorsMiddleware",
     "core.middleware.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -350,6 +351,11 @@ INGEST_CACHE_SECONDS = env.float("INGEST_CACHE_SECONDS", default=5.0)
 EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=1000)
 EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=4 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES
+
+# --- API request log (Lago's API logs): write requests to /api/v1, not /events -----------------
+API_LOG_ENABLED = env.bool("API_LOG_ENABLED", default=True)
+API_LOG_RETENTION_DAYS = env.int("API_LOG_RETENTION_DAYS", default=30)
+API_LOG_MAX_BODY_CHARS = env.int("API_LOG_MAX_BODY_CHARS", default=16 * 1024)
 
 # --- Hostile input: limits every API request is held to (docs/api.md, "Limits") ------------
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)

@@ -26,6 +26,25 @@ PAGE = {"page", "per_page"}
 # Every list and the filters its view reads from the query string.
 LISTS = {
     "/api/v1/add_ons": set(),
+    "/api/v1/activity_logs": {
+        "from_date",
+        "to_date",
+        "activity_types[]",
+        "activity_sources[]",
+        "user_emails[]",
+        "external_customer_id",
+        "external_subscription_id",
+        "resource_ids[]",
+        "resource_types[]",
+    },
+    "/api/v1/api_logs": {
+        "from_date",
+        "to_date",
+        "http_methods[]",
+        "http_statuses[]",
+        "api_version",
+        "request_paths",
+    },
     "/api/v1/applied_coupons": {"external_customer_id", "status", "coupon_code[]"},
     "/api/v1/billable_metrics": set(),
     "/api/v1/coupons": set(),
