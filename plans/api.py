@@ -10,6 +10,7 @@ from core.api.formats import decimal_str, iso
 from core.api.viewsets import LagoViewSet
 from core.errors import ValidationFailed
 from core.validation import check_currency, parse_decimal
+from plans.api_features import PlanEntitlementActions
 from plans.models import BillableMetric, Charge, ChargeFilter, ChargePrice, Plan
 from plans.schemas import BILLABLE_METRIC_VIEWS, PLAN_VIEWS
 from plans.selectors import metric_get, plan_get
@@ -189,7 +190,7 @@ class BillableMetricViewSet(LagoViewSet):
 
 
 @extend_schema_view(**PLAN_VIEWS)
-class PlanViewSet(LagoViewSet):
+class PlanViewSet(PlanEntitlementActions, LagoViewSet):
     lago_root, lago_plural = "plan", "plans"
     lookup_field = "code"
 

@@ -474,8 +474,8 @@ class Feature(models.Model):
 
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.CharField(max_length=255, unique=True)
-    name = models.CharField(max_length=255, null=True, blank=True)
-    description = models.CharField(max_length=600, null=True, blank=True)
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.CharField(max_length=600, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -493,7 +493,7 @@ class Privilege(models.Model):
     lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="privileges")
     code = models.CharField(max_length=255)
-    name = models.CharField(max_length=255, null=True, blank=True)
+    name = models.CharField(max_length=255, blank=True, default="")
     value_type = models.CharField(
         max_length=16, choices=PrivilegeValueType.choices, default=PrivilegeValueType.STRING
     )

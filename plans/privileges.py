@@ -29,7 +29,8 @@ def value_error(value_type: str, config: dict, value) -> str | None:
         return "value_is_mandatory"
     if value_type == "select":
         options = (config or {}).get("select_options") or []
-        return None if isinstance(value, str) and value in options else "value_not_in_select_options"
+        ok = isinstance(value, str) and value in options
+        return None if ok else "value_not_in_select_options"
     if value_type == "boolean":
         ok = isinstance(value, bool) or (isinstance(value, str) and value in BOOLEAN_VALUES)
         return None if ok else "value_is_invalid"

@@ -220,6 +220,79 @@ class ExpressionResult(serializers.Serializer):
     value = Str(help_text='Lago renders a number as text: "2.0"')
 
 
+# --- features and plan entitlements ------------------------------------------------------------
+
+
+class PrivilegeConfig(serializers.Serializer):
+    select_options = List(child=Str(), required=False)
+
+
+class PrivilegeInput(serializers.Serializer):
+    code = Str()
+    name = Str(required=False, allow_null=True)
+    value_type = Choice(["integer", "boolean", "string", "select"], required=False)
+    config = PrivilegeConfig(required=False)
+
+
+class FeatureInput(serializers.Serializer):
+    code = Str(help_text="required on create; fixed afterwards")
+    name = Str(required=False, allow_null=True)
+    description = Str(required=False, allow_null=True)
+    privileges = PrivilegeInput(many=True, required=False)
+
+
+class FeaturePrivilege(serializers.Serializer):
+    code = Str()
+    name = Str(allow_null=True)
+    value_type = Choice(["integer", "boolean", "string", "select"])
+    config = PrivilegeConfig()
+
+
+class Feature(serializers.Serializer):
+    code = Str()
+    name = Str(allow_null=True)
+    description = Str(allow_null=True)
+    privileges = FeaturePrivilege(many=True)
+    created_at = DateTime()
+
+
+class PlanEntitlementPrivilege(FeaturePrivilege):
+    value = Json(help_text="integer, boolean or string, after the privilege's value type")
+
+
+class PlanEntitlement(serializers.Serializer):
+    code = Str()
+    name = Str(allow_null=True)
+    description = Str(allow_null=True)
+    privileges = PlanEntitlementPrivilege(many=True)
+
+
+ENTITLEMENTS_BODY = inline_serializer(
+    name="EntitlementUpdateInput",
+    fields={
+        "entitlements": Dict(child=Dict(), help_text="{feature_code: {privilege_code: value}}")
+    },
+)
+PLAN_ENTITLEMENTS = inline_serializer(
+    name="PlanEntitlements", fields={"entitlements": PlanEntitlement(many=True)}
+)
+PLAN_ENTITLEMENT = inline_serializer(
+    name="PlanEntitlementEnvelope", fields={"entitlement": PlanEntitlement()}
+)
+FEATURE_ONE = wrapped("FeatureEnvelope", "feature", Feature())
+
+FEATURE_VIEWS = {
+    **crud_ops(
+        "feature",
+        "feature",
+        "features",
+        Feature,
+        FeatureInput,
+        filters=[query("search_term", description="in name, code and description")],
+    ),
+    "privilege": op("Delete a privilege of a feature", FEATURE_ONE),
+}
+
 BILLABLE_METRIC_VIEWS = {
     **crud_ops(
         "billable metric",
@@ -244,6 +317,26 @@ PLAN_VIEWS = {
         op("Merge into a plan's metadata", METADATA_ONE, METADATA_BODY, methods=["PATCH"]),
         op("Clear a plan's metadata", METADATA_ONE, methods=["DELETE"]),
     ],
+    "entitlements": [
+        op("List a plan's entitlements", PLAN_ENTITLEMENTS, methods=["GET"]),
+        op(
+            "Replace a plan's entitlements",
+            PLAN_ENTITLEMENTS,
+            ENTITLEMENTS_BODY,
+            methods=["POST"],
+        ),
+        op(
+            "Add or update entitlements of a plan",
+            PLAN_ENTITLEMENTS,
+            ENTITLEMENTS_BODY,
+            methods=["PATCH"],
+        ),
+    ],
+    "entitlement": [
+        op("Retrieve a plan's entitlement", PLAN_ENTITLEMENT, methods=["GET"]),
+        op("Remove a feature from a plan", PLAN_ENTITLEMENT, methods=["DELETE"]),
+    ],
+    "entitlement_privilege": op("Remove a privilege from a plan's entitlement", PLAN_ENTITLEMENT),
 }
 
 ADD_ON_VIEWS = crud_ops("add-on", "add_on", "add_ons", AddOn, AddOnInput)
