@@ -16,7 +16,9 @@ from customers.models import (
 from customers.selectors import customer_timezone, subscription_current_period
 from customers.services import downgrade_date
 from customers.wallets import WalletBalances, wallet_balances
+from plans import privileges as privilege_rules
 from plans.periods import local_date
+from plans.serializers import privilege_json
 
 ONE_SECOND = timedelta(seconds=1)  # Lago shows period ends as 23:59:59 of the last day
 
@@ -214,4 +216,31 @@ def wallet_transaction_json(row: WalletTransaction) -> dict:
         "settled_at": iso(row.settled_at),
         "failed_at": iso(row.failed_at),
         "created_at": iso(row.created_at),
+    }
+
+
+def subscription_entitlement_json(entitlement) -> dict:
+    """One merged entitlement (customers.entitlements.MergedEntitlement), Lago's
+    SubscriptionEntitlementSerializer: each privilege's value, plan value and override."""
+    feature = entitlement.feature
+    privileges = []
+    overrides = {}
+    for merged in entitlement.privileges:
+        privilege, kind = merged.privilege, merged.privilege.value_type
+        privileges.append(
+            {
+                **privilege_json(privilege),
+                "value": privilege_rules.cast(merged.value, kind),
+                "plan_value": privilege_rules.cast(merged.plan_value, kind),
+                "override_value": privilege_rules.cast(merged.override_value, kind),
+            }
+        )
+        if merged.override_value is not None:
+            overrides[privilege.code] = privilege_rules.cast(merged.override_value, kind)
+    return {
+        "code": feature.code,
+        "name": feature.name or None,
+        "description": feature.description or None,
+        "privileges": privileges,
+        "overrides": overrides,
     }
