@@ -107,9 +107,8 @@ def test_list_newest_first_with_search_and_pages(api, features):
     assert unexpected("FeaturesPaginated", listed) == []
     assert [f["code"] for f in listed["features"]] == ["sso", "seats"]
     assert listed["meta"]["total_count"] == 2
-    assert [f["code"] for f in api.get("/api/v1/features?search_term=users").json()["features"]] == [
-        "seats"
-    ]
+    found = api.get("/api/v1/features?search_term=users").json()["features"]
+    assert [f["code"] for f in found] == ["seats"]
     page = api.get("/api/v1/features?per_page=1&page=2").json()
     assert [f["code"] for f in page["features"]] == ["seats"]
     assert (page["meta"]["current_page"], page["meta"]["total_pages"]) == (2, 2)
