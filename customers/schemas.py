@@ -399,6 +399,7 @@ SUBSCRIPTION_VIEWS = {
             SUBSCRIPTION_ENTITLEMENTS,
             methods=["GET"],
             parameters=[SUBSCRIPTION_STATUS],
+            operation_id="findAllSubscriptionEntitlements",
         ),
         op(
             "Override a subscription's entitlements",
@@ -406,17 +407,20 @@ SUBSCRIPTION_VIEWS = {
             SUBSCRIPTION_ENTITLEMENTS_BODY,
             methods=["PATCH"],
             parameters=[SUBSCRIPTION_STATUS],
+            operation_id="updateSubscriptionEntitlements",
         ),
     ],
     "entitlement": op(
         "Remove a feature from a subscription",
         SUBSCRIPTION_ENTITLEMENTS,
         parameters=[SUBSCRIPTION_STATUS],
+        operation_id="destroySubscriptionEntitlement",
     ),
     "entitlement_privilege": op(
         "Remove a privilege from a subscription's entitlement",
         SUBSCRIPTION_ENTITLEMENTS,
         parameters=[SUBSCRIPTION_STATUS],
+        operation_id="destroySubscriptionEntitlementPrivilege",
     ),
 }
 

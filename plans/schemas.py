@@ -5,6 +5,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.api.schema import (
+    PAGE,
     Bool,
     Choice,
     DateTime,
@@ -17,6 +18,7 @@ from core.api.schema import (
     crud_ops,
     decimal_string,
     op,
+    paginated,
     query,
     wrapped,
 )
@@ -281,16 +283,26 @@ PLAN_ENTITLEMENT = inline_serializer(
 )
 FEATURE_ONE = wrapped("FeatureEnvelope", "feature", Feature())
 
-FEATURE_VIEWS = {
-    **crud_ops(
-        "feature",
-        "feature",
-        "features",
-        Feature,
-        FeatureInput,
-        filters=[query("search_term", description="in name, code and description")],
+FEATURE_BODY = wrapped("FeatureInputEnvelope", "feature", FeatureInput())
+FEATURE_VIEWS = {  # Lago's operation ids
+    "create": op("Create a feature", FEATURE_ONE, FEATURE_BODY, operation_id="createFeature"),
+    "list": op(
+        "List features",
+        paginated("FeaturePage", "features", Feature),
+        parameters=[*PAGE, query("search_term", description="in name, code and description")],
+        operation_id="findAllFeatures",
     ),
-    "privilege": op("Delete a privilege of a feature", FEATURE_ONE),
+    "retrieve": op("Retrieve a feature", FEATURE_ONE, operation_id="findFeature"),
+    "update": op(
+        "Update a feature (partial: privileges not sent are kept)",
+        FEATURE_ONE,
+        FEATURE_BODY,
+        operation_id="updateFeature",
+    ),
+    "destroy": op("Delete a feature", FEATURE_ONE, operation_id="destroyFeature"),
+    "privilege": op(
+        "Delete a privilege of a feature", FEATURE_ONE, operation_id="deleteFeaturePrivilege"
+    ),
 }
 
 BILLABLE_METRIC_VIEWS = {
@@ -318,25 +330,46 @@ PLAN_VIEWS = {
         op("Clear a plan's metadata", METADATA_ONE, methods=["DELETE"]),
     ],
     "entitlements": [
-        op("List a plan's entitlements", PLAN_ENTITLEMENTS, methods=["GET"]),
+        op(
+            "List a plan's entitlements",
+            PLAN_ENTITLEMENTS,
+            methods=["GET"],
+            operation_id="findAllEntitlements",
+        ),
         op(
             "Replace a plan's entitlements",
             PLAN_ENTITLEMENTS,
             ENTITLEMENTS_BODY,
             methods=["POST"],
+            operation_id="createEntitlement",
         ),
         op(
             "Add or update entitlements of a plan",
             PLAN_ENTITLEMENTS,
             ENTITLEMENTS_BODY,
             methods=["PATCH"],
+            operation_id="updateEntitlement",
         ),
     ],
     "entitlement": [
-        op("Retrieve a plan's entitlement", PLAN_ENTITLEMENT, methods=["GET"]),
-        op("Remove a feature from a plan", PLAN_ENTITLEMENT, methods=["DELETE"]),
+        op(
+            "Retrieve a plan's entitlement",
+            PLAN_ENTITLEMENT,
+            methods=["GET"],
+            operation_id="findEntitlement",
+        ),
+        op(
+            "Remove a feature from a plan",
+            PLAN_ENTITLEMENT,
+            methods=["DELETE"],
+            operation_id="destroyEntitlement",
+        ),
     ],
-    "entitlement_privilege": op("Remove a privilege from a plan's entitlement", PLAN_ENTITLEMENT),
+    "entitlement_privilege": op(
+        "Remove a privilege from a plan's entitlement",
+        PLAN_ENTITLEMENT,
+        operation_id="removeEntitlementPrivilege",
+    ),
 }
 
 ADD_ON_VIEWS = crud_ops("add-on", "add_on", "add_ons", AddOn, AddOnInput)

@@ -26,6 +26,7 @@ LISTS = {
     "/api/v1/credit_notes": {"external_customer_id"},
     "/api/v1/customers": set(),
     "/api/v1/customers/{external_id}/past_usage": {"external_subscription_id"},
+    "/api/v1/features": {"search_term"},
     "/api/v1/events": {"external_subscription_id", "code", "timestamp_from", "timestamp_to"},
     "/api/v1/invoices": {
         "external_customer_id",

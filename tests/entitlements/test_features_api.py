@@ -8,7 +8,7 @@ import time_machine
 
 from plans.models import Feature, PlanEntitlementValue, Privilege
 from tests.entitlements.conftest import SEATS, SSO
-from tests.entitlements.spec import unexpected
+from tests.entitlements.spec import spec, unexpected
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +171,28 @@ def test_delete_a_privilege_and_a_feature(api, features, plan):
     assert api.delete("/api/v1/features/seats").json()["code"] == "feature_not_found"
     # the code can be used again
     assert api.post("/api/v1/features", {"feature": SEATS}, format="json").status_code == 200
+
+
+def test_our_openapi_schema_names_lagos_operations(client):
+    schema = client.get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    ours = {
+        (method, path.removeprefix("/api/v1")): operation["operationId"]
+        for path, item in schema["paths"].items()
+        if "/entitlements" in path or path.startswith("/api/v1/features")
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    lago = {
+        (method, path.replace("{code}", "{x}").replace("{external_id}", "{x}")): op["operationId"]
+        for path, item in (spec() or {"paths": {}})["paths"].items()
+        if "/entitlements" in path or path.startswith("/features")
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    renamed = {
+        (method, path.replace("{code}", "{x}").replace("{external_id}", "{x}")): name
+        for (method, path), name in ours.items()
+    }
+    assert len(renamed) == 16
+    if lago:
+        assert renamed == lago
