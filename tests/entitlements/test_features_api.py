@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from plans.models import Feature, PlanEntitlementValue, Privilege
 from tests.entitlements.conftest import SEATS, SSO
@@ -196,3 +197,21 @@ def test_our_openapi_schema_names_lagos_operations(client):
     assert len(renamed) == 16
     if lago:
         assert renamed == lago
+
+
+def test_the_admin_shows_features_and_plan_entitlements(api, admin_client, features, plan):
+    api.post(
+        "/api/v1/plans/pro/entitlements",
+        {"entitlements": {"seats": {"max": 10, "root": True}}},
+        format="json",
+    )
+    listing = admin_client.get(reverse("admin:plans_feature_changelist")).content.decode()
+    assert "seats" in listing and "sso" in listing
+    seats = features[0]
+    page = admin_client.get(reverse("admin:plans_feature_change", args=[seats.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "max_admins" in html and "Allow root user" in html  # the privileges inline
+    assert "Granted by plans" in html and ">pro<" in html
+    plan_page = admin_client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
+    assert "max = 10, root = true" in plan_page.content.decode()
