@@ -10,6 +10,7 @@ fit its privilege as `<privilege code>_privilege_value`."""
 
 from django.db import IntegrityError, transaction
 
+from core import hooks
 from core.errors import NotFound, ValidationFailed
 from core.validation import Errors, check_code
 from plans import privileges as rules
@@ -20,6 +21,12 @@ NAME_MAX, DESCRIPTION_MAX = 255, 600
 
 
 # --- features ----------------------------------------------------------------------------------
+
+
+def _announce(webhook_type: str, feature: Feature) -> None:
+    """The feature.* webhooks (Lago's), through the hook the webhooks app receives."""
+    feature = Feature.objects.prefetch_related("privileges").get(pk=feature.pk)
+    hooks.run("feature.changed", webhook_type=webhook_type, feature=feature_json(feature))
 
 
 def _text_error(value, limit: int) -> str | None:
@@ -85,6 +92,7 @@ def feature_create(*, data: dict) -> Feature:
             )
             for fields in cleaned:
                 Privilege.objects.create(feature=feature, **fields)
+            _announce("feature.created", feature)
     except IntegrityError:  # a concurrent create of the same code
         raise ValidationFailed({"code": ["value_already_exist"]}) from None
     return feature
@@ -131,6 +139,7 @@ def feature_update(*, feature: Feature, data: dict) -> Feature:
         privilege.save()
     for fields in to_create:
         Privilege.objects.create(feature=feature, **fields)
+    _announce("feature.updated", feature)
     return feature
 
 
@@ -140,6 +149,7 @@ def feature_delete(*, feature: Feature) -> dict:
     it was (rendered before deletion)."""
     rendered = feature_json(feature)
     Feature.objects.filter(pk=feature.pk).delete()  # cascades to privileges and entitlements
+    hooks.run("feature.changed", webhook_type="feature.deleted", feature=rendered)
     return rendered
 
 
@@ -150,4 +160,5 @@ def privilege_delete(*, feature: Feature, code: str) -> Feature:
     if privilege is None:
         raise NotFound("privilege")
     privilege.delete()  # cascades to plan and subscription values, and removals
+    _announce("feature.updated", feature)
     return feature

@@ -9,6 +9,7 @@ import time_machine
 from customers.services import customer_upsert, subscription_create
 from plans.services.features import feature_create
 from tests.factories import make_plan
+from tests.webhooks.conftest import make_endpoint, receiver  # noqa: F401  (fixtures)
 
 SEATS = {
     "code": "seats",

@@ -10,6 +10,7 @@ from django.urls import reverse
 from plans.models import Feature, PlanEntitlementValue, Privilege
 from tests.entitlements.conftest import SEATS, SSO
 from tests.entitlements.spec import spec, unexpected
+from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +216,27 @@ def test_the_admin_shows_features_and_plan_entitlements(api, admin_client, featu
     assert "Granted by plans" in html and ">pro<" in html
     plan_page = admin_client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
     assert "max = 10, root = true" in plan_page.content.decode()
+
+
+def test_feature_webhooks(api, make_endpoint):
+    make_endpoint()
+    api.post("/api/v1/features", {"feature": SEATS}, format="json")
+    api.put("/api/v1/features/seats", {"feature": {"name": "Seats"}}, format="json")
+    api.delete("/api/v1/features/seats/privileges/root")
+    deleted = api.delete("/api/v1/features/seats").json()["feature"]
+    bad = api.post("/api/v1/features", {"feature": {"code": "x", "name": "n" * 300}}, format="json")
+    assert bad.status_code == 422  # nothing sent for it
+    sent = list(WebhookDelivery.objects.order_by("id"))
+    assert [(d.webhook_type, d.object_type) for d in sent] == [
+        ("feature.created", "feature"),
+        ("feature.updated", "feature"),
+        ("feature.updated", "feature"),
+        ("feature.deleted", "feature"),
+    ]
+    assert sent[1].payload["feature"]["name"] == "Seats"
+    assert [p["code"] for p in sent[2].payload["feature"]["privileges"]] == ["max", "max_admins"]
+    assert sent[3].payload == {
+        "webhook_type": "feature.deleted",
+        "object_type": "feature",
+        "feature": deleted,
+    }
