@@ -14,6 +14,7 @@ from plans.api_features import PlanEntitlementActions
 from plans.models import BillableMetric, Charge, ChargeFilter, ChargePrice, Plan
 from plans.schemas import BILLABLE_METRIC_VIEWS, PLAN_VIEWS
 from plans.selectors import metric_get, plan_get
+from plans.serializers import plan_entitlement_json
 from plans.services import (
     billable_metric_create,
     billable_metric_delete,
@@ -121,6 +122,7 @@ def plan_json(plan: Plan) -> dict:
         "tax_codes": plan.tax_codes,
         "taxes": [],
         "metadata": plan.metadata,
+        "entitlements": [plan_entitlement_json(e) for e in plan.entitlements.all()],
         "prices": [
             {
                 "currency": price.currency,
@@ -199,7 +201,13 @@ class PlanViewSet(PlanEntitlementActions, LagoViewSet):
             Plan.objects.live()
             .filter(parent__isnull=True)
             .select_related("minimum_commitment")
-            .prefetch_related("charges__billable_metric", "charges__filters", "usage_thresholds")
+            .prefetch_related(
+                "charges__billable_metric",
+                "charges__filters",
+                "usage_thresholds",
+                "entitlements__feature",
+                "entitlements__values__privilege",
+            )
             .order_by("-created_at")
         )
 

@@ -165,3 +165,13 @@ def test_unknown_plan(api, features):
     ):
         assert (response.status_code, response.json()["code"]) == (404, "plan_not_found")
     assert not PlanEntitlement.objects.exists()
+
+
+def test_the_plan_json_lists_its_entitlements(api, features, plan):
+    assert api.get("/api/v1/plans/pro").json()["plan"]["entitlements"] == []
+    granted = api.post(URL, {"entitlements": {"sso": {"provider": "okta"}}}, format="json")
+    shown = api.get("/api/v1/plans/pro").json()
+    assert shown["plan"]["entitlements"] == granted.json()["entitlements"]
+    assert unexpected("PlanEntitlements", {"entitlements": shown["plan"]["entitlements"]}) == []
+    listed = api.get("/api/v1/plans").json()["plans"]
+    assert [p["entitlements"][0]["code"] for p in listed] == ["sso"]
