@@ -37,12 +37,16 @@ def _text_error(value, limit: int) -> str | None:
     return "value_is_too_long" if len(value) > limit else None
 
 
+def _stripped(code):
+    return code.strip() if isinstance(code, str) else code
+
+
 def _privileges_payload(raw) -> list[dict]:
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
         raise ValidationFailed({"privileges": ["invalid_format"]})
-    codes = [item.get("code") for item in raw]
+    codes = [_stripped(item.get("code")) for item in raw]
     if len(set(map(str, codes))) != len(codes):
         raise ValidationFailed({"privilege.code": ["value_is_duplicated"]})
     return raw
@@ -51,8 +55,7 @@ def _privileges_payload(raw) -> list[dict]:
 def _new_privilege_errors(item: dict) -> tuple[dict, Errors]:
     """A privilege to create, cleaned, and its errors (`privilege.` prefixed)."""
     errors = Errors()
-    code = item.get("code")
-    code = code.strip() if isinstance(code, str) else code
+    code = _stripped(item.get("code"))
     errors.add("privilege.code", check_code(code))
     errors.add("privilege.name", _text_error(item.get("name"), NAME_MAX))
     value_type = item.get("value_type") or "string"
@@ -68,8 +71,7 @@ def _new_privilege_errors(item: dict) -> tuple[dict, Errors]:
 
 def feature_create(*, data: dict) -> Feature:
     privileges = _privileges_payload(data.get("privileges"))
-    code = data.get("code")
-    code = code.strip() if isinstance(code, str) else code
+    code = _stripped(data.get("code"))
     errors = Errors()
     errors.add("code", check_code(code))
     errors.add("name", _text_error(data.get("name"), NAME_MAX))
@@ -113,7 +115,7 @@ def feature_update(*, feature: Feature, data: dict) -> Feature:
     existing = {p.code: p for p in feature.privileges.all()}
     to_save, to_create = [], []
     for item in privileges:
-        privilege = existing.get(item.get("code"))
+        privilege = existing.get(_stripped(item.get("code")))
         if privilege is None:
             fields, item_errors = _new_privilege_errors(item)
             errors.merge(item_errors)
@@ -124,10 +126,14 @@ def feature_update(*, feature: Feature, data: dict) -> Feature:
             privilege.name = item["name"] or ""
         config_sent = item.get("config")
         options = config_sent.get("select_options") if isinstance(config_sent, dict) else None
-        if options:
+        if options is not None and not isinstance(options, list):
+            errors.add("privilege.config", "invalid_format")
+        elif options:
             config = dict(privilege.config or {})
             current = list(config.get("select_options") or [])
-            config["select_options"] = current + [o for o in options if o not in current]
+            config["select_options"] = current + [
+                o for i, o in enumerate(options) if o not in current and o not in options[:i]
+            ]
             privilege.config = config
             if not rules.config_valid(privilege.value_type, config):
                 errors.add("privilege.config", "invalid_format")

@@ -70,6 +70,7 @@ def test_code_is_stripped_and_unique(api, features):
             [{"code": "a"}, {"code": "a", "value_type": "integer"}],
             {"privilege.code": ["value_is_duplicated"]},
         ),
+        ([{"code": " a"}, {"code": "a "}], {"privilege.code": ["value_is_duplicated"]}),
         ([{"code": "a", "value_type": "float"}], {"privilege.value_type": ["value_is_invalid"]}),
         ([{"code": "a", "value_type": "select"}], {"privilege.config": ["invalid_format"]}),
         (
@@ -147,6 +148,12 @@ def test_put_is_partial_and_unions_select_options(api, features):
         format="json",
     )
     assert errors(refused) == {"privilege.config": ["invalid_format"]}
+    not_a_list = {
+        "feature": {"privileges": [{"code": "provider", "config": {"select_options": "x"}}]}
+    }
+    assert errors(api.put("/api/v1/features/sso", not_a_list, format="json")) == {
+        "privilege.config": ["invalid_format"]
+    }
     assert api.put("/api/v1/features/nope", {"feature": {}}, format="json").status_code == 404
 
 
