@@ -208,3 +208,13 @@ def test_an_override_plan_shows_its_parents_entitlements(api, granted, subscript
     child = plan_override_create(parent=plan, overrides={"amount_cents": 2000})
     Subscription.objects.filter(pk=subscription.pk).update(plan=child)
     assert merged(api.get(URL))["seats"]["max"] == (10, 10, None)
+
+
+def test_the_subscription_admin_page_shows_the_merge(api, admin_client, granted, subscription):
+    from django.urls import reverse
+
+    api.patch(URL, {"entitlements": {"seats": {"max": 15}}}, format="json")
+    api.delete(f"{URL}/sso")
+    page = admin_client.get(reverse("admin:customers_subscription_change", args=[subscription.pk]))
+    assert page.status_code == 200
+    assert "seats: max = 15 (override), root = true" in page.content.decode()
