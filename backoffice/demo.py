@@ -15,10 +15,14 @@ from djmoney.money import Money
 from core.errors import ValidationFailed
 from core.models import ApiKey
 from core.services import api_key_create
+from customers.entitlements import subscription_entitlements_update
 from customers.models import Customer, Subscription
 from customers.services import customer_upsert, subscription_create
-from plans.models import BillableMetric, Plan
+from plans.models import BillableMetric, Feature, Plan
+from plans.selectors import plan_get
 from plans.services import billable_metric_create, billable_metric_update, plan_create
+from plans.services.entitlements import plan_entitlements_update
+from plans.services.features import feature_create
 from usage.services import events_ingest
 
 DEMO_KEY_NAME = "demo"
@@ -694,6 +698,48 @@ def demo_alerts(now: datetime | None = None) -> Iterator[str]:
     yield f"Usage alerts: {live_alerts().count()}, {len(triggered)} triggered now."
 
 
+DEMO_FEATURE = {
+    "code": "seats",
+    "name": "Team seats",
+    "description": "Members of the customer's workspace",
+    "privileges": [
+        {"code": "max", "name": "Maximum", "value_type": "integer"},
+        {"code": "sso", "name": "Single sign-on", "value_type": "boolean"},
+        {
+            "code": "support",
+            "name": "Support tier",
+            "value_type": "select",
+            "config": {"select_options": ["community", "business", "dedicated"]},
+        },
+    ],
+}
+
+
+def demo_entitlements() -> Iterator[str]:
+    """A feature granted by the plans (created once), and one subscription's override."""
+    if Feature.objects.filter(code=DEMO_FEATURE["code"]).exists():
+        yield "Entitlements exist (feature seats)."
+        return
+    feature_create(data=DEMO_FEATURE)
+    grants = {
+        "starter": {"max": 3, "sso": False, "support": "community"},
+        "pro": {"max": 20, "sso": True, "support": "business"},
+        "enterprise_yearly": {"max": 500, "sso": True, "support": "dedicated"},
+    }
+    for code, values in grants.items():
+        plan_entitlements_update(
+            plan=plan_get(code=code), entitlements={"seats": values}, partial=True
+        )
+    subscription = Subscription.objects.filter(
+        external_id="acme_ai_main", status=Subscription.Status.ACTIVE
+    ).first()
+    if subscription is not None:
+        subscription_entitlements_update(
+            subscription=subscription, entitlements={"seats": {"max": 50}}
+        )
+    yield "Entitlements: feature seats on 3 plans, acme_ai_main overridden to 50 seats."
+
+
 def demo_portal_users() -> Iterator[str]:
     """A portal login per demo customer (its billing e-mail). One random password is made for
     the new logins and printed once, like the demo API key; only its hash is kept."""
@@ -764,5 +810,6 @@ def demo_load(usage_scale: float = 1.0, now: datetime | None = None) -> Iterator
     yield from demo_fixed_charges_and_overrides(now)
     yield from demo_credits_and_discounts(now)
     yield from demo_alerts(now)
+    yield from demo_entitlements()
     yield from demo_portal_users()
     yield from demo_staff_users()

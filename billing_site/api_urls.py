@@ -28,6 +28,7 @@ from plans.api import BillableMetricViewSet, PlanViewSet
 from plans.api_addons import AddOnViewSet
 from plans.api_charges import PlanChargeFilterViewSet, PlanChargeViewSet, PlanFixedChargeViewSet
 from plans.api_coupons import CouponViewSet
+from plans.api_features import FeatureViewSet
 from portal.api import CustomerPortalActions
 from taxes.api import TaxViewSet
 from usage.api import CustomerUsageActions, EventViewSet
@@ -103,6 +104,7 @@ router.register("payment_receipts", PaymentReceiptViewSet, basename="payment_rec
 router.register("credit_notes", CreditNoteViewSet, basename="credit_note")
 router.register("taxes", TaxViewSet, basename="tax")
 router.register("add_ons", AddOnViewSet, basename="add_on")
+router.register("features", FeatureViewSet, basename="feature")
 router.register("coupons", CouponViewSet, basename="coupon")
 router.register("applied_coupons", AppliedCouponViewSet, basename="applied_coupon")
 router.register("wallets", WalletViewSet, basename="wallet")

@@ -60,3 +60,4 @@ declare("wallet.credits_purchased", "paid top-up: wallet, credits, now -> its fi
 declare("subscription.started", "a subscription became active: subscription, now (bill it)")
 declare("usage.late_events", "events {key: (sub id, timestamp)}, now -> {key: finalized invoice}")
 declare("usage.invoiced_usage", "lifetime usage: subscription, before -> usage cents invoiced")
+declare("feature.changed", "feature created/updated/deleted: webhook_type, feature (its JSON)")

@@ -24,6 +24,7 @@ from customers import (
     admin_alerts,  # noqa: F401  (usage alerts and triggered alerts)
     admin_coupons,  # noqa: F401  (the coupon admin's "Apply to a customer" page)
 )
+from customers.entitlements import subscription_entitlements
 from customers.forms import ChangePlanForm, CustomerForm, SubscriptionCreateForm, TerminateForm
 from customers.models import (
     CREDIT_DIGITS,
@@ -176,6 +177,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "trial_ended_at",
         "previous_subscription",
         "charges_billed",
+        "entitlements",
         "lifecycle_actions",
         "created_at",
     ]
@@ -260,6 +262,20 @@ class SubscriptionAdmin(admin.ModelAdmin):
             " at the next run); anything not due yet is left alone.",
         )
     ]
+
+    @admin.display(description="entitlements")
+    def entitlements(self, obj: Subscription) -> str:
+        """The plan's features merged with this subscription's overrides (written through the
+        API: PATCH /subscriptions/{external_id}/entitlements)."""
+        lines = []
+        for entitlement in subscription_entitlements(obj):
+            values = ", ".join(
+                f"{p.privilege.code} = {p.value}"
+                + (" (override)" if p.override_value is not None else "")
+                for p in entitlement.privileges
+            )
+            lines.append(f"{entitlement.feature.code}: {values or '—'}")
+        return "; ".join(lines) or "—"
 
     @admin.display(description="actions")
     def lifecycle_actions(self, obj: Subscription) -> str:

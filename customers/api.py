@@ -11,6 +11,7 @@ from rest_framework.exceptions import ParseError
 
 from core.api.viewsets import LagoViewSet
 from customers.alerts.api import SubscriptionAlertActions, WalletAlertActions
+from customers.api_entitlements import SubscriptionEntitlementActions
 from customers.api_wallets import CustomerWalletActions
 from customers.models import Customer, Subscription
 from customers.schemas import CUSTOMER_VIEWS, SUBSCRIPTION_VIEWS
@@ -94,7 +95,7 @@ class CustomerViewSet(CustomerWalletActions, WalletAlertActions, LagoViewSet):
 
 
 @extend_schema_view(**SUBSCRIPTION_VIEWS)
-class SubscriptionViewSet(SubscriptionAlertActions, LagoViewSet):
+class SubscriptionViewSet(SubscriptionEntitlementActions, SubscriptionAlertActions, LagoViewSet):
     lago_root, lago_plural = "subscription", "subscriptions"
     lookup_field = "external_id"
 

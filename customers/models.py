@@ -624,3 +624,94 @@ class AlertFlag(models.Model):
 
     def __str__(self) -> str:
         return self.external_subscription_id or f"wallet {self.wallet_id}"
+
+
+# --- entitlements: a subscription's overrides of its plan's features ----------------------------
+
+
+class SubscriptionEntitlement(models.Model):
+    """A feature given to one subscription on top of (or instead of) its plan's: its values
+    override the plan's privilege by privilege (Lago's entitlement with a subscription_id)."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="entitlements"
+    )
+    feature = models.ForeignKey(
+        "plans.Feature", on_delete=models.CASCADE, related_name="subscription_entitlements"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "feature"], name="subscription_entitlement_per_feature"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription.external_id}: {self.feature.code}"
+
+
+class SubscriptionEntitlementValue(models.Model):
+    """The override of one privilege for one subscription, stored as text (Lago)."""
+
+    entitlement = models.ForeignKey(
+        SubscriptionEntitlement, on_delete=models.CASCADE, related_name="values"
+    )
+    privilege = models.ForeignKey(
+        "plans.Privilege", on_delete=models.CASCADE, related_name="subscription_values"
+    )
+    value = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entitlement", "privilege"],
+                name="subscription_entitlement_value_per_privilege",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.privilege.code} = {self.value}"
+
+
+class SubscriptionFeatureRemoval(models.Model):
+    """A plan's feature (or one privilege of it) taken away from one subscription (Lago's
+    SubscriptionFeatureRemoval): exactly one of feature and privilege is set."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="entitlement_removals"
+    )
+    feature = models.ForeignKey(
+        "plans.Feature", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    privilege = models.ForeignKey(
+        "plans.Privilege", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "feature"],
+                condition=Q(feature__isnull=False),
+                name="feature_removal_per_subscription",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription", "privilege"],
+                condition=Q(privilege__isnull=False),
+                name="privilege_removal_per_subscription",
+            ),
+            models.CheckConstraint(
+                condition=Q(feature__isnull=False, privilege__isnull=True)
+                | Q(feature__isnull=True, privilege__isnull=False),
+                name="removal_of_feature_or_privilege",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription.external_id}: without {self.feature or self.privilege}"

@@ -323,6 +323,40 @@ def _alert_ops(action: str, label: str, lago: str) -> dict:
     }
 
 
+# --- entitlements ------------------------------------------------------------------------------
+
+
+class SubscriptionEntitlementPrivilege(serializers.Serializer):
+    code = Str()
+    name = Str(allow_null=True)
+    value_type = Choice(["integer", "boolean", "string", "select"])
+    config = Dict()
+    value = Json()
+    plan_value = Json(allow_null=True)
+    override_value = Json(allow_null=True)
+
+
+class SubscriptionEntitlement(serializers.Serializer):
+    code = Str()
+    name = Str(allow_null=True)
+    description = Str(allow_null=True)
+    privileges = SubscriptionEntitlementPrivilege(many=True)
+    overrides = Dict()
+
+
+SUBSCRIPTION_ENTITLEMENTS = inline_serializer(
+    name="SubscriptionEntitlements", fields={"entitlements": SubscriptionEntitlement(many=True)}
+)
+SUBSCRIPTION_ENTITLEMENTS_BODY = inline_serializer(
+    name="SubscriptionEntitlementUpdateInput",
+    fields={
+        "entitlements": Dict(child=Dict(), help_text="{feature_code: {privilege_code: value}}")
+    },
+)
+SUBSCRIPTION_STATUS = query(
+    "subscription_status", description="pending, active (default), terminated or canceled"
+)
+
 # --- the operations, per viewset ---------------------------------------------------------------
 
 CUSTOMER_VIEWS = {
@@ -395,6 +429,35 @@ SUBSCRIPTION_VIEWS = {
         ],
     ),
     **_alert_ops("alert", "subscription", "SubscriptionAlert"),
+    "entitlements": [
+        op(
+            "List a subscription's entitlements (the plan's merged with its overrides)",
+            SUBSCRIPTION_ENTITLEMENTS,
+            methods=["GET"],
+            parameters=[SUBSCRIPTION_STATUS],
+            operation_id="findAllSubscriptionEntitlements",
+        ),
+        op(
+            "Override a subscription's entitlements",
+            SUBSCRIPTION_ENTITLEMENTS,
+            SUBSCRIPTION_ENTITLEMENTS_BODY,
+            methods=["PATCH"],
+            parameters=[SUBSCRIPTION_STATUS],
+            operation_id="updateSubscriptionEntitlements",
+        ),
+    ],
+    "entitlement": op(
+        "Remove a feature from a subscription",
+        SUBSCRIPTION_ENTITLEMENTS,
+        parameters=[SUBSCRIPTION_STATUS],
+        operation_id="destroySubscriptionEntitlement",
+    ),
+    "entitlement_privilege": op(
+        "Remove a privilege from a subscription's entitlement",
+        SUBSCRIPTION_ENTITLEMENTS,
+        parameters=[SUBSCRIPTION_STATUS],
+        operation_id="destroySubscriptionEntitlementPrivilege",
+    ),
 }
 
 WALLET_VIEWS = {

@@ -18,7 +18,9 @@ from customers.selectors import customer_timezone, subscription_current_period
 from customers.services import downgrade_date
 from customers.wallets import WalletBalances, wallet_balances
 from customers.wallets.ledger import with_consumed
+from plans import privileges as privilege_rules
 from plans.periods import local_date
+from plans.serializers import privilege_json
 
 ONE_SECOND = timedelta(seconds=1)  # Lago shows period ends as 23:59:59 of the last day
 
@@ -246,4 +248,31 @@ def wallet_transaction_consumption_json(row, other: WalletTransaction) -> dict:
         "credit_amount": decimal_str(row.credit_amount),
         "created_at": iso(row.created_at),
         "wallet_transaction": wallet_transaction_json(other),
+    }
+
+
+def subscription_entitlement_json(entitlement) -> dict:
+    """One merged entitlement (customers.entitlements.MergedEntitlement), Lago's
+    SubscriptionEntitlementSerializer: each privilege's value, plan value and override."""
+    feature = entitlement.feature
+    privileges = []
+    overrides = {}
+    for merged in entitlement.privileges:
+        privilege, kind = merged.privilege, merged.privilege.value_type
+        privileges.append(
+            {
+                **privilege_json(privilege),
+                "value": privilege_rules.cast(merged.value, kind),
+                "plan_value": privilege_rules.cast(merged.plan_value, kind),
+                "override_value": privilege_rules.cast(merged.override_value, kind),
+            }
+        )
+        if merged.override_value is not None:
+            overrides[privilege.code] = privilege_rules.cast(merged.override_value, kind)
+    return {
+        "code": feature.code,
+        "name": feature.name or None,
+        "description": feature.description or None,
+        "privileges": privileges,
+        "overrides": overrides,
     }

@@ -35,7 +35,10 @@ from plans.models import (
     CouponApplication,
     CouponFrequency,
     CouponType,
+    Feature,
     Plan,
+    PlanEntitlement,
+    Privilege,
     UsageThreshold,
 )
 from plans.selectors import charge_price_preview
@@ -128,6 +131,33 @@ class UsageThresholdInline(admin.TabularInline):
     fields = ["threshold_display_name", "amount_cents", "recurring"]
 
 
+class ReadOnlyInline:
+    """Entitlements are written through the API's services (Lago's rules): shown, not edited."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PlanEntitlementInline(ReadOnlyInline, admin.TabularInline):
+    model = PlanEntitlement
+    fields = readonly_fields = ["feature", "privilege_values"]
+    verbose_name, verbose_name_plural = "entitlement", "entitlements (features granted)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("feature")
+
+    @admin.display(description="privileges")
+    def privilege_values(self, entitlement: PlanEntitlement) -> str:
+        values = entitlement.values.select_related("privilege")
+        return ", ".join(f"{v.privilege.code} = {v.value}" for v in values) or "—"
+
+
 class OverrideFilter(admin.SimpleListFilter):
     title, parameter_name = "kind", "kind"
 
@@ -192,6 +222,13 @@ class PlanAdmin(admin.ModelAdmin):
         )
         body = format_html_join("", "<tr>" + "<td>{}</td>" * 6 + "</tr>", rows)
         return format_html("<table><tr>{}</tr>{}</table>", head, body)
+
+    def get_inlines(self, request, obj):
+        """The entitlements are shown on an existing plan's page; read-only, they are no part
+        of the submitted form (so a save needs no management form for them)."""
+        if obj is not None and request.method == "GET":
+            return [*self.inlines, PlanEntitlementInline]
+        return self.inlines
 
     @admin.action(description="Delete the plans (terminate and bill their subscriptions)")
     def delete_plans(self, request, queryset):
@@ -520,3 +557,51 @@ class AppliedCouponAdmin(admin.ModelAdmin):
             applied_coupon_terminate(applied_coupon=applied)
             self.log_change(request, applied, "Terminated")
         self.message_user(request, "Terminated.", messages.SUCCESS)
+
+
+class PrivilegeInline(ReadOnlyInline, admin.TabularInline):
+    model = Privilege
+    fields = readonly_fields = ["code", "name", "value_type", "config"]
+
+
+@admin.register(Feature)
+class FeatureAdmin(admin.ModelAdmin):
+    """Features and their privileges, with the plans that grant them (written through the
+    API: /features, /plans/{code}/entitlements)."""
+
+    list_display = ["code", "name", "privileges_count", "plans_count", "created_at"]
+    search_fields = ["code", "name", "description"]
+    fields = readonly_fields = ["code", "name", "description", "granted_by", "created_at"]
+    inlines = [PrivilegeInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_privileges=Count("privileges", distinct=True),
+                n_plans=Count("plan_entitlements", distinct=True),
+            )
+        )
+
+    @admin.display(description="privileges", ordering="n_privileges")
+    def privileges_count(self, feature: Feature) -> int:
+        return feature.n_privileges
+
+    @admin.display(description="plans", ordering="n_plans")
+    def plans_count(self, feature: Feature) -> int:
+        return feature.n_plans
+
+    @admin.display(description="granted by plans")
+    def granted_by(self, feature: Feature) -> str:
+        codes = feature.plan_entitlements.values_list("plan__code", flat=True)
+        return ", ".join(sorted(codes)) or "—"

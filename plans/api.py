@@ -11,9 +11,11 @@ from core.api.formats import decimal_str, iso
 from core.api.viewsets import LagoViewSet
 from core.errors import ValidationFailed
 from core.validation import check_currency, parse_decimal
+from plans.api_features import PlanEntitlementActions
 from plans.models import BillableMetric, Charge, ChargeFilter, ChargePrice, FixedCharge, Plan
 from plans.schemas import BILLABLE_METRIC_VIEWS, PLAN_VIEWS
 from plans.selectors import metric_get, plan_get
+from plans.serializers import plan_entitlement_json
 from plans.services import (
     billable_metric_create,
     billable_metric_delete,
@@ -150,6 +152,7 @@ def plan_json(plan: Plan) -> dict:
         "tax_codes": plan.tax_codes,
         "taxes": [],
         "metadata": plan.metadata,
+        "entitlements": [plan_entitlement_json(e) for e in plan.entitlements.all()],
         "prices": [
             {
                 "currency": price.currency,
@@ -219,7 +222,7 @@ class BillableMetricViewSet(LagoViewSet):
 
 
 @extend_schema_view(**PLAN_VIEWS)
-class PlanViewSet(LagoViewSet):
+class PlanViewSet(PlanEntitlementActions, LagoViewSet):
     lago_root, lago_plural = "plan", "plans"
     lookup_field = "code"
 
@@ -228,7 +231,13 @@ class PlanViewSet(LagoViewSet):
             Plan.objects.live()
             .filter(parent__isnull=True)
             .select_related("minimum_commitment")
-            .prefetch_related("charges__billable_metric", "charges__filters", "usage_thresholds")
+            .prefetch_related(
+                "charges__billable_metric",
+                "charges__filters",
+                "usage_thresholds",
+                "entitlements__feature",
+                "entitlements__values__privilege",
+            )
             .order_by("-created_at")
         )
 

@@ -503,3 +503,97 @@ class FixedCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.charge_model} x {self.units}"
+
+
+# --- entitlements: features, their privileges, and the plans that grant them ------------------
+
+
+class PrivilegeValueType(models.TextChoices):
+    INTEGER = "integer", "integer"
+    STRING = "string", "string"
+    BOOLEAN = "boolean", "boolean"
+    SELECT = "select", "select"
+
+
+class Feature(models.Model):
+    """Something of the customer's product a plan can grant (Lago's entitlement feature):
+    informational, the application enforces it. Deleting one removes it from every plan and
+    subscription (cascades)."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.CharField(max_length=600, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class Privilege(models.Model):
+    """One setting of a feature (max seats, SSO provider...) with its value type; a `select`
+    privilege lists its options in config["select_options"]."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="privileges")
+    code = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True, default="")
+    value_type = models.CharField(
+        max_length=16, choices=PrivilegeValueType.choices, default=PrivilegeValueType.STRING
+    )
+    config = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["feature", "code"], name="privilege_code_per_feature")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feature.code}.{self.code}"
+
+
+class PlanEntitlement(models.Model):
+    """A feature granted by a catalog plan (never an override child: Lago keeps entitlements on
+    the parent plan)."""
+
+    lago_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="entitlements")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="plan_entitlements")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "feature"], name="plan_entitlement_per_feature")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code}: {self.feature.code}"
+
+
+class PlanEntitlementValue(models.Model):
+    """The value a plan gives one privilege of an entitled feature, stored as text (Lago)."""
+
+    entitlement = models.ForeignKey(
+        PlanEntitlement, on_delete=models.CASCADE, related_name="values"
+    )
+    privilege = models.ForeignKey(Privilege, on_delete=models.CASCADE, related_name="plan_values")
+    value = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entitlement", "privilege"], name="plan_entitlement_value_per_privilege"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.privilege.code} = {self.value}"

@@ -5,6 +5,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.api.schema import (
+    PAGE,
     Bool,
     Choice,
     DateTime,
@@ -17,6 +18,7 @@ from core.api.schema import (
     crud_ops,
     decimal_string,
     op,
+    paginated,
     query,
     wrapped,
 )
@@ -265,6 +267,89 @@ class ExpressionResult(serializers.Serializer):
     value = Str(help_text='Lago renders a number as text: "2.0"')
 
 
+# --- features and plan entitlements ------------------------------------------------------------
+
+
+class PrivilegeConfig(serializers.Serializer):
+    select_options = List(child=Str(), required=False)
+
+
+class PrivilegeInput(serializers.Serializer):
+    code = Str()
+    name = Str(required=False, allow_null=True)
+    value_type = Choice(["integer", "boolean", "string", "select"], required=False)
+    config = PrivilegeConfig(required=False)
+
+
+class FeatureInput(serializers.Serializer):
+    code = Str(help_text="required on create; fixed afterwards")
+    name = Str(required=False, allow_null=True)
+    description = Str(required=False, allow_null=True)
+    privileges = PrivilegeInput(many=True, required=False)
+
+
+class FeaturePrivilege(serializers.Serializer):
+    code = Str()
+    name = Str(allow_null=True)
+    value_type = Choice(["integer", "boolean", "string", "select"])
+    config = PrivilegeConfig()
+
+
+class Feature(serializers.Serializer):
+    code = Str()
+    name = Str(allow_null=True)
+    description = Str(allow_null=True)
+    privileges = FeaturePrivilege(many=True)
+    created_at = DateTime()
+
+
+class PlanEntitlementPrivilege(FeaturePrivilege):
+    value = Json(help_text="integer, boolean or string, after the privilege's value type")
+
+
+class PlanEntitlement(serializers.Serializer):
+    code = Str()
+    name = Str(allow_null=True)
+    description = Str(allow_null=True)
+    privileges = PlanEntitlementPrivilege(many=True)
+
+
+ENTITLEMENTS_BODY = inline_serializer(
+    name="EntitlementUpdateInput",
+    fields={
+        "entitlements": Dict(child=Dict(), help_text="{feature_code: {privilege_code: value}}")
+    },
+)
+PLAN_ENTITLEMENTS = inline_serializer(
+    name="PlanEntitlements", fields={"entitlements": PlanEntitlement(many=True)}
+)
+PLAN_ENTITLEMENT = inline_serializer(
+    name="PlanEntitlementEnvelope", fields={"entitlement": PlanEntitlement()}
+)
+FEATURE_ONE = wrapped("FeatureEnvelope", "feature", Feature())
+
+FEATURE_BODY = wrapped("FeatureInputEnvelope", "feature", FeatureInput())
+FEATURE_VIEWS = {  # Lago's operation ids
+    "create": op("Create a feature", FEATURE_ONE, FEATURE_BODY, operation_id="createFeature"),
+    "list": op(
+        "List features",
+        paginated("FeaturePage", "features", Feature),
+        parameters=[*PAGE, query("search_term", description="in name, code and description")],
+        operation_id="findAllFeatures",
+    ),
+    "retrieve": op("Retrieve a feature", FEATURE_ONE, operation_id="findFeature"),
+    "update": op(
+        "Update a feature (partial: privileges not sent are kept)",
+        FEATURE_ONE,
+        FEATURE_BODY,
+        operation_id="updateFeature",
+    ),
+    "destroy": op("Delete a feature", FEATURE_ONE, operation_id="destroyFeature"),
+    "privilege": op(
+        "Delete a privilege of a feature", FEATURE_ONE, operation_id="deleteFeaturePrivilege"
+    ),
+}
+
 BILLABLE_METRIC_VIEWS = {
     **crud_ops(
         "billable metric",
@@ -290,6 +375,47 @@ PLAN_VIEWS = {
         op("Clear a plan's metadata", METADATA_ONE, methods=["DELETE"]),
     ],
     "metadata_key": op("Remove one key of a plan's metadata", METADATA_ONE),
+    "entitlements": [
+        op(
+            "List a plan's entitlements",
+            PLAN_ENTITLEMENTS,
+            methods=["GET"],
+            operation_id="findAllEntitlements",
+        ),
+        op(
+            "Replace a plan's entitlements",
+            PLAN_ENTITLEMENTS,
+            ENTITLEMENTS_BODY,
+            methods=["POST"],
+            operation_id="createEntitlement",
+        ),
+        op(
+            "Add or update entitlements of a plan",
+            PLAN_ENTITLEMENTS,
+            ENTITLEMENTS_BODY,
+            methods=["PATCH"],
+            operation_id="updateEntitlement",
+        ),
+    ],
+    "entitlement": [
+        op(
+            "Retrieve a plan's entitlement",
+            PLAN_ENTITLEMENT,
+            methods=["GET"],
+            operation_id="findEntitlement",
+        ),
+        op(
+            "Remove a feature from a plan",
+            PLAN_ENTITLEMENT,
+            methods=["DELETE"],
+            operation_id="destroyEntitlement",
+        ),
+    ],
+    "entitlement_privilege": op(
+        "Remove a privilege from a plan's entitlement",
+        PLAN_ENTITLEMENT,
+        operation_id="removeEntitlementPrivilege",
+    ),
 }
 
 CHARGE_VIEWS = crud_ops("charge", "charge", "charges", Charge, ChargeCreateInput)

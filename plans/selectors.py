@@ -2,13 +2,21 @@
 
 import uuid
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from core.errors import NotFound
 from core.money import from_minor_units, to_minor_units
 from core.validation import parse_decimal
 from plans import pricing
-from plans.models import BillableMetric, Charge, ChargeFilter, FixedCharge, Plan
+from plans.models import (
+    BillableMetric,
+    Charge,
+    ChargeFilter,
+    Feature,
+    FixedCharge,
+    Plan,
+    PlanEntitlement,
+)
 
 
 def metric_get(*, code: str) -> BillableMetric:
@@ -84,3 +92,35 @@ def plan_fixed_charge_get(*, plan: Plan, code: str) -> FixedCharge:
     if row is None:
         raise NotFound("fixed_charge")
     return row
+
+
+def feature_get(*, code: str) -> Feature:
+    feature = Feature.objects.prefetch_related("privileges").filter(code=code).first()
+    if feature is None:
+        raise NotFound("feature")
+    return feature
+
+
+def features_search(rows, term: str | None):
+    """Lago's search_term: in name, code or description."""
+    if not term:
+        return rows
+    return rows.filter(
+        Q(name__icontains=term) | Q(code__icontains=term) | Q(description__icontains=term)
+    )
+
+
+def plan_entitlements(plan: Plan):
+    return (
+        PlanEntitlement.objects.filter(plan=plan)
+        .select_related("feature")
+        .prefetch_related("values__privilege")
+        .order_by("created_at", "id")
+    )
+
+
+def plan_entitlement_get(*, plan: Plan, feature_code: str) -> PlanEntitlement:
+    entitlement = plan_entitlements(plan).filter(feature__code=feature_code).first()
+    if entitlement is None:
+        raise NotFound("entitlement")
+    return entitlement

@@ -67,6 +67,9 @@ KNOWN_TYPES = (
     "payment.requires_action",
     "invoice.payment_dispute_lost",
     "credit_note.provider_refund_failure",
+    "feature.created",
+    "feature.updated",
+    "feature.deleted",
 )
 ALGORITHMS = WebhookEndpoint.SignatureAlgo.values  # "hmac", "jwt"
 ENDPOINT_FIELDS = ("webhook_url", "signature_algo", "name", "event_types", "is_active")

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 import time_machine
 
 from backoffice.demo import _demo_events, demo_load
+from customers.entitlements import subscription_entitlements
+from customers.models import Subscription
 from usage.models import Event
 from usage.services import events_ingest
 
@@ -40,6 +42,16 @@ def test_a_second_run_later_the_same_day_adds_only_the_new_events(db):
     assert set(after) == set(expected)
     # as drawn; a metric with an expression adds its computed field (Lago stores it too)
     assert all(after[tid] | e["properties"] == after[tid] for tid, e in expected.items())
+    # a feature on the plans, one subscription's override, created once
+    assert "Entitlements: feature seats on 3 plans, acme_ai_main overridden to 50 seats." in first
+    assert "Entitlements exist (feature seats)." in second
+    subscription = Subscription.objects.get(external_id="acme_ai_main", status="active")
+    (seats,) = subscription_entitlements(subscription)
+    assert {p.privilege.code: (p.value, p.plan_value) for p in seats.privileges} == {
+        "max": ("50", "20"),
+        "sso": ("true", "true"),
+        "support": ("business", "business"),
+    }
 
 
 def test_a_run_the_next_month_works_too(db):

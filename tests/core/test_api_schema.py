@@ -56,6 +56,7 @@ LISTS = {
     "/api/v1/customers/{external_id}/subscriptions": {"plan_code", "status[]"},
     "/api/v1/customers/{external_id}/wallets": {"status", "currency"},
     "/api/v1/customers/{external_id}/past_usage": {"external_subscription_id"},
+    "/api/v1/features": {"search_term"},
     "/api/v1/events": {"external_subscription_id", "code", "timestamp_from", "timestamp_to"},
     "/api/v1/fees": {
         "external_customer_id",

@@ -15,7 +15,7 @@ from django.urls import resolve
 from core.api.json import OrjsonParser, RequestTooLarge
 from customers.models import Customer
 from customers.services import customer_upsert, subscription_create
-from plans.models import AddOn, BillableMetric, Coupon, Plan
+from plans.models import AddOn, BillableMetric, Coupon, Feature, Plan
 from taxes.models import Tax
 from tests.factories import make_metric, make_plan
 from usage.models import Event
@@ -351,6 +351,7 @@ CREATES = [
         Coupon,
     ),
     ("taxes", "tax", {"name": LONG, "code": "vat", "rate": 20}, "name", Tax),
+    ("features", "feature", {"name": LONG, "code": "seats"}, "name", Feature),
 ]
 
 
