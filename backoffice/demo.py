@@ -77,6 +77,7 @@ UNIT_COSTS = {
     "gpu_seconds": "0.0003",  # about $1.08 per GPU hour
     "api_calls": "0.00002",  # $0.20 per 10,000 requests
     "hosted_models": "6",  # per model kept deployed for the month
+    "audio_minutes": "0.002",  # speech-to-text inference per minute
 }
 
 
