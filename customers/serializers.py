@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from core.api.formats import decimal_str, iso
+from core.selectors import organization_get
 from customers.models import (
     Customer,
     RecurringTransactionRule,
@@ -21,11 +22,15 @@ from plans.periods import local_date
 ONE_SECOND = timedelta(seconds=1)  # Lago shows period ends as 23:59:59 of the last day
 
 
-def customer_json(customer: Customer) -> dict:
+def customer_json(customer: Customer, *, slug_prefix: str | None = None) -> dict:
+    """Lago's Customer; `slug` is Lago's `<document number prefix>-<sequential id, 3 digits>`
+    (pass the prefix when rendering many customers: one organization read)."""
+    prefix = slug_prefix or organization_get().document_number_prefix
     return {
         "lago_id": str(customer.lago_id),
         "external_id": customer.external_id,
         "sequential_id": customer.pk,
+        "slug": f"{prefix}-{customer.pk:03d}",
         "name": customer.name or None,
         "firstname": customer.firstname or None,
         "lastname": customer.lastname or None,
@@ -47,7 +52,7 @@ def customer_json(customer: Customer) -> dict:
         "applicable_timezone": customer_timezone(customer),
         "net_payment_term": customer.net_payment_term,
         "finalize_zero_amount_invoice": customer.finalize_zero_amount_invoice,
-        "shipping_address": customer.shipping_address or None,
+        "shipping_address": _shipping_address(customer),
         "billing_configuration": {
             "invoice_grace_period": customer.invoice_grace_period,
             "payment_provider": customer.payment_provider or None,
@@ -72,6 +77,15 @@ def customer_json(customer: Customer) -> dict:
         "created_at": iso(customer.created_at),
         "updated_at": iso(customer.updated_at),
     }
+
+
+SHIPPING_FIELDS = ("address_line1", "address_line2", "city", "zipcode", "state", "country")
+
+
+def _shipping_address(customer: Customer) -> dict:
+    """Lago always sends the shipping address as an object, its unknown fields null."""
+    given = customer.shipping_address or {}
+    return {field: given.get(field) or None for field in SHIPPING_FIELDS}
 
 
 def subscription_json(subscription: Subscription) -> dict:
@@ -201,12 +215,16 @@ def wallet_transaction_json(row: WalletTransaction) -> dict:
         "lago_wallet_id": str(row.wallet.lago_id),
         "lago_invoice_id": str(row.invoice.lago_id) if row.invoice_id else None,
         "lago_credit_note_id": None,
+        "lago_voided_invoice_id": None,
         "status": row.status,
         "source": row.source,
         "transaction_status": row.transaction_status,
         "transaction_type": row.transaction_type,
         "amount": decimal_str(row.amount),
         "credit_amount": decimal_str(row.credit_amount),
+        # Lago tracks what is left of a top-up only on "traceable" wallets; null otherwise.
+        "remaining_amount_cents": None,
+        "remaining_credit_amount": None,
         "priority": row.wallet.priority,
         "invoice_requires_successful_payment": row.invoice_requires_successful_payment,
         "name": row.name or None,
@@ -214,4 +232,5 @@ def wallet_transaction_json(row: WalletTransaction) -> dict:
         "settled_at": iso(row.settled_at),
         "failed_at": iso(row.failed_at),
         "created_at": iso(row.created_at),
+        "payment_method": {"payment_method_id": None, "payment_method_type": "provider"},
     }

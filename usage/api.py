@@ -34,6 +34,8 @@ def stored_event_json(outcome: StoredEvent) -> dict:
     event = outcome.event
     return {
         "transaction_id": event.transaction_id,
+        "lago_customer_id": None,  # Lago stores events raw: neither id is resolved at ingest
+        "lago_subscription_id": None,
         "external_subscription_id": event.external_subscription_id,
         "code": event.code,
         "timestamp": _timestamp(event.timestamp),
@@ -49,6 +51,8 @@ def event_json(event: Event) -> dict:
     return {
         "lago_id": str(event.pk),
         "transaction_id": event.transaction_id,
+        "lago_customer_id": None,  # Lago stores events raw: neither id is resolved at ingest
+        "lago_subscription_id": None,
         "external_subscription_id": event.external_subscription_id,
         "code": event.code,
         "timestamp": _timestamp(event.timestamp),
