@@ -149,6 +149,8 @@ def recurring_rule_json(rule: RecurringTransactionRule) -> dict:
         "target_ongoing_balance": decimal_str(rule.target_ongoing_balance),
         "grants_target_top_up": rule.grants_target_top_up,
         "ignore_paid_top_up_limits": rule.ignore_paid_top_up_limits,
+        # the top-ups a rule makes follow the wallet's setting (customers/wallets/recurring.py)
+        "invoice_requires_successful_payment": rule.wallet.invoice_requires_successful_payment,
         "started_at": iso(rule.started_at),
         "expiration_at": iso(rule.expiration_at),
         "status": "terminated" if expired else "active",

@@ -174,6 +174,8 @@ def _messages(error) -> list[tuple[str, str]]:
     name = kind.name
     where = _where(error.instance_path)
     value = error.instance
+    if type(kind).__name__ == "OneOfMultipleValid":
+        return [(where, f"{_json_type(value)} is valid under more than one oneOf branch")]
     if name in ("oneOf", "anyOf") and getattr(kind, "context", None):
         branch = min(kind.context, key=len)
         if branch:
