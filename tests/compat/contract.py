@@ -297,7 +297,7 @@ def _install() -> None:
 
 
 def pytest_configure(config):
-    if spec() is not None:
+    if SPEC.exists():  # the spec itself is read on the first API answer
         _install()
 
 
