@@ -44,6 +44,9 @@ class Heartbeat(models.Model):
         return f"{self.name} @ {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
 
 
+ORGANIZATION_NAMESPACE = uuid.UUID("6f1d0c39-3e55-4d8a-9a55-1b6f7c7e2d41")
+
+
 class Organization(models.Model):
     """The seller: one row holding organization-wide defaults (time zone, payment terms, ...)."""
 
@@ -85,6 +88,11 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def document_number_prefix(self) -> str:
+        """Lago's prefix of customer slugs (`<prefix>-001`): the invoice prefix here."""
+        return self.invoice_prefix
 
 
 class FxRate(models.Model):

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 
 from core.api.viewsets import LagoViewSet
+from core.selectors import organization_get
 from customers.alerts.api import SubscriptionAlertActions, WalletAlertActions
 from customers.api_entitlements import SubscriptionEntitlementActions
 from customers.api_wallets import CustomerWalletActions
@@ -58,7 +59,10 @@ class CustomerViewSet(CustomerWalletActions, WalletAlertActions, LagoViewSet):
         return self.render_one(customer_json(customer))
 
     def list(self, request):
-        return self.render_page(self.get_queryset(), customer_json)
+        prefix = organization_get().document_number_prefix
+        return self.render_page(
+            self.get_queryset(), lambda row: customer_json(row, slug_prefix=prefix)
+        )
 
     def retrieve(self, request, external_id=None):
         return self.render_one(customer_json(customer_get(external_id=external_id)))

@@ -84,6 +84,7 @@ class CustomerInput(AddressInput):
 class Customer(CustomerInput):
     lago_id = Str()
     sequential_id = Int()
+    slug = Str(help_text="<document number prefix>-<sequential id, 3 digits>")
     applicable_timezone = Str()
     created_at = DateTime()
     updated_at = DateTime()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from core.api.formats import decimal_str, iso
 from core.money import to_minor_units
+from core.selectors import organization_get
 from customers.models import (
     Customer,
     RecurringTransactionRule,
@@ -25,11 +26,15 @@ from plans.serializers import privilege_json
 ONE_SECOND = timedelta(seconds=1)  # Lago shows period ends as 23:59:59 of the last day
 
 
-def customer_json(customer: Customer) -> dict:
+def customer_json(customer: Customer, *, slug_prefix: str | None = None) -> dict:
+    """Lago's Customer; `slug` is Lago's `<document number prefix>-<sequential id, 3 digits>`
+    (pass the prefix when rendering many customers: one organization read)."""
+    prefix = slug_prefix or organization_get().document_number_prefix
     return {
         "lago_id": str(customer.lago_id),
         "external_id": customer.external_id,
         "sequential_id": customer.pk,
+        "slug": f"{prefix}-{customer.pk:03d}",
         "name": customer.name or None,
         "firstname": customer.firstname or None,
         "lastname": customer.lastname or None,
@@ -51,7 +56,7 @@ def customer_json(customer: Customer) -> dict:
         "applicable_timezone": customer_timezone(customer),
         "net_payment_term": customer.net_payment_term,
         "finalize_zero_amount_invoice": customer.finalize_zero_amount_invoice,
-        "shipping_address": customer.shipping_address or None,
+        "shipping_address": _shipping_address(customer),
         "billing_configuration": {
             "invoice_grace_period": customer.invoice_grace_period,
             "payment_provider": customer.payment_provider or None,
@@ -76,6 +81,15 @@ def customer_json(customer: Customer) -> dict:
         "created_at": iso(customer.created_at),
         "updated_at": iso(customer.updated_at),
     }
+
+
+SHIPPING_FIELDS = ("address_line1", "address_line2", "city", "zipcode", "state", "country")
+
+
+def _shipping_address(customer: Customer) -> dict:
+    """Lago always sends the shipping address as an object, its unknown fields null."""
+    given = customer.shipping_address or {}
+    return {field: given.get(field) or None for field in SHIPPING_FIELDS}
 
 
 def subscription_json(subscription: Subscription) -> dict:
@@ -139,6 +153,8 @@ def recurring_rule_json(rule: RecurringTransactionRule) -> dict:
         "target_ongoing_balance": decimal_str(rule.target_ongoing_balance),
         "grants_target_top_up": rule.grants_target_top_up,
         "ignore_paid_top_up_limits": rule.ignore_paid_top_up_limits,
+        # the top-ups a rule makes follow the wallet's setting (customers/wallets/recurring.py)
+        "invoice_requires_successful_payment": rule.wallet.invoice_requires_successful_payment,
         "started_at": iso(rule.started_at),
         "expiration_at": iso(rule.expiration_at),
         "status": "terminated" if expired else "active",
@@ -220,11 +236,11 @@ def wallet_transaction_json(row: WalletTransaction) -> dict:
         "lago_wallet_id": str(row.wallet.lago_id),
         "lago_invoice_id": str(row.invoice.lago_id) if row.invoice_id else None,
         "lago_credit_note_id": None,
+        "lago_voided_invoice_id": None,
         "status": row.status,
         "source": row.source,
         "transaction_status": row.transaction_status,
         "transaction_type": row.transaction_type,
-        "lago_voided_invoice_id": None,
         "amount": decimal_str(row.amount),
         "credit_amount": decimal_str(row.credit_amount),
         **_remaining(row),

@@ -65,14 +65,14 @@ def fee_json(fee: Fee) -> dict:
                 fee.charge_filter.invoice_display_name or None if fee.charge_filter else None
             ),
             "filters": fee.charge_filter.values if fee.charge_filter else None,
-            "lago_item_id": _item_id(fee),
-            "item_type": _item_type(fee),
+            **_item(fee),
             "grouped_by": fee.grouped_by,
         },
         "applied_taxes": [
             {
                 "lago_id": str(t.lago_id),
                 "lago_fee_id": str(fee.lago_id),
+                **_tax_reference(t.tax_code),
                 "tax_name": t.tax_name,
                 "tax_code": t.tax_code,
                 "tax_rate": float(t.tax_rate),
@@ -85,11 +85,50 @@ def fee_json(fee: Fee) -> dict:
     }
 
 
+def _item(fee: Fee) -> dict:
+    """Lago's Fee#item_id/#item_type: the metric of a charge fee, the add-on of an add-on fee,
+    the wallet transaction of a credit fee, the subscription otherwise."""
+    if fee.charge_id:
+        return {
+            "lago_item_id": str(fee.charge.billable_metric.lago_id),
+            "item_type": "BillableMetric",
+        }
+    if fee.fixed_charge_id:  # Lago: the fixed charge's add-on
+        return {"lago_item_id": str(fee.fixed_charge.add_on.lago_id), "item_type": "AddOn"}
+    if fee.fee_type == Fee.FeeType.ADD_ON:
+        add_on_id = (fee.amount_details or {}).get("lago_add_on_id")
+        return {"lago_item_id": add_on_id, "item_type": "AddOn"}
+    if fee.fee_type == Fee.FeeType.CREDIT:
+        from customers.models import WalletTransaction
+
+        row = WalletTransaction.objects.filter(invoice_id=fee.invoice_id).order_by("pk").first()
+        return {
+            "lago_item_id": str(row.lago_id) if row else None,
+            "item_type": "WalletTransaction",
+        }
+    subscription = fee.subscription
+    return {
+        "lago_item_id": str(subscription.lago_id) if subscription else None,
+        "item_type": "Subscription",
+    }
+
+
+def _tax_reference(code: str) -> dict:
+    """Lago's applied taxes name their tax (`lago_tax_id`, `tax_description`); a rate from the
+    automatic rules (taxes/data) has no Tax row: null, as Lago's for a deleted tax."""
+    tax = Tax.objects.filter(code=code).only("lago_id", "description").first()
+    return {
+        "lago_tax_id": str(tax.lago_id) if tax else None,
+        "tax_description": (tax.description or None) if tax else None,
+    }
+
+
 def applied_taxes_json(invoice: Invoice) -> list[dict]:
     return [
         {
             "lago_id": str(t.lago_id),
             "lago_invoice_id": str(invoice.lago_id),
+            "lago_tax_id": _tax_reference(t.tax_code)["lago_tax_id"],
             "tax_name": t.tax_name,
             "tax_code": t.tax_code,
             "tax_rate": float(t.tax_rate),
@@ -101,20 +140,6 @@ def applied_taxes_json(invoice: Invoice) -> list[dict]:
         }
         for t in invoice.applied_taxes.all()
     ]
-
-
-def _item_id(fee: Fee) -> str | None:
-    if fee.charge_id:
-        return str(fee.charge.lago_id)
-    if fee.fixed_charge_id:
-        return str(fee.fixed_charge.add_on.lago_id)  # Lago: the fixed charge's add-on
-    return None
-
-
-def _item_type(fee: Fee) -> str:
-    if fee.charge_id:
-        return "BillableMetric"
-    return "AddOn" if fee.fixed_charge_id else "Subscription"
 
 
 def _item_code(fee: Fee) -> str:

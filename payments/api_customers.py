@@ -95,7 +95,15 @@ class CustomerCheckoutActions:
         customer = customer_get(external_id=external_id)
         if not stripe_enabled() or customer.payment_provider != "stripe":
             raise RuleViolation("no_payment_provider", "This customer does not pay via Stripe.")
-        return self.render_one({"checkout_url": setup_url(customer, request)})
+        return self.render_one(  # Lago's CustomerCheckoutSerializer
+            {
+                "lago_customer_id": str(customer.lago_id),
+                "external_customer_id": customer.external_id,
+                "payment_provider": customer.payment_provider,
+                "payment_provider_code": customer.payment_provider_code or None,
+                "checkout_url": setup_url(customer, request),
+            }
+        )
 
 
 def customer_page(request, view, rows, to_json, plural: str) -> Response:

@@ -74,11 +74,11 @@ def charge_json(charge: Charge) -> dict:
         "prorated": charge.prorated,
         "min_amount_cents": charge.min_amount_cents,
         "invoice_display_name": charge.invoice_display_name or None,
+        "regroup_paid_fees": None,  # Lago's option for paid in-advance fees, not supported
         "properties": charge.properties,
         "filters": [charge_filter_json(f) for f in charge.filters.all() if f.deleted_at is None],
         "tax_codes": charge.tax_codes,
         "taxes": [],
-        "regroup_paid_fees": None,
         "lago_parent_id": str(charge.parent.lago_id) if charge.parent_id else None,
     }
 

@@ -3,6 +3,8 @@
 The applied coupons' endpoints look customers up, so they live in customers/api_coupons.py.
 """
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_view
 
 from core.api.formats import iso
@@ -18,8 +20,12 @@ from plans.models import AppliedCoupon, Coupon
 from plans.schemas import COUPON_VIEWS
 
 
-def _rate(value) -> float | None:
-    return float(value) if value is not None else None
+def _rate(value) -> str | None:
+    """Lago sends the rate as its decimal column renders: a string ("12.5")."""
+    if value is None:
+        return None
+    text = format(Decimal(value).normalize(), "f")
+    return text if "." in text else f"{text}.0"
 
 
 def coupon_json(coupon: Coupon) -> dict:

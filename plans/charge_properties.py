@@ -219,6 +219,32 @@ def _register_ranged() -> None:
 _register_ranged()
 
 
+def _open_range(**prices) -> list[dict]:
+    return [{"from_value": 0, "to_value": None, **prices}]
+
+
+# Lago's ChargeModels::BuildDefaultPropertiesService: what a charge gets when its `properties`
+# are absent or empty (the spec's own example sends a standard charge with `properties: {}`).
+DEFAULT_PROPERTIES = {
+    "standard": lambda: {"amount": "0"},
+    "graduated": lambda: {"graduated_ranges": _open_range(per_unit_amount="0", flat_amount="0")},
+    "package": lambda: {"package_size": 1, "amount": "0", "free_units": 0},
+    "percentage": lambda: {"rate": "0"},
+    "volume": lambda: {"volume_ranges": _open_range(per_unit_amount="0", flat_amount="0")},
+    "graduated_percentage": lambda: {
+        "graduated_percentage_ranges": _open_range(rate="0", fixed_amount="0", flat_amount="0")
+    },
+    "dynamic": dict,
+}
+
+
+def properties_or_default(charge_model: str, properties: object) -> object:
+    """A charge's properties, Lago's defaults for its model when absent or empty (`{}`)."""
+    if properties in (None, {}) and charge_model in DEFAULT_PROPERTIES:
+        return DEFAULT_PROPERTIES[charge_model]()
+    return properties
+
+
 def validate_properties(charge_model: str, properties: dict | None) -> tuple[dict, Errors]:
     """Return (normalised_properties, errors).
 

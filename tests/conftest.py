@@ -12,6 +12,9 @@ from tests.stripe_fake import localstripe_url, stripe_on  # noqa: F401 (fixtures
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls there are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Every /api/v1 response of every test is checked against Lago's OpenAPI spec (docs/testing.md).
+pytest_plugins = ["tests.compat.contract"]
+
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need PostgreSQL; elsewhere they are reported as skipped."""

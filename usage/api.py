@@ -42,6 +42,8 @@ def stored_event_json(outcome: StoredEvent) -> dict:
     event = outcome.event
     return {
         "transaction_id": event.transaction_id,
+        "lago_customer_id": None,  # Lago stores events raw: neither id is resolved at ingest
+        "lago_subscription_id": None,
         "external_subscription_id": event.external_subscription_id,
         "code": event.code,
         "timestamp": _timestamp(event.timestamp),
@@ -59,6 +61,8 @@ def event_json(event: Event) -> dict:
     return {
         "lago_id": str(event.pk),
         "transaction_id": event.transaction_id,
+        "lago_customer_id": None,  # Lago stores events raw: neither id is resolved at ingest
+        "lago_subscription_id": None,
         "external_subscription_id": event.external_subscription_id,
         "code": event.code,
         "timestamp": _timestamp(event.timestamp),

@@ -14,18 +14,33 @@ from usage.taxes import usage_taxes_cents
 ONE_SECOND = timedelta(seconds=1)
 
 
-def _filter_json(lines: list[FeeLine], currency: str) -> list[dict]:
-    """One entry per filter (and one for the default price, values null) of a charge."""
+def _filter_key(line: FeeLine) -> int:
+    return line.charge_filter.pk if line.charge_filter else 0
+
+
+def _projection(entry: dict, lines: list[FeeLine] | None) -> dict:
+    """Adds Lago's projected_units/projected_amount_cents (summed over the projected report's
+    `lines` of the same row) when rendering projected usage; `lines` None: current usage."""
+    if lines is not None:
+        entry["projected_units"] = projected_units_str(sum((line.units for line in lines), 0))
+        entry["projected_amount_cents"] = sum(line.amount_cents for line in lines)
+    return entry
+
+
+def _filter_json(lines: list[FeeLine], projected: list[FeeLine] | None = None) -> list[dict]:
+    """One entry per filter (and one for the default price, values null) of a charge. In
+    projected usage the default row's values are {}: the official client requires an object
+    there (Lago's own server sends null, which that client cannot read)."""
     entries: dict = {}
     for line in lines:
-        key = line.charge_filter.pk if line.charge_filter else 0
+        charge_filter = line.charge_filter
         entry = entries.setdefault(
-            key,
+            _filter_key(line),
             {
-                "invoice_display_name": line.charge_filter.invoice_display_name or None
-                if line.charge_filter
+                "invoice_display_name": charge_filter.invoice_display_name or None
+                if charge_filter
                 else None,
-                "values": line.charge_filter.values if line.charge_filter else None,
+                "values": charge_filter.values if charge_filter else None,
                 "units": 0,
                 "total_aggregated_units": 0,
                 "amount_cents": 0,
@@ -36,33 +51,49 @@ def _filter_json(lines: list[FeeLine], currency: str) -> list[dict]:
         entry["total_aggregated_units"] += line.aggregated_units
         entry["amount_cents"] += line.amount_cents
         entry["events_count"] += line.events_count
-    for entry in entries.values():
+    for key, entry in entries.items():
         entry["units"] = decimal_str(entry["units"])
         entry["total_aggregated_units"] = decimal_str(entry["total_aggregated_units"])
+        if projected is not None:
+            entry["values"] = entry["values"] or {}
+            _projection(entry, [line for line in projected if _filter_key(line) == key])
     return list(entries.values())
 
 
-def _grouped_json(charge: ChargeUsage, currency: str) -> list[dict]:
+def _groups(lines: list[FeeLine]) -> dict:
     groups: dict = {}
-    for line in charge.lines:
+    for line in lines:
         groups.setdefault(tuple(line.group.items()), []).append(line)
-    return [
-        {
+    return groups
+
+
+def _grouped_json(charge: ChargeUsage, projected: ChargeUsage | None) -> list[dict]:
+    projected_groups = _groups(projected.lines) if projected else None
+    with_filters = bool(charge.charge.filters.all())
+    rows = []
+    for key, lines in _groups(charge.lines).items():
+        projected_lines = projected_groups.get(key, []) if projected_groups is not None else None
+        row = {
             "grouped_by": dict(key),
             "amount_cents": sum(line.amount_cents for line in lines),
             "events_count": sum(line.events_count for line in lines),
             "units": decimal_str(sum(line.units for line in lines)),
             "total_aggregated_units": decimal_str(sum(line.aggregated_units for line in lines)),
-            "filters": _filter_json(lines, currency) if charge.charge.filters.all() else [],
+            "filters": _filter_json(lines, projected_lines) if with_filters else [],
         }
-        for key, lines in groups.items()
-    ]
+        rows.append(_projection(row, projected_lines))
+    return rows
 
 
-def charge_usage_json(charge: ChargeUsage, currency: str) -> dict:
+def charge_usage_json(
+    charge: ChargeUsage, currency: str, projected: ChargeUsage | None = None
+) -> dict:
+    """One charge's usage; with `projected` (the same charge in the projected report), Lago's
+    projected figures on the charge, each filter row and each group."""
     metric = charge.charge.billable_metric
     has_filters = any(f.deleted_at is None for f in charge.charge.filters.all())
     has_groups = bool(charge.charge.properties.get("pricing_group_keys"))
+    projected_lines = projected.lines if projected else None
     return {
         "units": decimal_str(charge.units),
         "total_aggregated_units": decimal_str(charge.aggregated_units),
@@ -80,8 +111,8 @@ def charge_usage_json(charge: ChargeUsage, currency: str) -> dict:
             "code": metric.code,
             "aggregation_type": metric.aggregation_type,
         },
-        "filters": _filter_json(charge.lines, currency) if has_filters else [],
-        "grouped_usage": _grouped_json(charge, currency) if has_groups else [],
+        "filters": _filter_json(charge.lines, projected_lines) if has_filters else [],
+        "grouped_usage": _grouped_json(charge, projected) if has_groups else [],
     }
 
 
@@ -95,9 +126,11 @@ def check_in_range(report: UsageReport) -> None:
         raise ValidationFailed({"amount_cents": [OUT_OF_RANGE]})
 
 
-def usage_json(report: UsageReport) -> dict:
-    """The usage with its taxes, computed as the period's invoice computes them (usage/taxes.py)."""
+def usage_json(report: UsageReport, projected: UsageReport | None = None) -> dict:
+    """The usage with its taxes, computed as the period's invoice computes them (usage/taxes.py);
+    with `projected`, Lago's projected figures on each charge, filter row and group."""
     check_in_range(report)
+    projected_charges = projected.charges if projected else [None] * len(report.charges)
     tz = customer_timezone(report.subscription.customer)
     issuing_date = periods.local_date(report.to_datetime, tz)
     taxes_amount_cents = usage_taxes_cents(report, issuing_date)
@@ -110,7 +143,10 @@ def usage_json(report: UsageReport) -> dict:
         "amount_cents": report.amount_cents,
         "taxes_amount_cents": taxes_amount_cents,
         "total_amount_cents": report.amount_cents + taxes_amount_cents,
-        "charges_usage": [charge_usage_json(c, report.currency) for c in report.charges],
+        "charges_usage": [
+            charge_usage_json(c, report.currency, p)
+            for c, p in zip(report.charges, projected_charges, strict=True)
+        ],
     }
 
 
@@ -124,7 +160,7 @@ def projected_usage_json(current: UsageReport, projected: UsageReport) -> dict:
     """Lago's customer_projected_usage: the current usage with, per charge and in total, the
     units and amount projected to the period's end."""
     check_in_range(projected)
-    body = usage_json(current)
+    body = usage_json(current, projected=projected)
     body["projected_amount_cents"] = projected.amount_cents
     for entry, charge in zip(body["charges_usage"], projected.charges, strict=True):
         entry["projected_units"] = projected_units_str(charge.units)

@@ -48,7 +48,7 @@ class WebhookEndpointViewSet(LagoViewSet):
         return WebhookEndpoint.objects.order_by("-created_at", "-id")
 
     def _json(self, endpoint: WebhookEndpoint) -> dict:
-        return webhook_endpoint_json(endpoint, str(organization_get().pk))
+        return webhook_endpoint_json(endpoint, str(organization_get().lago_id))
 
     def create(self, request):
         endpoint = webhook_endpoint_create(data=self.root_payload(request))
@@ -57,7 +57,7 @@ class WebhookEndpointViewSet(LagoViewSet):
         )
 
     def list(self, request):
-        organization_id = str(organization_get().pk)
+        organization_id = str(organization_get().lago_id)
         return self.render_page(
             self.get_queryset(), lambda row: webhook_endpoint_json(row, organization_id)
         )

@@ -15,7 +15,7 @@ from core.models import BulkJob
 from core.validation import Errors, check_choice, check_code, check_currency, parse_decimal
 from plans import aggregation_types
 from plans.charge_models import REGISTRY
-from plans.charge_properties import validate_properties
+from plans.charge_properties import properties_or_default, validate_properties
 from plans.models import (
     BillableMetric,
     Charge,
@@ -100,7 +100,8 @@ def charge_errors(data: dict, metric: BillableMetric | None) -> Errors:
         errors.add("billable_metric_id", "metric_not_found")
     if errors:
         return errors
-    _, property_errors = validate_properties(model, data.get("properties") or {})
+    properties = properties_or_default(model, data.get("properties"))
+    _, property_errors = validate_properties(model, properties)
     errors.merge(property_errors, prefix="properties.")
     aggregation = metric.aggregation_type
     spec = REGISTRY[model]
@@ -276,7 +277,8 @@ def _save_charge(charge: Charge, data: dict, metric: BillableMetric) -> Charge:
         if field in data and data[field] is not None:
             setattr(charge, field, data[field])
     if "properties" in data or charge.pk is None:
-        charge.properties, _ = validate_properties(charge.charge_model, data.get("properties"))
+        properties = properties_or_default(charge.charge_model, data.get("properties"))
+        charge.properties, _ = validate_properties(charge.charge_model, properties)
     charge.save()
     if "filters" in data:
         _sync_filters(charge, data["filters"])

@@ -164,3 +164,23 @@ def test_invalid_event_through_the_client(hybrid):
         )
     assert error.value.status_code == 422
     assert error.value.response["error_details"] == {"timestamp": ["invalid_format"]}
+
+
+@time_machine.travel(T0)
+def test_projected_usage_with_a_charge_filter_passes_the_clients_validation(hybrid):
+    """The client's ProjectedChargeFilterUsage wants projected_units, projected_amount_cents
+    and an object for `values` on every filter row (the default-price row included)."""
+    lago = hybrid
+    lago.events.batch_create(
+        BatchEvent(events=[_event("tx-1", 1_200_000), _event("tx-2", 50_000, model="gpt-4o")])
+    )
+    usage = lago.customers.projected_usage("acme", "acme_pro")
+    charge = items(usage.charges_usage)[0]
+    rows = {tuple(f.values.get("model", [])): f for f in items(charge.filters)}
+    assert set(rows) == {("gpt-4o",), ()}  # the default-price row: values {}
+    assert (rows[("gpt-4o",)].units, rows[("gpt-4o",)].amount_cents) == ("50000.0", 150)
+    assert (rows[()].units, rows[()].amount_cents) == ("1200000.0", 400)  # 200k over 1M
+    # Each row is projected to the period's end, and the rows add up to the charge.
+    assert all(int(float(f.projected_units)) > int(float(f.units)) for f in rows.values())
+    assert sum(f.projected_amount_cents for f in rows.values()) == charge.projected_amount_cents
+    assert charge.projected_amount_cents == usage.projected_amount_cents > usage.amount_cents

@@ -102,7 +102,10 @@ def test_percentage_coupon_limited_to_plans_or_metrics(api):
         "applies_to": {"plan_codes": ["pro"]},
     }
     body = api.post("/api/v1/coupons", {"coupon": percent}).json()["coupon"]
-    assert (body["percentage_rate"], body["amount_cents"]) == (12.5, None)
+    assert (body["percentage_rate"], body["amount_cents"]) == (
+        "12.5",
+        None,
+    )  # a string, as Lago sends it
     assert (body["limited_plans"], body["plan_codes"]) == (True, ["pro"])
     assert body["frequency_duration"] == 3
     both = {"plan_codes": ["pro"], "billable_metric_codes": ["tokens"]}

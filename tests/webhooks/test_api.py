@@ -23,7 +23,7 @@ def test_create_answers_the_object_with_its_signing_secret(api):
     endpoint = WebhookEndpoint.objects.get()
     assert body == {
         "lago_id": str(endpoint.lago_id),
-        "lago_organization_id": str(organization_get().pk),
+        "lago_organization_id": str(organization_get().lago_id),
         "webhook_url": "https://example.com/hooks",
         "signature_algo": "hmac",
         "name": "billing",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.api.formats import decimal_number, decimal_str
 from core.errors import NotFound, ValidationFailed
-from core.money import to_minor_units
+from core.money import precise_minor_units, round_places, to_minor_units
 from core.validation import parse_decimal
 from customers.models import Subscription
 from customers.selectors import subscription_currency
@@ -108,26 +108,44 @@ def _estimate(charge: Charge, event, window: Window, currency: str, prices) -> d
     if prorates(charge):  # Lago: the new units for the days left in the period
         share = Fraction(window.days_left(event.timestamp), window.proration.period_days)
         amount = amount * share.numerator / share.denominator
+    return _fee_json(charge, charge_filter, window, currency, amount, increment)
+
+
+def _fee_json(charge, charge_filter, window, currency: str, amount, increment) -> dict:
+    """Lago's FeeResponse of the unsaved fee: no taxes applied, payment pending."""
+    amount_cents = to_minor_units(amount, currency)
+    unit_amount = Decimal(amount) / Decimal(increment) if increment else Decimal(0)
     return {
         "lago_id": None,
         "lago_charge_id": str(charge.lago_id),
         "lago_charge_filter_id": str(charge_filter.lago_id) if charge_filter else None,
         "external_subscription_id": window.external_subscription_id,
-        "amount_cents": to_minor_units(amount, currency),
+        "amount_cents": amount_cents,
         "amount_currency": currency,
         "precise_amount": format(amount, "f"),
+        "precise_unit_amount": format(round_places(unit_amount, 15).normalize(), "f"),
         "units": str(increment),
+        "total_aggregated_units": str(increment),
         "events_count": 1,
         "pay_in_advance": True,
         "invoiceable": charge.invoiceable,
         "taxes_amount_cents": 0,
-        "total_amount_cents": to_minor_units(amount, currency),
+        "taxes_rate": 0.0,
+        "total_amount_cents": amount_cents,
+        "total_amount_currency": currency,
+        "sub_total_excluding_taxes_amount_cents": amount_cents,
+        "sub_total_excluding_taxes_precise_amount_cents": format(
+            precise_minor_units(amount, currency), "f"
+        ),
+        "payment_status": "pending",
         "item": {
             "type": "charge",
             "code": charge.billable_metric.code,
             "name": charge.billable_metric.name,
-            "invoice_display_name": charge.invoice_display_name or None,
-            "lago_item_id": str(charge.lago_id),
+            # Lago's Fee#invoice_name: the charge's display name, else the metric's name
+            "invoice_display_name": charge.invoice_display_name or charge.billable_metric.name,
+            "lago_item_id": str(charge.billable_metric.lago_id),  # Lago's Fee#item_id
+            "item_type": "BillableMetric",
         },
     }
 
