@@ -63,7 +63,7 @@ class ActivityLogViewSet(LagoViewSet):
     def list(self, request):
         entries = activity_logs_filtered(**_filters(request.query_params))
         page = self.paginate_queryset(entries)
-        organization_id = str(organization_get().pk)
+        organization_id = str(organization_get().lago_id)
         return self.get_paginated_response(activity_logs_json(page, organization_id))
 
     def retrieve(self, request, activity_id=None):
@@ -71,5 +71,5 @@ class ActivityLogViewSet(LagoViewSet):
         entry = AuditEntry.objects.filter(pk=number).first() if number else None
         if entry is None:
             raise NotFound("activity_log")
-        [row] = activity_logs_json([entry], str(organization_get().pk))
+        [row] = activity_logs_json([entry], str(organization_get().lago_id))
         return self.render_one(row)

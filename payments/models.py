@@ -5,6 +5,7 @@ import uuid
 
 from django.db import models
 
+from core import display
 from core.auditing import AuditedQuerySet
 
 
@@ -243,7 +244,7 @@ class PaymentRequest(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"request {str(self.lago_id)[:8]} {self.amount_cents} {self.currency}"
+        return f"request {str(self.lago_id)[:8]} {display.money(self.amount_cents, self.currency)}"
 
     @property
     def number(self) -> str:

@@ -57,14 +57,14 @@ def _collection(view, request, alertable) -> Response:
         data = request.data if isinstance(request.data, dict) else None
         if data is not None and "alerts" in data:
             created = alerts_create_batch(alertable=alertable, items=data["alerts"])
-            organization_id = str(organization_get().pk)
+            organization_id = str(organization_get().lago_id)
             return Response({"alerts": [alert_json(a, organization_id) for a in created]})
         if data is None or not isinstance(data.get("alert"), dict):
             raise ParseError("param is missing or the value is empty: alert")
         return _render_one(alert_create(alertable=alertable, data=data["alert"]))
     paginator = LagoPagination()
     page = paginator.paginate_queryset(alerts_of(alertable), request, view)
-    organization_id = str(organization_get().pk)
+    organization_id = str(organization_get().lago_id)
     return Response(
         {"alerts": [alert_json(a, organization_id) for a in page], "meta": paginator.meta()}
     )

@@ -46,7 +46,7 @@ def alert_json(alert: UsageAlert, organization_id: str | None = None) -> dict:
     wallet = alert.wallet
     return {
         "lago_id": str(alert.lago_id),
-        "lago_organization_id": organization_id or str(organization_get().pk),
+        "lago_organization_id": organization_id or str(organization_get().lago_id),
         "subscription_external_id": alert.subscription_external_id,  # deprecated (Lago)
         "external_subscription_id": alert.subscription_external_id,
         "lago_wallet_id": str(wallet.lago_id) if wallet else None,
@@ -72,7 +72,7 @@ def triggered_alert_json(triggered: TriggeredAlert) -> dict:
     external_customer_id = customer.external_id if customer else None
     return {
         "lago_id": str(triggered.lago_id),
-        "lago_organization_id": str(organization_get().pk),
+        "lago_organization_id": str(organization_get().lago_id),
         "lago_alert_id": str(alert.lago_id),
         "lago_subscription_id": str(subscription.lago_id) if subscription else None,
         "external_subscription_id": alert.subscription_external_id,

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
+from core.locks import lock_one
 from core.validation import Errors, check_code, parse_decimal
 from customers.alerts.thresholds import Threshold, crossed
 from customers.models import (
@@ -270,7 +271,7 @@ def alert_update(*, alert: UsageAlert, data: dict, alertable) -> UsageAlert:
         raise ValidationFailed(uniqueness)
     try:
         with transaction.atomic():
-            alert = UsageAlert.objects.select_for_update().get(pk=alert.pk)
+            alert = lock_one(UsageAlert, alert.pk)
             alert.code = code
             if "name" in data:
                 alert.name = data.get("name") or ""

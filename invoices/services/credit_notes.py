@@ -670,7 +670,7 @@ def credit_note_metadata_set(
 ) -> CreditNote:
     """Lago's /credit_notes/{id}/metadata: replace, merge (`merge`), clear (None) or remove
     one `key`. Keys are strings up to 100 characters, values null or strings up to 255."""
-    note = CreditNote.objects.select_for_update().get(pk=note.pk)
+    note = lock_one(CreditNote, note.pk)
     if metadata is None:
         note.metadata = {k: v for k, v in note.metadata.items() if key is not None and k != key}
     else:

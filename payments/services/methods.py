@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import NotFound
+from core.locks import lock_one
 from core.validation import is_uuid
 from customers.locks import lock_customer
 from customers.models import Customer
@@ -55,7 +56,7 @@ def payment_method_record(*, customer: Customer, provider: str, provider_method_
 def payment_method_set_default(*, method: PaymentMethod) -> PaymentMethod:
     """Lago's set_as_default; the provider's default follows (what collection charges)."""
     customer = lock_customer(method.customer_id)
-    method = PaymentMethod.objects.select_for_update().get(pk=method.pk)
+    method = lock_one(PaymentMethod, method.pk)
     if method.is_default:
         return method
     _only_default(customer, method)
@@ -69,7 +70,7 @@ def payment_method_set_default(*, method: PaymentMethod) -> PaymentMethod:
 def payment_method_destroy(*, method: PaymentMethod) -> PaymentMethod:
     """Lago's delete: no longer default, marked deleted; detached at the provider."""
     customer = lock_customer(method.customer_id)
-    method = PaymentMethod.objects.select_for_update().get(pk=method.pk)
+    method = lock_one(PaymentMethod, method.pk)
     method.is_default, method.deleted_at = False, timezone.now()
     method.save(update_fields=["is_default", "deleted_at", "updated_at"])
     if customer.provider_payment_method_id == method.provider_method_id:

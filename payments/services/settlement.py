@@ -3,6 +3,7 @@ paid (what was due on each is recorded as received); failed, the request is fail
 invoices stay as they are (overdue, for the next request or a payment by hand). No dunning
 retries for a request: a new request is the retry, as in Lago."""
 
+from core.locks import lock_one
 from invoices.models import Invoice
 from invoices.selectors import invoice_due_cents
 from invoices.services.payments_received import invoice_payment_received
@@ -21,7 +22,7 @@ def retries_stop_when_paid(invoice: Invoice) -> None:
 
 def payment_request_settle(payment: Payment) -> None:
     """Inside the transaction that marks the payment succeeded."""
-    request = PaymentRequest.objects.select_for_update().get(pk=payment.payment_request_id)
+    request = lock_one(PaymentRequest, payment.payment_request_id)
     request.payment_status = PaymentRequest.PaymentStatus.SUCCEEDED
     request.save(update_fields=["payment_status", "updated_at"])
     for invoice in request.invoices.order_by("pk"):

@@ -1,5 +1,5 @@
 """One charge or one charge filter at a time (Lago's /plans/{code}/charges and .../filters),
-with the same rules as a plan's nested `charges` (plans.py: `charge_errors`, `_save_charge`).
+with the same rules as a plan's nested `charges` (plans.py: `charge_errors`, `save_charge`).
 
 `cascade` is Lago's `cascade_updates` towards the plan's overrides (the hidden child plans of
 subscriptions with `plan_overrides`), kept simple:
@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import ValidationFailed
+from core.locks import lock_one
 from core.validation import Errors
 from plans.charge_properties import validate_properties
 from plans.models import (
@@ -31,13 +32,13 @@ from plans.models import (
 from plans.services.changes import catalog_changed_on_commit
 from plans.services.plans import (
     CHARGE_FIELDS,
-    _charge_filter_errors,
-    _filter_key,
-    _resolve_metrics,
-    _save_charge,
-    _unique_charge_code,
     charge_errors,
+    charge_filter_errors,
+    filter_key,
     plan_override_create,
+    resolve_metrics,
+    save_charge,
+    unique_charge_code,
 )
 
 OVERRIDABLE_FIELDS = ("invoice_display_name", "min_amount_cents", "properties", "tax_codes")
@@ -63,7 +64,7 @@ def filter_as_data(charge_filter: ChargeFilter) -> dict:
 
 
 def _lock_plan(plan: Plan) -> Plan:
-    return Plan.objects.select_for_update().get(pk=(plan.parent_id or plan.pk))
+    return lock_one(Plan, plan.parent_id or plan.pk)
 
 
 def _live_overrides(plan: Plan):
@@ -80,7 +81,7 @@ def _code_taken(plan: Plan, code: str, exclude: Charge | None = None) -> bool:
 def _save(charge: Charge, data: dict, metric: BillableMetric) -> Charge:
     try:
         with transaction.atomic():
-            return _save_charge(charge, data, metric)
+            return save_charge(charge, data, metric)
     except IntegrityError as exc:  # the per-plan unique code, taken concurrently
         raise ValidationFailed({"code": ["value_already_exist"]}) from exc
 
@@ -95,7 +96,7 @@ def charge_create(*, plan: Plan, data: dict, cascade: bool = False) -> Charge:
     _lock_plan(plan)
     if not isinstance(data.get("filters", []), list):
         raise ValidationFailed({"filters": ["invalid_format"]})
-    metric = _resolve_metrics([data]).get(str(data.get("billable_metric_id")))
+    metric = resolve_metrics([data]).get(str(data.get("billable_metric_id")))
     errors = charge_errors(data, metric)
     code = data.get("code")
     if isinstance(code, str) and code and _code_taken(plan, code):
@@ -103,7 +104,7 @@ def charge_create(*, plan: Plan, data: dict, cascade: bool = False) -> Charge:
     if errors:
         raise ValidationFailed(errors)
     taken = set(plan.charges.live().values_list("code", flat=True))
-    charge = Charge(plan=plan, code=code or _unique_charge_code(plan, metric.code, taken))
+    charge = Charge(plan=plan, code=code or unique_charge_code(plan, metric.code, taken))
     _save(charge, data, metric)
     if cascade:
         for child in _live_overrides(plan):
@@ -124,7 +125,7 @@ def charge_update(*, charge: Charge, data: dict, cascade: bool = False) -> Charg
     merged = {**before, **given}
     if "filters" not in given:
         merged.pop("filters")
-    metric = _resolve_metrics([merged]).get(str(merged.get("billable_metric_id")))
+    metric = resolve_metrics([merged]).get(str(merged.get("billable_metric_id")))
     errors = charge_errors(merged, metric)
     if isinstance(given.get("code"), str) and _code_taken(charge.plan, given["code"], charge):
         errors.add("code", "value_already_exist")
@@ -145,9 +146,9 @@ def _cascade_update(child: Charge, before: dict, charge: Charge) -> None:
     if child.properties == before["properties"]:
         child.properties = charge.properties
         child.save(update_fields=["properties", "updated_at"])
-    old = {_filter_key(f["values"]): f for f in before["filters"]}
-    new = {_filter_key(f.values): f for f in charge.filters.live()}
-    mine = {_filter_key(f.values): f for f in child.filters.live()}
+    old = {filter_key(f["values"]): f for f in before["filters"]}
+    new = {filter_key(f.values): f for f in charge.filters.live()}
+    mine = {filter_key(f.values): f for f in child.filters.live()}
     now = timezone.now()
     for key, row in mine.items():
         parent_old = old.get(key)
@@ -216,7 +217,7 @@ def _filter_errors(charge: Charge, data: dict) -> Errors:
     if not data.get("values"):
         errors.add("values", "value_is_mandatory")
         return errors
-    found = _charge_filter_errors([data], charge.billable_metric, charge.charge_model)
+    found = charge_filter_errors([data], charge.billable_metric, charge.charge_model)
     errors.merge({field.removeprefix("filters.0."): codes for field, codes in found.items()})
     return errors
 
@@ -227,9 +228,9 @@ def filter_with_values(
     """The charge's live filter with exactly these values (in any order), if any."""
     if not isinstance(values, dict):
         return None
-    key = _filter_key(values)
+    key = filter_key(values)
     for row in charge.filters.live():
-        if _filter_key(row.values) == key and (exclude is None or row.pk != exclude.pk):
+        if filter_key(row.values) == key and (exclude is None or row.pk != exclude.pk):
             return row
     return None
 

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from core import hooks
 from core.errors import NotFound, ValidationFailed
+from core.locks import lock_one
 from core.validation import Errors, check_code
 from plans import privileges as rules
 from plans.models import Feature, Privilege
@@ -106,7 +107,7 @@ def feature_update(*, feature: Feature, data: dict) -> Feature:
     when new, else renamed (when `name` is sent) and given the union of its select options and
     the ones sent. Privileges not sent are kept; a value type never changes."""
     privileges = _privileges_payload(data.get("privileges"))
-    feature = Feature.objects.select_for_update().get(pk=feature.pk)
+    feature = lock_one(Feature, feature.pk)
     errors = Errors()
     for field, limit in (("name", NAME_MAX), ("description", DESCRIPTION_MAX)):
         if field in data:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
+from core.locks import lock_one
 from core.validation import Errors, check_choice, check_code, parse_decimal
 from plans.charge_properties import validate_properties
 from plans.models import AddOn, FixedCharge, FixedChargeModel, Plan
@@ -107,7 +108,7 @@ def fixed_charge_as_data(row: FixedCharge) -> dict:
 
 
 def _lock_plan(plan: Plan) -> Plan:
-    return Plan.objects.select_for_update().get(pk=(plan.parent_id or plan.pk))
+    return lock_one(Plan, plan.parent_id or plan.pk)
 
 
 # --- nested in plan create / update / override ----------------------------------------------------

@@ -73,7 +73,7 @@ def _known_values(allowed: dict[str, set], key: str, wanted) -> bool:
     return all(value == ALL_FILTER_VALUES or value in allowed[key] for value in wanted)
 
 
-def _charge_filter_errors(filters, metric: BillableMetric | None, charge_model: str) -> Errors:
+def charge_filter_errors(filters, metric: BillableMetric | None, charge_model: str) -> Errors:
     errors = Errors()
     if not isinstance(filters, list):
         errors.add("filters", "invalid_format")
@@ -125,7 +125,7 @@ def charge_errors(data: dict, metric: BillableMetric | None) -> Errors:
     if aggregation not in spec.aggregations:
         errors.add("charge_model", "not_compatible_with_aggregation_type")
     if "filters" in data:
-        errors.merge(_charge_filter_errors(data["filters"], metric, model))
+        errors.merge(charge_filter_errors(data["filters"], metric, model))
     if data.get("code") is not None:
         errors.add("code", check_code(data["code"]))
     return errors
@@ -184,7 +184,7 @@ def _threshold_errors(thresholds) -> Errors:
     return errors
 
 
-def _resolve_metrics(charges) -> dict[str, BillableMetric]:
+def resolve_metrics(charges) -> dict[str, BillableMetric]:
     """The metrics the charges name; charges of the wrong type are left to _charges_errors."""
     charges = [c for c in charges if isinstance(c, dict)] if isinstance(charges, list) else []
     ids = {str(c.get("billable_metric_id")) for c in charges if c.get("billable_metric_id")}
@@ -244,7 +244,7 @@ def _save_plan(plan: Plan, data: dict) -> Plan:
     return plan
 
 
-def _unique_charge_code(plan: Plan, wanted: str, taken: set[str]) -> str:
+def unique_charge_code(plan: Plan, wanted: str, taken: set[str]) -> str:
     code, suffix = wanted, 2
     while code in taken:
         code, suffix = f"{wanted}_{suffix}", suffix + 1
@@ -254,10 +254,10 @@ def _unique_charge_code(plan: Plan, wanted: str, taken: set[str]) -> str:
 
 def _sync_filters(charge: Charge, filters: list[dict]) -> None:
     """Replace the charge's filters with `filters` (matched by their value sets)."""
-    existing = {_filter_key(f.values): f for f in charge.filters.live()}
+    existing = {filter_key(f.values): f for f in charge.filters.live()}
     kept = set()
     for item in filters:
-        key = _filter_key(item["values"])
+        key = filter_key(item["values"])
         row = existing.get(key) or ChargeFilter(charge=charge, values=item["values"])
         row.invoice_display_name = item.get("invoice_display_name") or ""
         row.properties, _ = validate_properties(charge.charge_model, item.get("properties") or {})
@@ -267,11 +267,11 @@ def _sync_filters(charge: Charge, filters: list[dict]) -> None:
     ChargeFilter.objects.filter(pk__in=stale).update(deleted_at=timezone.now())
 
 
-def _filter_key(values: dict) -> tuple:
+def filter_key(values: dict) -> tuple:
     return tuple(sorted((k, tuple(sorted(v))) for k, v in values.items()))
 
 
-def _save_charge(charge: Charge, data: dict, metric: BillableMetric) -> Charge:
+def save_charge(charge: Charge, data: dict, metric: BillableMetric) -> Charge:
     charge.billable_metric = metric
     for field in CHARGE_FIELDS:
         if field in data and data[field] is not None:
@@ -296,8 +296,8 @@ def _sync_charges(plan: Plan, charges: list[dict], metrics: dict[str, BillableMe
         metric = metrics[str(data["billable_metric_id"])]
         if charge is None:
             charge = Charge(plan=plan)
-            charge.code = _unique_charge_code(plan, data.get("code") or metric.code, taken)
-        _save_charge(charge, data, metric)
+            charge.code = unique_charge_code(plan, data.get("code") or metric.code, taken)
+        save_charge(charge, data, metric)
         kept.add(charge.pk)
     stale = [c.pk for c in live.values() if c.pk not in kept]
     Charge.objects.filter(pk__in=stale).update(deleted_at=timezone.now())
@@ -405,7 +405,7 @@ def _as_saved(charges, plan: Plan | None) -> list:
 
 def _validate_all(data: dict, instance: Plan | None) -> dict[str, BillableMetric]:
     errors = plan_errors(data, instance)
-    metrics = _resolve_metrics(data.get("charges") or [])
+    metrics = resolve_metrics(data.get("charges") or [])
     if "charges" in data:
         errors.merge(_charges_errors(_as_saved(data["charges"], instance), metrics))
     if "minimum_commitment" in data:
@@ -568,7 +568,7 @@ def plan_override_create(*, parent: Plan, overrides: dict) -> Plan:
     charges = _override_charges(parent, overrides.get("charges") or [])
     data = _normalise_plan(data)
     errors = plan_errors({**data, "code": parent.code}, parent)
-    metrics = _resolve_metrics(charges)
+    metrics = resolve_metrics(charges)
     errors.merge(_charges_errors(charges, metrics), prefix="plan_overrides.")
     commitment = overrides.get("minimum_commitment")
     errors.merge(_commitment_errors(commitment), prefix="plan_overrides.")
@@ -578,7 +578,7 @@ def plan_override_create(*, parent: Plan, overrides: dict) -> Plan:
     for charge_data in charges:
         charge = Charge(plan=child, code=charge_data["code"], parent=charge_data["parent"])
         metric = metrics[charge_data["billable_metric_id"]]
-        _save_charge(charge, charge_data, metric)
+        save_charge(charge, charge_data, metric)
     fixed_charges_copy(parent, child)
     parent_commitment = getattr(parent, "minimum_commitment", None)
     if commitment is not None:
@@ -606,7 +606,7 @@ def plan_metadata_set(*, plan: Plan, metadata: dict | None, merge: bool = False)
 def plan_metadata_delete_key(*, plan: Plan, key: str) -> Plan:
     """Remove one key from a plan's metadata (Lago's DeleteItemKeyService: an absent key
     changes nothing)."""
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    plan = lock_one(Plan, plan.pk)
     if key in plan.metadata:
         plan.metadata = {k: v for k, v in plan.metadata.items() if k != key}
         plan.save(update_fields=["metadata", "updated_at"])

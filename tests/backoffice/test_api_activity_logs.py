@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from core.auditing import acting_as
 from core.models import AuditEntry
+from core.selectors import organization_get
 from customers.models import Subscription
 from plans.models import Plan
 from tests.core.test_dashboard import at
@@ -83,7 +84,7 @@ def test_a_subscription_created_through_the_api(api, world):
         "resource_type": "Subscription",
         "external_customer_id": "acme",
         "external_subscription_id": "sub-1",
-        "organization_id": "1",
+        "organization_id": str(organization_get().lago_id),
         "logged_at": "2024-05-02T09:00:00Z",
         "created_at": "2024-05-02T09:00:00Z",
     }

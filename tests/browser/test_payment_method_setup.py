@@ -75,4 +75,4 @@ def test_a_customer_saves_a_card_and_the_next_invoice_is_charged_to_it(
     invoice = finalized_invoice()  # finalizing enqueues the collection (eager here)
     invoice.refresh_from_db()
     assert invoice.payment_status == "succeeded"
-    assert invoice.payment.provider_payment_id.startswith("pi_")
+    assert invoice.payments.get().provider_payment_id.startswith("pi_")

@@ -17,7 +17,7 @@ from customers.models import Customer
 from customers.services import customer_upsert, subscription_create
 from plans.models import AddOn, BillableMetric, Coupon, Feature, Plan
 from taxes.models import Tax
-from tests.factories import make_metric, make_plan
+from tests.factories import make_metric, make_plan, standard_charge
 from usage.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -275,6 +275,17 @@ def test_options_answers_every_route_with_its_methods(api, name, path):
     assert body["renders"] == ["application/json"] and body["parses"] == ["application/json"]
 
 
+def _parents_named_x() -> None:
+    """Plan "x" with a charge "x" (and a filter), subscription "x" on it: the parents of the
+    nested lists (/plans/x/charges/x/filters, /subscriptions/x/charges...)."""
+    metric = make_metric("x_metric", filters=[{"key": "model", "values": ["a"]}])
+    charge = standard_charge(
+        metric, code="x", filters=[{"values": {"model": ["a"]}, "properties": {"amount": "1"}}]
+    )
+    make_plan("x", charges=[charge])
+    subscription_create(data={"external_customer_id": "c", "plan_code": "x", "external_id": "x"})
+
+
 LIST_ROUTES = [
     (name, path)
     for name, path in _api_routes()
@@ -286,6 +297,8 @@ LIST_ROUTES = [
 @pytest.mark.parametrize(("name", "path"), LIST_ROUTES)
 def test_every_list_answers_a_hostile_page_without_an_error(api, name, path, page):
     customer_upsert(data={"external_id": "c"})  # wallets are listed per customer
+    if "/x" in path:  # a nested list: its parents are named "x" (plan, charge, subscription)
+        _parents_named_x()
     response = api.get(path, {"page": page, "per_page": page, "external_customer_id": "c"})
     assert response.status_code == 200, response.content
     body = response.json()

@@ -75,7 +75,7 @@ def test_pages_load(admin_client, welcome, customer):
         response = admin_client.get(url)
         assert response.status_code == 200, url
     listing = admin_client.get(reverse("admin:plans_appliedcoupon_changelist")).content.decode()
-    assert "50.00 USD" in listing  # what is left
+    assert "$50.00" in listing  # what is left
     change = admin_client.get(reverse("admin:plans_coupon_change", args=[welcome.pk]))
     assert "Apply to a customer" in change.content.decode()
     assert b'name="amount_cents"' not in change.content  # applied: terms are locked

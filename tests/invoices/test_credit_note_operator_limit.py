@@ -43,7 +43,7 @@ def test_an_operator_cannot_split_the_limit_over_two_notes(invoice):
         note(invoice, 600)  # 600 + 600 = 1,200 > 1,000
     assert refused.value.code == "credit_note_above_limit"
     assert refused.value.message == (
-        "Above 10.00 USD on this invoice (4.00 left): a billing admin issues it."
+        "Above $10.00 on this invoice ($4.00 left): a billing admin issues it."
     )
     assert totals(invoice) == [600]
     note(invoice, 400)  # 600 + 400 = 1,000: exactly the limit

@@ -427,7 +427,12 @@ json_values = st.one_of(
         ),
     ),
     properties=st.dictionaries(st.sampled_from(["a", "b", "c"]), json_values, max_size=3),
-    timestamp=st.one_of(st.none(), st.integers(), st.text(max_size=12), st.floats()),
+    timestamp=st.one_of(
+        st.none(),
+        st.integers(),
+        st.text(max_size=12),
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
 )
 def test_evaluate_expression_answers_200_or_a_clean_422(api, expression, properties, timestamp):
     event = {"code": "c", "properties": properties}

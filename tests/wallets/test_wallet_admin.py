@@ -28,7 +28,7 @@ def test_changelist_shows_balances_without_a_query_per_row(admin_client, custome
         new_wallet(name=f"w{n}", granted_credits="1")
     assert changelist_queries(admin_client) == one
     page = admin_client.get(reverse("admin:customers_wallet_changelist")).content.decode()
-    assert "10.00 USD" in page
+    assert "$10.00" in page
     found = admin_client.get(reverse("admin:customers_wallet_changelist"), {"q": "cust"})
     assert found.status_code == 200 and "w3" in found.content.decode()
 
