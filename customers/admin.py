@@ -94,8 +94,18 @@ class CustomerAdmin(admin.ModelAdmin):
                     "address_line1",
                     "address_line2",
                     ("city", "state", "zipcode", "country"),
-                    "shipping_address",
                 ]
+            },
+        ),
+        (
+            "Shipping address (when it differs)",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "shipping_address",
+                    ("shipping_address_line1", "shipping_address_line2"),
+                    ("shipping_city", "shipping_state", "shipping_zipcode", "shipping_country"),
+                ],
             },
         ),
         (

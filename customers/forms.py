@@ -9,6 +9,9 @@ from customers.services import (
     customer_errors,
 )
 from plans.models import Plan
+from taxes.models import Tax
+
+SHIPPING_PARTS = ("address_line1", "address_line2", "city", "state", "zipcode", "country")
 
 
 def _apply(form: forms.Form, errors: dict) -> None:
@@ -18,12 +21,51 @@ def _apply(form: forms.Form, errors: dict) -> None:
 
 
 class CustomerForm(forms.ModelForm):
+    """The customer's details as fields, not JSON: the shipping address part by part and the
+    tax codes picked from the taxes that exist."""
+
+    tax_codes = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Taxes applied to this customer's invoices, over the organization's default.",
+    )
+
+    shipping_address_line1 = forms.CharField(required=False, label="address line 1")
+    shipping_address_line2 = forms.CharField(required=False, label="address line 2")
+    shipping_city = forms.CharField(required=False, label="city")
+    shipping_state = forms.CharField(required=False, label="state")
+    shipping_zipcode = forms.CharField(required=False, label="zip code")
+    shipping_country = forms.CharField(required=False, max_length=2, label="country")
+
     class Meta:
         model = Customer
         fields = ["external_id", *CUSTOMER_FIELDS, *BILLING_CONFIGURATION_FIELDS.values()]
+        widgets = {"shipping_address": forms.HiddenInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        codes = list(Tax.objects.order_by("code").values_list("code", "name"))
+        current = list(self.instance.tax_codes or []) if self.instance.pk else []
+        known = {code for code, _ in codes}
+        self.fields["tax_codes"].choices = [(c, f"{n} ({c})") for c, n in codes] + [
+            (c, c) for c in current if c not in known
+        ]
+        self.fields["tax_codes"].initial = current
+        if "shipping_address" in self.fields:
+            self.fields["shipping_address"].required = False
+            shipping = (self.instance.shipping_address or {}) if self.instance.pk else {}
+            for part in SHIPPING_PARTS:
+                if f"shipping_{part}" in self.fields:
+                    self.fields[f"shipping_{part}"].initial = shipping.get(part) or ""
 
     def clean(self):
         cleaned = super().clean()
+        if "shipping_address" in self.fields:
+            parts = {
+                part: (cleaned.get(f"shipping_{part}") or "").strip() for part in SHIPPING_PARTS
+            }
+            cleaned["shipping_address"] = {k: v for k, v in parts.items() if v}
+        cleaned["tax_codes"] = list(cleaned.get("tax_codes") or [])
         flat = {k: v for k, v in cleaned.items() if v not in (None, "")}
         for key in ("country", "currency"):
             if isinstance(flat.get(key), str):

@@ -43,3 +43,8 @@ def strict_schema_errors(schema: str, payload) -> list[str]:
         "/".join(str(part) for part in error.path) + ": " + error.message
         for error in validator.iter_errors(payload)
     ]
+
+
+def spec_document() -> dict | None:
+    """The whole spec (None when ../shared is absent)."""
+    return _spec() if SPEC.exists() else None
