@@ -28,7 +28,11 @@ STATUS_RANK = {Status.SUCCEEDED: 2, Status.FAILED: 1}
 def payment_record_failure(payment: Payment, code: str, message: str, now: datetime) -> Payment:
     """A failed attempt: the next retry on the schedule, or overdue after the last."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("invoice").get(pk=payment.pk)
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("invoice")
+            .get(pk=payment.pk)
+        )
         if payment.status == Status.SUCCEEDED:
             return payment
         if payment.payment_request_id is not None:
@@ -148,7 +152,7 @@ def payment_apply_intent(
     now = now or timezone.now()
     at = (at or now).replace(microsecond=0)
     with transaction.atomic():
-        rows = Payment.objects.select_for_update().select_related("invoice")
+        rows = Payment.objects.select_for_update(of=("self",)).select_related("invoice")
         if payment is not None:
             found = rows.get(pk=payment.pk)
         else:
