@@ -1,6 +1,7 @@
 """Lago's activity logs from the audit trail: each change mapped to an ActivityLog (type,
 source, user, resource, customer and subscription), Lago's filters, pages and 404s."""
 
+import re
 import uuid
 
 import pytest
@@ -57,12 +58,13 @@ def aid(object_type: str, action: str) -> str:
 
 # The project's organization id is its primary key (as webhooks and alerts send it), and users
 # and the organization have no UUID: those ids are not UUIDs.
-GAPS = ("organization_id: '1' is not a 'uuid'", "resource_id: '1' is not a 'uuid'")
+# A user has an integer id (whatever its value in this database): its resource_id is that id.
+GAPS = (r"resource_id: '\d+' is not a 'uuid'",)
 
 
 def errors(schema: str, body: dict) -> list[str]:
     found = [e.split("/", 2)[-1] if "/" in e else e for e in schema_errors(schema, body)]
-    return [e for e in found if e not in GAPS]
+    return [e for e in found if not any(re.fullmatch(gap, e) for gap in GAPS)]
 
 
 def test_a_subscription_created_through_the_api(api, world):
