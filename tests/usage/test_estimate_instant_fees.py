@@ -154,3 +154,14 @@ def test_batch_prices_each_event(api, plan):
         api.post("/api/v1/events/batch_estimate_instant_fees", body, format="json").status_code
         == 404
     )
+
+
+@pytest.mark.parametrize("hostile", [["sub"], {"id": "sub"}, 7, None])
+def test_a_batch_with_a_subscription_id_that_is_no_string_is_a_422(api, hostile):
+    """Found by the fuzz: an array or object as the id crashed the grouping (500)."""
+    body = {
+        "events": [{"external_subscription_id": hostile, "code": "calls", "transaction_id": "t"}]
+    }
+    response = api.post("/api/v1/events/batch_estimate_instant_fees", body, format="json")
+    assert response.status_code == 422
+    assert response.json()["error_details"] == {"external_subscription_id": ["invalid_format"]}

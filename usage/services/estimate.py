@@ -171,6 +171,8 @@ def estimate_instant_fees_batch(*, raws: list) -> list[dict]:
     """The batch form: events grouped by subscription (Lago's order), fees of each event."""
     if not isinstance(raws, list) or not all(isinstance(raw, dict) for raw in raws):
         raise ValidationFailed({"events": ["invalid_format"]})
+    if not all(isinstance(raw.get("external_subscription_id"), str) for raw in raws):
+        raise ValidationFailed({"external_subscription_id": ["invalid_format"]})
     fees: list[dict] = []
     by_subscription: dict = {}
     for raw in raws:
